@@ -1,0 +1,46 @@
+# tinyad: the two commands of the README, plus the usual build targets.
+#   make demo   install what is missing, build, run the quick start
+#   make test   install what is missing (tests too), build, run every test
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+# The real recordings and the original system's files live next to the
+# repository in the development workspace; CI passes them in explicitly.
+SHARED := $(abspath $(CURDIR)/../shared)
+TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/datasets/ceiling-fan,)
+TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
+export TINYAD_DATA TINYAD_REFERENCE
+
+.PHONY: all build demo test bench clean deps-demo deps-test golden
+
+all: build
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps-demo:
+	@scripts/deps.sh demo
+
+deps-test:
+	@scripts/deps.sh test
+
+demo: deps-demo
+	@$(MAKE) --no-print-directory build
+	$(BUILD)/tinyad demo $(if $(TINYAD_DATA),--data $(TINYAD_DATA),)
+
+test: deps-test
+	@$(MAKE) --no-print-directory build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bench/tinyad_bench
+
+# Regenerates golden values from numpy/scipy (Debian's, not the PATH python).
+golden:
+	/usr/bin/python3 scripts/golden/make_golden.py
+
+clean:
+	rm -rf $(BUILD)

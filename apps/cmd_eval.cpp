@@ -1,0 +1,37 @@
+// cmd_eval.cpp: `tinyad eval`.
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "eval.h"
+
+namespace tinyad::app {
+
+RunFn attach_eval(CLI::App* cmd) {
+  struct Args {
+    EvalOptions opt;
+    std::string model, normal, anomaly;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model file (tinyad .json)")->required();
+  cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
+  cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated")->required();
+  cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s), comma-separated");
+  cmd->add_flag("--json", a->json, "Print one JSON object (auc, threshold, tpr, fpr, confusion, per_label)");
+  return [a] {
+    Model model;
+    std::string err;
+    if (!model_load(a->model, &model, &err)) return fail(err);
+    a->opt.normal = split_list(a->normal);
+    a->opt.anomaly = split_list(a->anomaly);
+    EvalResult r;
+    if (!eval_run(model, a->opt, &r, &err)) return fail(err);
+    warn_skipped(r.skipped);
+    if (a->json) std::printf("%s\n", eval_to_json(r).dump().c_str());
+    else std::printf("%s", eval_summary(r).c_str());
+    return 0;
+  };
+}
+
+}  // namespace tinyad::app

@@ -1,0 +1,47 @@
+// cmd_score.cpp: `tinyad score`: one line per CSV window.
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "csv_reader.h"
+#include "feature_table.h"
+#include "model.h"
+
+namespace tinyad::app {
+
+RunFn attach_score(CLI::App* cmd) {
+  struct Args {
+    std::string model;
+    std::vector<std::string> files;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model file (tinyad .json)")->required();
+  cmd->add_option("files", a->files, "CSV windows (x, y, z rows)")->required();
+  cmd->add_flag("--json", a->json, "One JSON object per line: path, score, threshold, anomaly");
+  return [a] {
+    Model model;
+    std::string err;
+    if (!model_load(a->model, &model, &err)) return fail(err);
+    int status = 0;
+    std::vector<double> rows, features;
+    for (const std::string& path : a->files) {
+      if (!csv_read_window(path, &rows, &err) || !window_features(model.recipe.core, rows, path, &features, &err)) {
+        status = fail(err);  // keep going: report every bad file, exit non-zero
+        continue;
+      }
+      const Eigen::Map<const Eigen::RowVectorXd> row(features.data(), Eigen::Index(features.size()));
+      const double score = model_scores(model, row)[0];
+      const bool anomaly = score > model.threshold.value;
+      if (a->json) {
+        nlohmann::json j = {{"path", path}, {"score", score}, {"threshold", model.threshold.value}, {"anomaly", anomaly}};
+        std::printf("%s\n", j.dump().c_str());
+      } else {
+        std::printf("%s %.6g %s\n", path.c_str(), score, anomaly ? "anomaly" : "normal");
+      }
+    }
+    return status;
+  };
+}
+
+}  // namespace tinyad::app

@@ -1,0 +1,228 @@
+// tinyad_features.h: window -> feature vector, following a recipe that
+// travels inside the model file. The same template runs in double on the host
+// (reproducing numpy/scipy) and in float on a microcontroller.
+// No heap, no exceptions: the caller owns the output and scratch buffers.
+#ifndef TINYAD_FEATURES_H
+#define TINYAD_FEATURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tinyad_fft.h"
+#include "tinyad_math.h"
+#include "tinyad_stats.h"
+#include "tinyad_status.h"
+
+#define TINYAD_AXES 3
+#define TINYAD_MAX_GROUPS 16
+#define TINYAD_MAX_BANDS 32
+#define TINYAD_MAX_WINDOW 1024
+#define TINYAD_MAX_FEATURES (TINYAD_MAX_GROUPS * TINYAD_AXES + TINYAD_AXES * TINYAD_MAX_BANDS)
+#define TINYAD_MAD_SCALE 1.4826
+
+/// Feature groups. Each yields one value per axis (x, y, z), except CORR
+/// (pairs xy, xz, yz) and BANDS (n_bands per axis, axis-major).
+enum tinyad_feature_group {
+  TINYAD_FEATURE_MEAN = 0,  // g
+  TINYAD_FEATURE_STD,       // g, population std = RMS of the mean-removed signal
+  TINYAD_FEATURE_MAD,       // g, mad_scale * median(|x - median(x)|)
+  TINYAD_FEATURE_SKEW,      // m3 / m2^1.5 (scipy.stats.skew, bias=True)
+  TINYAD_FEATURE_KURT,      // m4 / m2^2 - 3 (scipy.stats.kurtosis defaults)
+  TINYAD_FEATURE_PTP,       // g, max - min
+  TINYAD_FEATURE_CREST,     // max|x - mean| / std
+  TINYAD_FEATURE_CORR,      // Pearson correlation of axis pairs
+  TINYAD_FEATURE_BANDS,     // g^2, mean |FFT|^2 of the Hann-windowed signal per band
+  TINYAD_FEATURE_BANDS_REL, // band energy / total energy over all bands (per axis)
+  TINYAD_FEATURE_GROUP_COUNT
+};
+
+/// How a window becomes features. Plain data so it can be a const in flash.
+struct tinyad_recipe {
+  uint16_t window;                             // rows used, from the start of a recording
+  uint8_t n_groups;                            // entries used in groups[]
+  uint8_t groups[TINYAD_MAX_GROUPS];           // enum tinyad_feature_group, output order
+  uint8_t n_bands;                             // bands per axis for BANDS / BANDS_REL
+  uint16_t band_edges[TINYAD_MAX_BANDS + 1];   // FFT bins; band b = [edges[b], edges[b+1])
+  uint8_t log_scale;                           // 1: STD, MAD, PTP, BANDS, BANDS_REL -> log(v + log_eps)
+  double log_eps;                              // same unit as the feature
+  double mad_scale;                            // 1.4826 as the original system
+};
+
+/// FFT length used for a window of `window` rows (zero padded).
+inline size_t tinyad_recipe_fft_size(const tinyad_recipe* r) {
+  return tinyad_next_pow2(r->window);
+}
+
+inline bool tinyad_recipe_uses_bands(const tinyad_recipe* r) {
+  for (uint8_t i = 0; i < r->n_groups; ++i)
+    if (r->groups[i] == TINYAD_FEATURE_BANDS || r->groups[i] == TINYAD_FEATURE_BANDS_REL)
+      return true;
+  return false;
+}
+
+/// Checks window, groups and band edges.
+inline tinyad_status tinyad_recipe_check(const tinyad_recipe* r) {
+  if (!r) return TINYAD_STATUS_NULL_ARGUMENT;
+  if (r->window < 4 || r->window > TINYAD_MAX_WINDOW) return TINYAD_STATUS_BAD_RECIPE;
+  if (r->n_groups == 0 || r->n_groups > TINYAD_MAX_GROUPS) return TINYAD_STATUS_BAD_RECIPE;
+  for (uint8_t i = 0; i < r->n_groups; ++i)
+    if (r->groups[i] >= TINYAD_FEATURE_GROUP_COUNT) return TINYAD_STATUS_BAD_RECIPE;
+  if (tinyad_recipe_uses_bands(r)) {
+    const size_t half = tinyad_recipe_fft_size(r) / 2;
+    if (r->n_bands == 0 || r->n_bands > TINYAD_MAX_BANDS) return TINYAD_STATUS_BAD_RECIPE;
+    if (r->band_edges[0] < 1) return TINYAD_STATUS_BAD_RECIPE;  // DC is dropped
+    for (uint8_t b = 0; b < r->n_bands; ++b)
+      if (r->band_edges[b + 1] <= r->band_edges[b]) return TINYAD_STATUS_BAD_RECIPE;
+    if (r->band_edges[r->n_bands] > half + 1) return TINYAD_STATUS_BAD_RECIPE;
+  }
+  if (r->log_scale && !(r->log_eps >= 0.0)) return TINYAD_STATUS_BAD_RECIPE;
+  return TINYAD_STATUS_OK;
+}
+
+/// Number of values one group contributes.
+inline size_t tinyad_group_size(const tinyad_recipe* r, uint8_t group) {
+  if (group == TINYAD_FEATURE_BANDS || group == TINYAD_FEATURE_BANDS_REL)
+    return size_t(TINYAD_AXES) * r->n_bands;
+  return TINYAD_AXES;
+}
+
+/// Length of the feature vector the recipe produces.
+inline size_t tinyad_recipe_n_features(const tinyad_recipe* r) {
+  size_t n = 0;
+  for (uint8_t i = 0; i < r->n_groups; ++i) n += tinyad_group_size(r, r->groups[i]);
+  return n;
+}
+
+/// Scratch values tinyad_features_extract() needs: window (sort buffer, Hann
+/// window), plus 3 * fft_size (complex buffer and twiddles) when bands are used.
+inline size_t tinyad_features_scratch_size(const tinyad_recipe* r) {
+  size_t n = r->window;
+  if (tinyad_recipe_uses_bands(r)) n += 3 * tinyad_recipe_fft_size(r);
+  return n;
+}
+
+/// Band energies of one axis: mean |X_k|^2 per band of the mean-removed,
+/// Hann-windowed, zero-padded signal. `hann` (window,), `fft` (fft_size, 2),
+/// `tw` twiddles; `out` (n_bands,).
+template <typename T>
+inline void tinyad_band_energies(const tinyad_recipe* r, const T* axis, T mean, const T* hann,
+                                 T* fft, const T* tw, T* out) {
+  const size_t n = tinyad_recipe_fft_size(r);
+  for (size_t i = 0; i < n; ++i) {
+    fft[2 * i] = i < r->window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
+    fft[2 * i + 1] = T(0);
+  }
+  tinyad_fft(fft, tw, n);
+  for (uint8_t b = 0; b < r->n_bands; ++b) {
+    T sum = T(0);
+    for (size_t k = r->band_edges[b]; k < r->band_edges[b + 1]; ++k)
+      sum += fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];
+    out[b] = sum / T(r->band_edges[b + 1] - r->band_edges[b]);
+  }
+}
+
+/// Periodic Hann window w[n] = 0.5 - 0.5 cos(2 pi n / window).
+template <typename T>
+inline void tinyad_hann(T* w, size_t window) {
+  const T two_pi = T(6.28318530717958647692);
+  for (size_t i = 0; i < window; ++i) {
+    const size_t m = i <= window / 2 ? i : window - i;  // cos is symmetric
+    T s, c;
+    tinyad_sincos(two_pi * T(m) / T(window), &s, &c);
+    w[i] = T(0.5) - T(0.5) * c;
+  }
+}
+
+/// Extracts the recipe's features from one window.
+/// \param rows    (n_rows, 3) row-major x, y, z readings in g; only the first
+///                r->window rows are read.
+/// \param out     (out_cap,) receives tinyad_recipe_n_features(r) values.
+/// \param scratch (scratch_cap,) at least tinyad_features_scratch_size(r).
+template <typename T>
+inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* rows, size_t n_rows,
+                                             T* out, size_t out_cap, T* scratch,
+                                             size_t scratch_cap) {
+  if (!r || !rows || !out || !scratch) return TINYAD_STATUS_NULL_ARGUMENT;
+  const tinyad_status rs = tinyad_recipe_check(r);
+  if (rs != TINYAD_STATUS_OK) return rs;
+  const size_t w = r->window;
+  if (n_rows < w) return TINYAD_STATUS_WINDOW_TOO_SHORT;
+  if (out_cap < tinyad_recipe_n_features(r) || scratch_cap < tinyad_features_scratch_size(r))
+    return TINYAD_STATUS_BUFFER_TOO_SMALL;
+  for (size_t i = 0; i < w * TINYAD_AXES; ++i)
+    if (!tinyad_isfinite(rows[i])) return TINYAD_STATUS_NOT_FINITE;
+
+  T mean[TINYAD_AXES];
+  for (int a = 0; a < TINYAD_AXES; ++a) mean[a] = tinyad_mean(rows + a, w, TINYAD_AXES);
+  const T eps = T(r->log_eps);
+  const bool use_log = r->log_scale != 0;
+  auto scale_feature = [&](T v) { return use_log ? tinyad_log(v + eps) : v; };
+
+  size_t k = 0;
+  for (uint8_t g = 0; g < r->n_groups; ++g) {
+    const uint8_t group = r->groups[g];
+    if (group == TINYAD_FEATURE_BANDS || group == TINYAD_FEATURE_BANDS_REL) {
+      const size_t n = tinyad_recipe_fft_size(r);
+      T* hann = scratch;
+      T* fft = scratch + w;
+      T* tw = fft + 2 * n;
+      tinyad_hann(hann, w);
+      tinyad_fft_twiddles(tw, n);
+      for (int a = 0; a < TINYAD_AXES; ++a) {
+        T* band = out + k;
+        tinyad_band_energies(r, rows + a, mean[a], hann, fft, tw, band);
+        if (group == TINYAD_FEATURE_BANDS_REL) {
+          T total = T(0);
+          for (uint8_t b = 0; b < r->n_bands; ++b) total += band[b];
+          for (uint8_t b = 0; b < r->n_bands; ++b) band[b] = total > T(0) ? band[b] / total : T(0);
+        }
+        for (uint8_t b = 0; b < r->n_bands; ++b) band[b] = scale_feature(band[b]);
+        k += r->n_bands;
+      }
+      continue;
+    }
+    if (group == TINYAD_FEATURE_CORR) {
+      out[k++] = tinyad_correlation(rows + 0, rows + 1, w, TINYAD_AXES, mean[0], mean[1]);
+      out[k++] = tinyad_correlation(rows + 0, rows + 2, w, TINYAD_AXES, mean[0], mean[2]);
+      out[k++] = tinyad_correlation(rows + 1, rows + 2, w, TINYAD_AXES, mean[1], mean[2]);
+      continue;
+    }
+    for (int a = 0; a < TINYAD_AXES; ++a) {
+      const T* axis = rows + a;
+      T v = T(0);
+      if (group == TINYAD_FEATURE_MEAN) {
+        v = mean[a];
+      } else if (group == TINYAD_FEATURE_MAD) {
+        v = scale_feature(tinyad_mad(axis, w, TINYAD_AXES, T(r->mad_scale), scratch));
+      } else if (group == TINYAD_FEATURE_PTP) {
+        T lo, hi;
+        tinyad_min_max(axis, w, TINYAD_AXES, &lo, &hi);
+        v = scale_feature(hi - lo);
+      } else {
+        T m2, m3, m4;
+        tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &m2, &m3, &m4);
+        const T sd = tinyad_sqrt(m2);
+        if (group == TINYAD_FEATURE_STD) {
+          v = scale_feature(sd);
+        } else if (group == TINYAD_FEATURE_SKEW) {
+          v = m2 > T(0) ? m3 / (m2 * sd) : T(0);
+        } else if (group == TINYAD_FEATURE_KURT) {
+          v = m2 > T(0) ? m4 / (m2 * m2) - T(3) : T(0);
+        } else if (group == TINYAD_FEATURE_CREST) {
+          T lo, hi;
+          tinyad_min_max(axis, w, TINYAD_AXES, &lo, &hi);
+          const T peak = tinyad_abs(hi - mean[a]) > tinyad_abs(lo - mean[a])
+                             ? tinyad_abs(hi - mean[a])
+                             : tinyad_abs(lo - mean[a]);
+          v = sd > T(0) ? peak / sd : T(0);
+        }
+      }
+      out[k++] = v;
+    }
+  }
+  for (size_t i = 0; i < k; ++i)
+    if (!tinyad_isfinite(out[i])) return TINYAD_STATUS_NOT_FINITE;
+  return TINYAD_STATUS_OK;
+}
+
+#endif  // TINYAD_FEATURES_H

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs, and nothing when they are
+# all present (so `make demo` / `make test` stay quiet on a ready machine).
+# Usage: scripts/deps.sh demo|test
+set -euo pipefail
+
+# What the tinyad binary needs to build and run the quick start.
+demo_packages=(
+  build-essential cmake ninja-build pkg-config
+  libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev
+)
+# What the test suite and benchmarks add: GoogleTest, Google Benchmark, and
+# Debian's numpy/scipy for regenerating golden values.
+test_packages=(
+  "${demo_packages[@]}"
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-numpy python3-scipy
+)
+
+case "${1:-}" in
+  demo) wanted=("${demo_packages[@]}") ;;
+  test) wanted=("${test_packages[@]}") ;;
+  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  # dpkg-query prints "install ok installed" only for a fully installed package.
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "tinyad: installing missing Debian packages: ${missing[*]}" >&2
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q >&2 || true
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2

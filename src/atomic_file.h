@@ -1,0 +1,18 @@
+// atomic_file.h: write a whole file so that readers see the old content or
+// the new, never half of it (write a temporary in the same folder, fsync,
+// rename over the target).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tinyad {
+
+/// Writes `content` to `path` atomically. On failure returns false, leaves
+/// `path` untouched and sets *err to "path: reason".
+bool write_file_atomic(const std::string& path, std::string_view content, std::string* err);
+
+/// Reads a whole file. On failure returns false and sets *err to "path: reason".
+bool read_file(const std::string& path, std::string* content, std::string* err);
+
+}  // namespace tinyad

@@ -1,0 +1,34 @@
+// dataset.h: the folder-of-folders layout DATASET/<label>/<NNNN>.csv.
+// Listing only; reading and feature extraction live in feature_table.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tinyad {
+
+struct DatasetFile {
+  std::string label;  // folder name, e.g. "fan_0_low_1_weight"
+  std::string name;   // file name, e.g. "0042.csv"
+  std::string path;   // root/label/name
+  std::string id() const { return label + "/" + name; }
+};
+
+struct Dataset {
+  std::string root;                 // as given by the user
+  std::string canonical_root;       // absolute, symlinks resolved: identifies the dataset
+  std::vector<std::string> labels;  // sorted folder names
+};
+
+/// Lists the labels (sub-folders) of a dataset folder.
+bool dataset_open(const std::string& root, Dataset* ds, std::string* err);
+
+/// Lists the CSV files of the given labels, sorted by label order given, then
+/// file name. Unknown labels are an error that lists the known ones.
+bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
+                   std::vector<DatasetFile>* files, std::string* err);
+
+/// Splits "a,b,c" into {"a","b","c"}, dropping empty items and spaces.
+std::vector<std::string> split_list(const std::string& csv);
+
+}  // namespace tinyad

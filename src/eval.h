@@ -1,0 +1,51 @@
+// eval.h: scoring labelled windows with a model and summarising detection
+// quality (the contract of `tinyad eval --json`).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "feature_table.h"
+#include "model.h"
+
+namespace tinyad {
+
+struct LabelResult {
+  std::string label;
+  bool normal = false;          // given as --normal
+  size_t n = 0, flagged = 0;    // windows scored, windows above the threshold
+  std::optional<double> auc;    // normal vs this label; null for normal labels
+  std::vector<double> scores;   // per window, in file order
+};
+
+struct EvalResult {
+  std::optional<double> auc;  // all normal vs all anomaly windows
+  double threshold = 0;
+  double tpr = 0, fpr = 0;
+  size_t tn = 0, fp = 0, fn = 0, tp = 0;
+  size_t n_normal = 0, n_anomaly = 0;
+  size_t n_excluded = 0;              // training/validation files left out
+  std::vector<LabelResult> per_label;
+  std::vector<std::string> skipped;   // malformed files
+};
+
+struct EvalOptions {
+  std::string data;
+  std::vector<std::string> normal, anomaly;
+  bool progress = true;
+};
+
+/// Scores rows of an already loaded table; `normal_rows`/`anomaly_rows` index it.
+EvalResult eval_table(const Model& model, const FeatureTable& table, const std::vector<size_t>& normal_rows,
+                      const std::vector<size_t>& anomaly_rows);
+
+/// Loads the labels from a dataset and evaluates; files the model was trained
+/// or calibrated on (same dataset) are never scored.
+bool eval_run(const Model& model, const EvalOptions& opt, EvalResult* out, std::string* err);
+
+nlohmann::json eval_to_json(const EvalResult& r);
+std::string eval_summary(const EvalResult& r);
+
+}  // namespace tinyad

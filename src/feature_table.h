@@ -1,0 +1,32 @@
+// feature_table.h: many dataset files -> one feature matrix, read and
+// computed in parallel. Bad files are skipped and reported, never guessed at.
+#pragma once
+
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+#include "dataset.h"
+#include "recipe.h"
+
+namespace tinyad {
+
+struct FeatureTable {
+  std::vector<DatasetFile> files;  // one per row of X, in the input order
+  Eigen::MatrixXd X;               // (files.size(), n_features)
+  std::vector<std::string> skipped;  // "path:line: reason" per file left out
+};
+
+/// Reads every file and extracts the recipe's features. Never fails as a
+/// whole: unreadable, malformed or short files go to `skipped`.
+FeatureTable feature_table_load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe,
+                                bool show_progress = true);
+
+/// Features of one window already in memory, (n_rows, 3) row-major.
+bool window_features(const tinyad_recipe& recipe, const std::vector<double>& rows,
+                     const std::string& path, std::vector<double>* features, std::string* err);
+
+/// Rows of `table` whose file label is in `labels`.
+std::vector<size_t> rows_with_labels(const FeatureTable& table, const std::vector<std::string>& labels);
+
+}  // namespace tinyad

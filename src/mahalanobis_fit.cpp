@@ -1,0 +1,137 @@
+// mahalanobis_fit.cpp: see mahalanobis_fit.h.
+#include "mahalanobis_fit.h"
+
+#include <cmath>
+
+#include "tinyad_mahalanobis.h"
+
+namespace tinyad {
+namespace {
+
+// Beyond this the inverse loses more than ~6 of double's 16 digits.
+constexpr double kMaxCondition = 1e10;
+
+double condition_number(const Eigen::MatrixXd& cov) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov, Eigen::EigenvaluesOnly);
+  const double lo = eig.eigenvalues().minCoeff(), hi = eig.eigenvalues().maxCoeff();
+  return lo > 0 ? hi / lo : INFINITY;
+}
+
+// Ledoit & Wolf (2004) intensity for shrinking the covariance of the centred,
+// standardised rows Z towards a multiple of the identity.
+double ledoit_wolf_intensity(const Eigen::MatrixXd& Z) {
+  const double n = double(Z.rows()), p = double(Z.cols());
+  const Eigen::MatrixXd S = Z.transpose() * Z / n;  // biased sample covariance
+  const double mu = S.trace() / p;
+  const double delta = (S - mu * Eigen::MatrixXd::Identity(Z.cols(), Z.cols())).squaredNorm() / p;
+  double beta = 0.0;  // average squared distance of the per-row outer products to S
+  for (Eigen::Index i = 0; i < Z.rows(); ++i) {
+    const Eigen::VectorXd z = Z.row(i).transpose();
+    beta += (z * z.transpose() - S).squaredNorm();
+  }
+  beta /= n * n * p;
+  if (delta <= 0) return 1.0;
+  return std::min(beta, delta) / delta;
+}
+
+bool invert(MahalanobisModel* m, std::string* err) {
+  Eigen::LLT<Eigen::MatrixXd> llt(m->covariance);
+  if (llt.info() != Eigen::Success) {
+    *err = "covariance is not positive definite";
+    return false;
+  }
+  m->precision = llt.solve(Eigen::MatrixXd::Identity(m->covariance.rows(), m->covariance.cols()));
+  m->precision = 0.5 * (m->precision + m->precision.transpose());  // exact symmetry
+  m->condition = condition_number(m->covariance);
+  return true;
+}
+
+}  // namespace
+
+bool shrinkage_from_name(const std::string& name, Shrinkage* out) {
+  if (name == "auto") *out = Shrinkage::Auto;
+  else if (name == "none") *out = Shrinkage::None;
+  else if (name == "ledoit-wolf") *out = Shrinkage::LedoitWolf;
+  else return false;
+  return true;
+}
+
+const char* shrinkage_name(Shrinkage s) {
+  switch (s) {
+    case Shrinkage::Auto: return "auto";
+    case Shrinkage::None: return "none";
+    case Shrinkage::LedoitWolf: return "ledoit-wolf";
+  }
+  return "?";
+}
+
+bool mahalanobis_fit(const Eigen::MatrixXd& X, Shrinkage shrinkage, MahalanobisModel* out,
+                     std::string* err) {
+  if (X.rows() < 2) {
+    *err = "need at least 2 training windows, got " + std::to_string(X.rows());
+    return false;
+  }
+  MahalanobisModel m;
+  m.mean = X.colwise().mean().transpose();
+  const Eigen::MatrixXd centred = X.rowwise() - m.mean.transpose();
+  m.covariance = centred.transpose() * centred / double(X.rows() - 1);
+
+  bool shrink = shrinkage == Shrinkage::LedoitWolf;
+  if (shrinkage == Shrinkage::Auto) {
+    shrink = X.rows() <= X.cols() || !(condition_number(m.covariance) < kMaxCondition);
+  }
+  if (shrink) {
+    // Standardise first so that shrinking towards the identity does not depend
+    // on each feature's unit; then map back.
+    const Eigen::VectorXd sd = m.covariance.diagonal().cwiseSqrt().cwiseMax(1e-300);
+    const Eigen::MatrixXd Z = centred * sd.cwiseInverse().asDiagonal();
+    m.shrinkage = ledoit_wolf_intensity(Z);
+    const Eigen::MatrixXd R = Z.transpose() * Z / double(X.rows() - 1);
+    const double mu = R.trace() / double(R.rows());
+    const Eigen::MatrixXd shrunk =
+        (1.0 - m.shrinkage) * R + m.shrinkage * mu * Eigen::MatrixXd::Identity(R.rows(), R.cols());
+    m.covariance = sd.asDiagonal() * shrunk * sd.asDiagonal();
+  }
+  if (!invert(&m, err)) {
+    *err += shrinkage == Shrinkage::None
+                ? " (use more training windows than features, or --shrinkage auto)"
+                : " even after shrinkage (is a feature constant?)";
+    return false;
+  }
+  *out = std::move(m);
+  return true;
+}
+
+bool mahalanobis_from_covariance(const Eigen::VectorXd& mean, const Eigen::MatrixXd& covariance,
+                                 MahalanobisModel* out, std::string* err) {
+  if (covariance.rows() != mean.size() || covariance.cols() != mean.size()) {
+    *err = "covariance is " + std::to_string(covariance.rows()) + "x" +
+           std::to_string(covariance.cols()) + " but the mean has " + std::to_string(mean.size()) +
+           " values";
+    return false;
+  }
+  MahalanobisModel m;
+  m.mean = mean;
+  m.covariance = covariance;
+  if (!invert(&m, err)) return false;
+  *out = std::move(m);
+  return true;
+}
+
+Eigen::VectorXd mahalanobis_scores(const MahalanobisModel& m, const Eigen::MatrixXd& X) {
+  // Row-major copies so the core sees contiguous vectors.
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor P = m.precision;
+  const RowMajor rows = X;
+  const tinyad_mahalanobis<double> core{size_t(m.mean.size()), m.mean.data(), P.data()};
+  Eigen::VectorXd scores(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    double s = NAN;
+    if (tinyad_mahalanobis_score(&core, rows.row(i).data(), size_t(X.cols()), &s) != TINYAD_STATUS_OK)
+      s = INFINITY;  // only non-finite features get here; they are as abnormal as it gets
+    scores[i] = s;
+  }
+  return scores;
+}
+
+}  // namespace tinyad

@@ -1,0 +1,145 @@
+// model.cpp: see model.h.
+#include "model.h"
+
+#include "atomic_file.h"
+
+namespace tinyad {
+namespace {
+
+using nlohmann::json;
+
+json matrix_to_json(const Eigen::MatrixXd& m) {
+  json rows = json::array();
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    json row = json::array();
+    for (Eigen::Index j = 0; j < m.cols(); ++j) row.push_back(m(i, j));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bool matrix_from_json(const json& j, Eigen::Index n, const char* what, Eigen::MatrixXd* out,
+                      std::string* err) {
+  if (!j.is_array() || Eigen::Index(j.size()) != n) {
+    *err = std::string(what) + " must be a " + std::to_string(n) + "x" + std::to_string(n) + " matrix";
+    return false;
+  }
+  out->resize(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const json& row = j[size_t(i)];
+    if (!row.is_array() || Eigen::Index(row.size()) != n) {
+      *err = std::string(what) + " row " + std::to_string(i) + " must have " + std::to_string(n) + " values";
+      return false;
+    }
+    for (Eigen::Index k = 0; k < n; ++k) (*out)(i, k) = row[size_t(k)].get<double>();
+  }
+  return true;
+}
+
+json split_to_json(const ModelSplit& s) {
+  return {{"dataset", s.dataset}, {"seed", s.seed}, {"normal_labels", s.normal_labels},
+          {"train", s.train},     {"validation", s.validation}, {"test", s.test}};
+}
+
+ModelSplit split_from_json(const json& j) {
+  ModelSplit s;
+  s.dataset = j.at("dataset").get<std::string>();
+  s.seed = j.at("seed").get<uint64_t>();
+  s.normal_labels = j.at("normal_labels").get<std::vector<std::string>>();
+  s.train = j.at("train").get<std::vector<std::string>>();
+  s.validation = j.at("validation").get<std::vector<std::string>>();
+  s.test = j.at("test").get<std::vector<std::string>>();
+  return s;
+}
+
+}  // namespace
+
+json model_to_json(const Model& m) {
+  json j;
+  j["format"] = kModelFormat;
+  j["version"] = kModelVersion;
+  j["recipe"] = recipe_to_json(m.recipe);
+  const MahalanobisModel& md = m.mahalanobis;
+  j["detector"] = {{"type", m.detector},
+                   {"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
+                   {"covariance", matrix_to_json(md.covariance)},
+                   {"precision", matrix_to_json(md.precision)},
+                   {"shrinkage", md.shrinkage},
+                   {"condition", md.condition}};
+  j["threshold"] = {{"value", m.threshold.value}, {"method", m.threshold.method}, {"param", m.threshold.param}};
+  if (m.split) j["split"] = split_to_json(*m.split);
+  j["provenance"] = m.provenance;
+  return j;
+}
+
+bool model_from_json(const json& j, Model* out, std::string* err) {
+  if (!j.is_object() || j.value("format", std::string()) != kModelFormat) {
+    *err = "not a tinyad model (expected a JSON object with \"format\": \"tinyad-model\")";
+    return false;
+  }
+  const int version = j.value("version", 0);
+  if (version != kModelVersion) {
+    *err = "tinyad model format version " + std::to_string(version) + ", this tinyad reads version " +
+           std::to_string(kModelVersion) + (version > kModelVersion ? " (made by a newer tinyad)" : "");
+    return false;
+  }
+  try {
+    Model m;
+    if (!recipe_from_json(j.at("recipe"), &m.recipe, err)) return false;
+    const json& d = j.at("detector");
+    m.detector = d.at("type").get<std::string>();
+    if (m.detector != "mahalanobis") {
+      *err = "detector type '" + m.detector + "' is not supported by this tinyad (known: mahalanobis)";
+      return false;
+    }
+    const auto mean = d.at("mean").get<std::vector<double>>();
+    const Eigen::Index n = Eigen::Index(mean.size());
+    if (size_t(n) != tinyad_recipe_n_features(&m.recipe.core)) {
+      *err = "detector has " + std::to_string(n) + " means but the recipe makes " +
+             std::to_string(tinyad_recipe_n_features(&m.recipe.core)) + " features";
+      return false;
+    }
+    m.mahalanobis.mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
+    if (!matrix_from_json(d.at("covariance"), n, "covariance", &m.mahalanobis.covariance, err) ||
+        !matrix_from_json(d.at("precision"), n, "precision", &m.mahalanobis.precision, err))
+      return false;
+    m.mahalanobis.shrinkage = d.value("shrinkage", 0.0);
+    m.mahalanobis.condition = d.value("condition", 0.0);
+    const json& t = j.at("threshold");
+    m.threshold.value = t.at("value").get<double>();
+    m.threshold.method = t.value("method", std::string("fixed"));
+    m.threshold.param = t.value("param", m.threshold.value);
+    if (j.contains("split")) m.split = split_from_json(j.at("split"));
+    m.provenance = j.value("provenance", json::object());
+    *out = std::move(m);
+    return true;
+  } catch (const json::exception& e) {
+    *err = std::string("damaged tinyad model: ") + e.what();
+    return false;
+  }
+}
+
+bool model_save(const Model& m, const std::string& path, std::string* err) {
+  return write_file_atomic(path, model_to_json(m).dump(1) + "\n", err);
+}
+
+bool model_load(const std::string& path, Model* m, std::string* err) {
+  std::string text;
+  if (!read_file(path, &text, err)) return false;
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *err = path + ": not a tinyad model (not valid JSON)";
+    return false;
+  }
+  if (!model_from_json(j, m, err)) {
+    *err = path + ": " + *err;
+    return false;
+  }
+  return true;
+}
+
+Eigen::VectorXd model_scores(const Model& m, const Eigen::MatrixXd& features) {
+  return mahalanobis_scores(m.mahalanobis, features);
+}
+
+}  // namespace tinyad

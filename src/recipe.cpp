@@ -1,0 +1,166 @@
+// recipe.cpp: see recipe.h. Why the `default` recipe looks the way it does is
+// measured in docs/recipe-search.md.
+#include "recipe.h"
+
+#include <cstdio>
+
+namespace tinyad {
+namespace {
+
+const char* const kGroupNames[TINYAD_FEATURE_GROUP_COUNT] = {
+    "mean", "std", "mad", "skew", "kurt", "ptp", "crest", "corr", "bands", "bands_rel"};
+
+bool group_from_name(const std::string& name, uint8_t* group) {
+  for (uint8_t g = 0; g < TINYAD_FEATURE_GROUP_COUNT; ++g) {
+    if (name == kGroupNames[g]) {
+      *group = g;
+      return true;
+    }
+  }
+  return false;
+}
+
+Recipe make_original() {
+  // The original notebooks: first 128 rows, per-axis MAD scaled by 1.4826.
+  Recipe r;
+  r.name = "original";
+  r.core.window = 128;
+  r.core.n_groups = 1;
+  r.core.groups[0] = TINYAD_FEATURE_MAD;
+  r.core.mad_scale = TINYAD_MAD_SCALE;
+  return r;
+}
+
+Recipe make_default() {
+  // Chosen in docs/recipe-search.md: robust scale (MAD), shape (kurtosis,
+  // crest factor), axis coupling (correlations) and 16 log band energies of
+  // 6.25 Hz per axis. The mean is left out: it is the sensor's orientation,
+  // which moves between sessions.
+  Recipe r;
+  r.name = "default";
+  r.core.window = 200;
+  r.core.mad_scale = TINYAD_MAD_SCALE;
+  const uint8_t groups[] = {TINYAD_FEATURE_MAD, TINYAD_FEATURE_KURT, TINYAD_FEATURE_CREST,
+                            TINYAD_FEATURE_CORR, TINYAD_FEATURE_BANDS};
+  r.core.n_groups = sizeof groups;
+  for (uint8_t i = 0; i < r.core.n_groups; ++i) r.core.groups[i] = groups[i];
+  // 256-point FFT of 200 rows at 200 Hz: bin k is k * 0.78125 Hz; 8 bins a band.
+  r.core.n_bands = 16;
+  for (uint16_t b = 0; b <= r.core.n_bands; ++b) r.core.band_edges[b] = uint16_t(1 + 8 * b);
+  r.core.log_scale = 1;
+  r.core.log_eps = 1e-4;  // g or g^2: keeps near-silent bands from dominating
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> recipe_names() { return {"default", "original"}; }
+
+bool recipe_named(const std::string& name, Recipe* out, std::string* err) {
+  if (name == "original") {
+    *out = make_original();
+    return true;
+  }
+  if (name == "default") {
+    *out = make_default();
+    return true;
+  }
+  *err = "unknown recipe '" + name + "' (known: default, original)";
+  return false;
+}
+
+const char* feature_group_name(uint8_t group) {
+  return group < TINYAD_FEATURE_GROUP_COUNT ? kGroupNames[group] : "?";
+}
+
+nlohmann::json recipe_to_json(const Recipe& r) {
+  nlohmann::json j;
+  j["name"] = r.name;
+  j["window"] = r.core.window;
+  auto& features = j["features"] = nlohmann::json::array();
+  for (uint8_t i = 0; i < r.core.n_groups; ++i) features.push_back(kGroupNames[r.core.groups[i]]);
+  if (tinyad_recipe_uses_bands(&r.core)) {
+    auto& edges = j["band_edges"] = nlohmann::json::array();
+    for (size_t i = 0; i <= r.core.n_bands; ++i) edges.push_back(r.core.band_edges[i]);
+    j["fft_size"] = tinyad_recipe_fft_size(&r.core);
+  }
+  j["mad_scale"] = r.core.mad_scale;
+  j["log"] = r.core.log_scale != 0;
+  if (r.core.log_scale) j["log_eps"] = r.core.log_eps;
+  j["n_features"] = tinyad_recipe_n_features(&r.core);
+  return j;
+}
+
+bool recipe_from_json(const nlohmann::json& j, Recipe* out, std::string* err) {
+  try {
+    Recipe r;
+    r.name = j.value("name", std::string("custom"));
+    const int window = j.at("window").get<int>();
+    if (window < 4 || window > TINYAD_MAX_WINDOW) {
+      *err = "recipe window " + std::to_string(window) + " is outside 4.." +
+             std::to_string(TINYAD_MAX_WINDOW);
+      return false;
+    }
+    r.core.window = uint16_t(window);
+    const auto& features = j.at("features");
+    if (!features.is_array() || features.empty() || features.size() > TINYAD_MAX_GROUPS) {
+      *err = "recipe features must be a list of 1.." + std::to_string(TINYAD_MAX_GROUPS) + " names";
+      return false;
+    }
+    for (const auto& f : features) {
+      uint8_t g;
+      if (!group_from_name(f.get<std::string>(), &g)) {
+        *err = "unknown feature group '" + f.get<std::string>() + "'";
+        return false;
+      }
+      r.core.groups[r.core.n_groups++] = g;
+    }
+    if (j.contains("band_edges")) {
+      const auto& edges = j.at("band_edges");
+      if (!edges.is_array() || edges.size() < 2 || edges.size() > TINYAD_MAX_BANDS + 1) {
+        *err = "recipe band_edges must list 2.." + std::to_string(TINYAD_MAX_BANDS + 1) + " bins";
+        return false;
+      }
+      r.core.n_bands = uint8_t(edges.size() - 1);
+      for (size_t i = 0; i < edges.size(); ++i) r.core.band_edges[i] = edges[i].get<uint16_t>();
+    }
+    r.core.mad_scale = j.value("mad_scale", TINYAD_MAD_SCALE);
+    r.core.log_scale = j.value("log", false) ? 1 : 0;
+    r.core.log_eps = j.value("log_eps", 0.0);
+    const tinyad_status st = tinyad_recipe_check(&r.core);
+    if (st != TINYAD_STATUS_OK) {
+      *err = std::string("invalid recipe: ") + tinyad_status_str(st);
+      return false;
+    }
+    *out = r;
+    return true;
+  } catch (const nlohmann::json::exception& e) {
+    *err = std::string("invalid recipe: ") + e.what();
+    return false;
+  }
+}
+
+std::vector<std::string> recipe_feature_names(const tinyad_recipe& r) {
+  static const char* const kAxes[] = {"x", "y", "z"};
+  static const char* const kPairs[] = {"xy", "xz", "yz"};
+  std::vector<std::string> names;
+  for (uint8_t i = 0; i < r.n_groups; ++i) {
+    const uint8_t g = r.groups[i];
+    const std::string base = kGroupNames[g];
+    if (g == TINYAD_FEATURE_BANDS || g == TINYAD_FEATURE_BANDS_REL) {
+      for (const char* axis : kAxes) {
+        for (uint8_t b = 0; b < r.n_bands; ++b) {
+          char buf[48];
+          std::snprintf(buf, sizeof buf, "%s%02u_%s", g == TINYAD_FEATURE_BANDS ? "band" : "relband",
+                        unsigned(b), axis);
+          names.push_back(buf);
+        }
+      }
+    } else {
+      for (int a = 0; a < 3; ++a) names.push_back(base + "_" + (g == TINYAD_FEATURE_CORR ? kPairs[a] : kAxes[a]));
+    }
+  }
+  return names;
+}
+
+}  // namespace tinyad

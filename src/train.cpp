@@ -1,0 +1,111 @@
+// train.cpp: see train.h.
+#include "train.h"
+
+#include <algorithm>
+
+#include "dataset.h"
+#include "feature_table.h"
+#include "split.h"
+
+namespace tinyad {
+namespace {
+
+Eigen::MatrixXd select_rows(const Eigen::MatrixXd& X, const std::vector<size_t>& rows) {
+  Eigen::MatrixXd out(Eigen::Index(rows.size()), X.cols());
+  for (size_t i = 0; i < rows.size(); ++i) out.row(Eigen::Index(i)) = X.row(Eigen::Index(rows[i]));
+  return out;
+}
+
+std::vector<std::string> ids_of(const FeatureTable& t, const std::vector<size_t>& rows) {
+  std::vector<std::string> ids;
+  for (size_t r : rows) ids.push_back(t.files[r].id());
+  return ids;
+}
+
+}  // namespace
+
+std::string default_threshold_spec(const std::string& recipe_name) {
+  // The original recipe keeps the original notebook's rule; see
+  // docs/recipe-search.md for why `default` scales the validation median.
+  return recipe_name == "original" ? "mean+3sd" : "3.5*median";
+}
+
+Shrinkage default_shrinkage(const std::string& recipe_name) {
+  // 60 spectral features from ~180 windows: shrinkage keeps the inverse stable
+  // and measurably lowers false alarms on other sessions (docs/recipe-search.md).
+  return recipe_name == "original" ? Shrinkage::Auto : Shrinkage::LedoitWolf;
+}
+
+bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
+  Model model;
+  if (!recipe_named(opt.recipe, &model.recipe, err)) return false;
+  const std::string spec = opt.threshold.empty() ? default_threshold_spec(opt.recipe) : opt.threshold;
+  if (!threshold_parse(spec, &model.threshold, err)) return false;
+  if (opt.normal.empty()) {
+    *err = "no --normal label given";
+    return false;
+  }
+  Dataset ds;
+  if (!dataset_open(opt.data, &ds, err)) return false;
+  std::vector<DatasetFile> normal_files, anomaly_files;
+  if (!dataset_files(ds, opt.normal, &normal_files, err) || !dataset_files(ds, opt.anomaly, &anomaly_files, err))
+    return false;
+  std::vector<DatasetFile> files = normal_files;
+  files.insert(files.end(), anomaly_files.begin(), anomaly_files.end());
+
+  const FeatureTable table = feature_table_load(files, model.recipe.core, opt.progress);
+  const std::vector<size_t> normal_rows = rows_with_labels(table, opt.normal);
+  const std::vector<size_t> anomaly_rows = rows_with_labels(table, opt.anomaly);
+  const Split split = split_make(normal_rows.size(), opt.seed);
+  auto pick = [&](const std::vector<size_t>& idx) {
+    std::vector<size_t> rows;
+    for (size_t i : idx) rows.push_back(normal_rows[i]);
+    std::sort(rows.begin(), rows.end());  // file order, for readable model files
+    return rows;
+  };
+  const auto train_rows = pick(split.train), val_rows = pick(split.validation), test_rows = pick(split.test);
+  if (train_rows.size() < 2 || val_rows.size() < 2) {
+    *err = "too few normal windows to train: " + std::to_string(normal_rows.size()) +
+           " readable (need at least 10 for a 60/20/20 split)";
+    return false;
+  }
+
+  const Shrinkage shrinkage = opt.shrinkage.value_or(default_shrinkage(opt.recipe));
+  if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) return false;
+  const Eigen::VectorXd val_scores = model_scores(model, select_rows(table.X, val_rows));
+  if (!threshold_fit(std::vector<double>(val_scores.begin(), val_scores.end()), &model.threshold, err))
+    return false;
+
+  ModelSplit ms;
+  ms.dataset = ds.canonical_root;
+  ms.seed = opt.seed;
+  ms.normal_labels = opt.normal;
+  ms.train = ids_of(table, train_rows);
+  ms.validation = ids_of(table, val_rows);
+  ms.test = ids_of(table, test_rows);
+  model.split = ms;
+
+  out->n_train = train_rows.size();
+  out->n_validation = val_rows.size();
+  out->n_test = test_rows.size();
+  out->skipped = table.skipped;
+  nlohmann::json prov = {{"tool", std::string("tinyad ") + TINYAD_VERSION},
+                         {"dataset", opt.data},
+                         {"normal_labels", opt.normal},
+                         {"anomaly_labels", opt.anomaly},
+                         {"seed", opt.seed},
+                         {"shrinkage", shrinkage_name(shrinkage)},
+                         {"n_train", out->n_train},
+                         {"n_validation", out->n_validation},
+                         {"n_test", out->n_test},
+                         {"n_skipped", table.skipped.size()}};
+  if (!anomaly_rows.empty()) {
+    out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
+    prov["test_metrics"] = eval_to_json(*out->test_eval);
+  }
+  model.provenance = prov;
+  out->model = std::move(model);
+  return true;
+}
+
+}  // namespace tinyad

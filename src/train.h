@@ -1,0 +1,42 @@
+// train.h: the training pipeline behind `tinyad train`: list files, split
+// the normal ones, extract features, fit the detector, set the threshold from
+// validation normals, and (when anomalies are given) evaluate on the test split.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval.h"
+#include "mahalanobis_fit.h"
+#include "model.h"
+
+namespace tinyad {
+
+struct TrainOptions {
+  std::string data;
+  std::vector<std::string> normal, anomaly;
+  std::string recipe = "default";
+  uint64_t seed = 0;
+  std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
+  std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
+  bool progress = true;
+};
+
+struct TrainResult {
+  Model model;
+  size_t n_train = 0, n_validation = 0, n_test = 0;
+  std::vector<std::string> skipped;
+  std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
+};
+
+/// The threshold rule used when none is asked for.
+std::string default_threshold_spec(const std::string& recipe_name);
+
+/// The covariance shrinkage used when none is asked for.
+Shrinkage default_shrinkage(const std::string& recipe_name);
+
+bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err);
+
+}  // namespace tinyad
