@@ -1,6 +1,6 @@
 // tinyad_stats.h: per-axis statistics of one window, as scipy/numpy define
 // them. Inputs are strided so the caller's interleaved (x, y, z) rows are read
-// in place. No heap: functions that must sort take a caller scratch buffer.
+// in place. No heap: functions that must reorder take a caller scratch buffer.
 #ifndef TINYAD_STATS_H
 #define TINYAD_STATS_H
 
@@ -33,35 +33,54 @@ inline void tinyad_central_moments(const T* data, size_t n, size_t stride, T mea
   *m4 = s4 / T(n);
 }
 
-/// Sorts values[0..n) ascending in place (heap sort: no recursion, O(n log n)).
 template <typename T>
-inline void tinyad_sort(T* values, size_t n) {
-  if (n < 2) return;
-  // Sift-down helper as a lambda keeps the function self-contained.
-  auto sift = [values](size_t root, size_t end) {
-    while (2 * root + 1 < end) {
-      size_t child = 2 * root + 1;
-      if (child + 1 < end && values[child] < values[child + 1]) ++child;
-      if (!(values[root] < values[child])) return;
-      const T tmp = values[root];
-      values[root] = values[child];
-      values[child] = tmp;
-      root = child;
+inline void tinyad_swap(T* v, size_t a, size_t b) {
+  const T t = v[a];
+  v[a] = v[b];
+  v[b] = t;
+}
+
+/// Partially orders values[0..n) so that values[k] is the k-th smallest and no
+/// value before it is larger (quickselect: median-of-three pivot, Hoare
+/// partition, iterative; O(n) on average, no recursion, no heap).
+template <typename T>
+inline void tinyad_select(T* v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (hi > lo) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (v[mid] < v[lo]) tinyad_swap(v, mid, lo);
+    if (v[hi] < v[lo]) tinyad_swap(v, hi, lo);
+    if (v[hi] < v[mid]) tinyad_swap(v, hi, mid);
+    const T pivot = v[mid];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) ++i;
+      while (pivot < v[j]) --j;
+      if (i <= j) {
+        tinyad_swap(v, i, j);
+        ++i;
+        if (j == 0) break;
+        --j;
+      }
     }
-  };
-  for (size_t start = n / 2; start-- > 0;) sift(start, n);
-  for (size_t end = n - 1; end > 0; --end) {
-    const T tmp = values[0];
-    values[0] = values[end];
-    values[end] = tmp;
-    sift(0, end);
+    // Now v[lo..j] <= pivot <= v[i..hi], and everything strictly between equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
   }
 }
 
-/// Median of sorted values (even count: mean of the two middle values).
+/// Median of values[0..n), n >= 1, reordering them (even count: mean of the
+/// two middle values, as numpy.median).
 template <typename T>
-inline T tinyad_median_sorted(const T* sorted, size_t n) {
-  return (n % 2 == 1) ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / T(2);
+inline T tinyad_median_inplace(T* v, size_t n) {
+  const size_t upper = n / 2;
+  tinyad_select(v, n, upper);
+  if (n % 2 == 1) return v[upper];
+  T lower = v[0];  // largest of the lower half
+  for (size_t i = 1; i < upper; ++i)
+    if (lower < v[i]) lower = v[i];
+  return (lower + v[upper]) / T(2);
 }
 
 /// Median absolute deviation, scaled: scale * median(|x - median(x)|), as
@@ -70,11 +89,9 @@ inline T tinyad_median_sorted(const T* sorted, size_t n) {
 template <typename T>
 inline T tinyad_mad(const T* data, size_t n, size_t stride, T scale, T* scratch) {
   for (size_t i = 0; i < n; ++i) scratch[i] = data[i * stride];
-  tinyad_sort(scratch, n);
-  const T center = tinyad_median_sorted(scratch, n);
+  const T center = tinyad_median_inplace(scratch, n);
   for (size_t i = 0; i < n; ++i) scratch[i] = tinyad_abs(data[i * stride] - center);
-  tinyad_sort(scratch, n);
-  return scale * tinyad_median_sorted(scratch, n);
+  return scale * tinyad_median_inplace(scratch, n);
 }
 
 /// Minimum and maximum of n strided values.

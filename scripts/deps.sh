@@ -7,7 +7,7 @@ set -euo pipefail
 # What the tinyad binary needs to build and run the quick start.
 demo_packages=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev
+  libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev libfast-float-dev
 )
 # What the test suite and benchmarks add: GoogleTest, Google Benchmark, and
 # Debian's numpy/scipy for regenerating golden values.
