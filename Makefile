@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test
 
 all: build
 
@@ -35,12 +35,19 @@ test: deps-test
 	@$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# The scoring core on emulated microcontrollers (Cortex-M4F, RV32IMC under
+# QEMU): export, build, run, compare with the host's scores (also in `make test`).
+mcu-test: deps-test
+	@$(MAKE) --no-print-directory build
+	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
+
 bench: build
 	$(BUILD)/bench/tinyad_bench
 
 # Regenerates golden values from numpy/scipy (Debian's, not the PATH python).
 golden:
 	/usr/bin/python3 scripts/golden/make_golden.py
+	/usr/bin/python3 scripts/golden/make_autoencoder_golden.py
 
 clean:
 	rm -rf $(BUILD)

@@ -1,13 +1,20 @@
 // cmd_convert.cpp: `tinyad convert IN OUT`, chosen by the file extensions:
 //   .npz  -> .json   the original's Mahalanobis model (model_mu, model_cov)
 //   .json -> .npz    back to numpy, for the original's scripts
+//   .h5 / .tflite -> .json   autoencoders (Keras model.save(), TFLite flatbuffers)
+//   .json -> .tflite         float32, or int8 with --int8 (src/tflite_export.h)
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "atomic_file.h"
 #include "commands.h"
+#include "dataset.h"
+#include "metrics.h"
 #include "model.h"
+#include "model_interop.h"
 #include "npz.h"
+#include "tflite_export.h"
 
 namespace tinyad::app {
 namespace {
@@ -57,6 +64,10 @@ bool import_npz(const std::string& in, const std::string& threshold, Model* m, s
 }
 
 bool export_npz(const Model& m, const std::string& out, std::string* err) {
+  if (m.detector != "mahalanobis") {
+    *err = "only Mahalanobis models export to .npz (this one is " + m.detector + "; try .tflite)";
+    return false;
+  }
   const auto n = size_t(m.mahalanobis.mean.size());
   NpyArray mu{{n}, std::vector<double>(m.mahalanobis.mean.begin(), m.mahalanobis.mean.end()), "<f8"};
   NpyArray cov{{n, n}, {}, "<f8"};
@@ -65,20 +76,103 @@ bool export_npz(const Model& m, const std::string& out, std::string* err) {
   return npz_write(out, {{"model_mu", mu}, {"model_cov", cov}}, err);
 }
 
+struct InteropArgs {
+  std::string data, normal, anomaly;
+  bool threshold_given = false, int8 = false, float_io = false;
+};
+
+// .h5 / .tflite -> tinyad model, with the threshold fixed or calibrated.
+int import_autoencoder(const std::string& in, const std::string& out, const std::string& threshold,
+                       const InteropArgs& x) {
+  std::string err;
+  const bool calibrate = !x.data.empty() && !x.normal.empty();
+  Threshold fixed;
+  if (!threshold_parse(threshold, &fixed, &err)) return fail(err);
+  if (!calibrate && fixed.method != "fixed")
+    return fail("a rule like '" + threshold + "' needs normal windows: give --data and --normal");
+  Model m;
+  if (extension(in) == ".h5") {
+    if (!import_keras_model(in, fixed.value, &m, &err)) return fail(err);
+  } else {
+    TfliteNet net;
+    if (!tflite_load(in, &net, &err) || !tflite_to_model(net, in, fixed.value, &m, &err)) return fail(err);
+    if (net.quantized) warn(in + " is int8: the tinyad model gets its dequantised weights (float scoring)");
+  }
+  if (calibrate) {
+    Eigen::MatrixXd X;
+    if (!load_label_windows(m, x.data, split_list(x.normal), &X, &err)) return fail(err);
+    if (!calibrate_threshold(&m, x.threshold_given ? threshold : "mean+3sd", X, &err)) return fail(err);
+    const auto dead = autoencoder_dead_units(m.autoencoder, X);
+    for (const auto& d : dead) warn("dead ReLU unit on these windows: " + d);
+  } else if (!x.threshold_given && m.provenance.value("imported_from", "") == in) {
+    warn("no threshold given: using " + threshold + "; give --threshold N, or --data and --normal to calibrate");
+  }
+  if (!model_save(m, out, &err)) return fail(err);
+  std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n", in.c_str(),
+              autoencoder_shape(m.autoencoder).c_str(), m.recipe.name.c_str(), m.threshold.value,
+              threshold_spec(m.threshold).c_str(), out.c_str());
+  return 0;
+}
+
+// tinyad model -> .tflite; int8 calibrates on the training windows.
+int export_tflite(const std::string& in, const std::string& out, const InteropArgs& x) {
+  std::string err;
+  Model m;
+  if (!model_load(in, &m, &err)) return fail(err);
+  Eigen::MatrixXd rep;
+  if (x.int8) {
+    const bool ok = !x.data.empty() ? load_label_windows(m, x.data, split_list(x.normal), &rep, &err)
+                                    : load_training_windows(m, &rep, &err);
+    if (!ok) return fail("int8 export needs representative windows: " + err);
+  }
+  TfliteExportOptions o;
+  o.int8 = x.int8;
+  o.float_io = x.float_io;
+  std::string bytes;
+  if (!tflite_export(m, o, rep, &bytes, &err) || !write_file_atomic(out, bytes, &err)) return fail(err);
+  std::printf("exported %s -> %s (%s, %zu bytes; inputs are standardised features, see the file's metadata)\n",
+              in.c_str(), out.c_str(), x.int8 ? "int8" : "float32", bytes.size());
+  if (x.int8 && !x.anomaly.empty() && m.split) {
+    // What quantisation costs: float vs int8 AUC on held-out normals vs the anomalies.
+    TfliteNet net;
+    Eigen::MatrixXd normal, anomaly;
+    if (!tflite_parse(bytes, out, &net, &err) || !load_test_windows(m, &normal, &err) ||
+        !load_label_windows(m, m.split->dataset, split_list(x.anomaly), &anomaly, &err))
+      return fail(err);
+    auto auc = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+      return roc_auc(std::vector<double>(a.begin(), a.end()), std::vector<double>(b.begin(), b.end())).value_or(0.0);
+    };
+    const double f = auc(model_scores(m, normal), model_scores(m, anomaly));
+    const double q = auc(tflite_scores(net, m.autoencoder, normal), tflite_scores(net, m.autoencoder, anomaly));
+    std::printf("AUC on the test split vs %s: float %.4f, int8 %.4f (lost %.4f)\n", x.anomaly.c_str(), f, q, f - q);
+  }
+  return 0;
+}
+
 }  // namespace
 
 RunFn attach_convert(CLI::App* cmd) {
   struct Args {
     std::string in, out, threshold = "3.0";
+    InteropArgs x;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("input", a->in, "Model to read: .npz (original) or .json (tinyad)")->required();
-  cmd->add_option("output", a->out, "Model to write: .json (tinyad) or .npz")->required();
-  cmd->add_option("--threshold", a->threshold,
-                  "Threshold for an imported .npz model (default 3.0, the original notebook's)");
-  return [a] {
+  cmd->add_option("input", a->in, "Model to read: .npz (original), .h5 (Keras), .tflite or .json (tinyad)")->required();
+  cmd->add_option("output", a->out, "Model to write: .json (tinyad), .npz or .tflite")->required();
+  auto* thr = cmd->add_option("--threshold", a->threshold,
+                              "Threshold for an imported model (default 3.0, the original notebook's); with "
+                              "--data/--normal also a rule such as mean+3sd");
+  cmd->add_option("--data", a->x.data, "Dataset: calibrate an imported model's threshold, or int8 representative windows");
+  cmd->add_option("--normal", a->x.normal, "Normal label(s) in --data, comma-separated");
+  cmd->add_option("--anomaly", a->x.anomaly, "With --int8: report the AUC int8 loses on these labels");
+  cmd->add_flag("--int8", a->x.int8, "Export a full-integer int8 .tflite (calibrated on the training windows)");
+  cmd->add_flag("--float-io", a->x.float_io, "With --int8: float32 input/output via QUANTIZE/DEQUANTIZE");
+  return [a, thr] {
     const std::string from = extension(a->in), to = extension(a->out);
     std::string err;
+    a->x.threshold_given = thr->count() > 0;
+    if ((from == ".h5" || from == ".tflite") && to == ".json") return import_autoencoder(a->in, a->out, a->threshold, a->x);
+    if (from == ".json" && to == ".tflite") return export_tflite(a->in, a->out, a->x);
     if (from == ".npz" && to == ".json") {
       Model m;
       if (!import_npz(a->in, a->threshold, &m, &err) || !model_save(m, a->out, &err)) return fail(err);
@@ -96,7 +190,7 @@ RunFn attach_convert(CLI::App* cmd) {
       return 0;
     }
     return fail("cannot convert " + (from.empty() ? std::string("(no extension)") : from) + " to " +
-                (to.empty() ? std::string("(no extension)") : to) + "; supported: .npz -> .json, .json -> .npz");
+                (to.empty() ? std::string("(no extension)") : to) + "; supported: .npz/.h5/.tflite -> .json, .json -> .npz/.tflite");
   };
 }
 

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "dataset.h"
+#include "simulator.h"
 #include "train.h"
 
 namespace tinyad::app {
@@ -31,21 +32,27 @@ RunFn attach_demo(CLI::App* cmd) {
     std::string data, out = "tinyad-demo", normal = kNormal, anomaly = kAnomalies, other = kOtherSession;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("--data", a->data, "Dataset folder (default: $TINYAD_DATA)");
+  cmd->add_option("--data", a->data, "Dataset folder (default: $TINYAD_DATA, else a simulated fan)");
   cmd->add_option("--normal", a->normal, "Normal label to train on");
   cmd->add_option("--anomaly", a->anomaly, "Anomaly labels, comma-separated");
   cmd->add_option("--other-normal", a->other, "Normal label from another session (false-alarm check)");
   cmd->add_option("-o,--output", a->out, "Folder for the trained models");
   return [a] {
     if (a->data.empty() && std::getenv("TINYAD_DATA")) a->data = std::getenv("TINYAD_DATA");
-    if (a->data.empty()) {
-      return fail(
-          "no dataset: pass --data DIR (a folder of <label>/<NNNN>.csv windows, e.g. "
-          "../shared/datasets/ceiling-fan) or set TINYAD_DATA");
-    }
     std::error_code ec;
     std::filesystem::create_directories(a->out, ec);
     if (ec) return fail(a->out + ": " + ec.message());
+    if (a->data.empty()) {
+      // No recordings: simulate the fan (docs/simulator.md) so the quick
+      // start runs on a fresh machine; the labels are the real dataset's.
+      SimulateOptions so;
+      so.out = a->out + "/simulated-data";
+      std::string err;
+      if (!simulate_dataset(so, &err)) return fail(err);
+      std::printf("no --data or TINYAD_DATA: simulated %zu windows per label into %s (tinyad simulate)\n\n",
+                  so.windows, so.out.c_str());
+      a->data = so.out;
+    }
     for (const char* recipe : {"original", "default"}) {
       TrainOptions opt;
       opt.data = a->data;

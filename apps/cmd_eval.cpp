@@ -4,13 +4,14 @@
 
 #include "commands.h"
 #include "eval.h"
+#include "report_model.h"
 
 namespace tinyad::app {
 
 RunFn attach_eval(CLI::App* cmd) {
   struct Args {
     EvalOptions opt;
-    std::string model, normal, anomaly;
+    std::string model, normal, anomaly, report;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -18,6 +19,7 @@ RunFn attach_eval(CLI::App* cmd) {
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated")->required();
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s), comma-separated");
+  cmd->add_option("--report", a->report, "Also write an HTML report (score histograms, ROC, confusion matrix)");
   cmd->add_flag("--json", a->json, "Print one JSON object (auc, threshold, tpr, fpr, confusion, per_label)");
   return [a] {
     Model model;
@@ -30,6 +32,7 @@ RunFn attach_eval(CLI::App* cmd) {
     warn_skipped(r.skipped);
     if (a->json) std::printf("%s\n", eval_to_json(r).dump().c_str());
     else std::printf("%s", eval_summary(r).c_str());
+    if (!a->report.empty() && !report_eval_write(model, r, a->report, &err)) return fail(err);
     return 0;
   };
 }

@@ -4,15 +4,31 @@
 
 #include "commands.h"
 #include "dataset.h"
+#include "report_model.h"
 #include "train.h"
 
 namespace tinyad::app {
 
 void print_train_summary(const TrainOptions& opt, const TrainResult& r, const std::string& path) {
   const Model& m = r.model;
-  std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n",
-              m.detector.c_str(), r.n_train, opt.normal.size() == 1 ? opt.normal[0].c_str() : "the normal labels",
-              m.recipe.name.c_str(), size_t(m.mahalanobis.mean.size()), m.mahalanobis.shrinkage);
+  const char* labels = opt.normal.size() == 1 ? opt.normal[0].c_str() : "the normal labels";
+  if (m.detector == "autoencoder" && r.autoencoder) {
+    const AutoencoderTrainReport& a = *r.autoencoder;
+    std::printf("trained autoencoder %s on %zu windows of %s (recipe %s): %d epochs%s, kept epoch %d "
+                "(validation loss %.4g)\n",
+                autoencoder_shape(m.autoencoder).c_str(), r.n_train, labels, m.recipe.name.c_str(), a.epochs_run,
+                a.stopped_early ? " (stopped early)" : "", a.best_epoch, a.val_loss[size_t(a.best_epoch - 1)]);
+    if (!a.dead_units.empty()) {
+      std::string list;
+      for (const auto& u : a.dead_units) list += (list.empty() ? "" : ", ") + u;
+      warn(std::to_string(a.dead_units.size()) + " dead ReLU unit(s) (never active on the training windows): " +
+           list + "; try another --seed, more units or fewer layers");
+    }
+  } else {
+    std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n", m.detector.c_str(),
+                r.n_train, labels, m.recipe.name.c_str(), size_t(m.mahalanobis.mean.size()),
+                m.mahalanobis.shrinkage);
+  }
   std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
               m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
@@ -25,13 +41,16 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, out, detector = "mahalanobis", shrinkage;
+    std::string normal, anomaly, out, shrinkage, layers, output_activation, report;
+    int epochs = 0, batch_size = 0, patience = -1;
+    double dropout = -1, learning_rate = 0;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated; split 60/20/20")->required();
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s) to report test metrics against");
-  cmd->add_option("--detector", a->detector, "Detector: mahalanobis")->check(CLI::IsMember({"mahalanobis"}));
+  cmd->add_option("--detector", a->opt.detector, "Detector: mahalanobis (default) or autoencoder")
+      ->check(CLI::IsMember({"mahalanobis", "autoencoder"}));
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
@@ -40,17 +59,46 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--shrinkage", a->shrinkage, "Covariance shrinkage: auto, none, ledoit-wolf (default: ledoit-wolf; auto for original)")
       ->check(CLI::IsMember({"auto", "none", "ledoit-wolf"}));
   cmd->add_option("-o,--output", a->out, "Model file to write (JSON)")->required();
+  cmd->add_option("--report", a->report, "Also write an HTML report (scores, ROC, confusion, loss curves)");
+  auto* ae = "Autoencoder";
+  cmd->add_option("--layers", a->layers, "Hidden layer sizes, e.g. 8,2,8 (default: 2 for original, 8 for default)")
+      ->group(ae);
+  cmd->add_option("--epochs", a->epochs, "Most epochs to train (default: 50 for original, 1000 for default)")
+      ->check(CLI::Range(1, 1000000))->group(ae);
+  cmd->add_option("--batch-size", a->batch_size, "Mini-batch size (default: 100 for original, 32 for default)")
+      ->check(CLI::Range(1, 1000000))->group(ae);
+  cmd->add_option("--patience", a->patience, "Early stopping: epochs without a better validation loss; 0 = off")
+      ->check(CLI::Range(0, 1000000))->group(ae);
+  cmd->add_option("--dropout", a->dropout, "Dropout rate after hidden layers while training (default: 0.2 for original, 0 for default)")
+      ->check(CLI::Range(0.0, 0.95))->group(ae);
+  cmd->add_option("--learning-rate", a->learning_rate, "Adam learning rate (default 0.001)")
+      ->check(CLI::PositiveNumber)->group(ae);
+  cmd->add_option("--output-activation", a->output_activation, "linear (default) or relu (as the original)")
+      ->check(CLI::IsMember({"linear", "relu"}))->group(ae);
   return [a] {
     a->opt.normal = split_list(a->normal);
     a->opt.anomaly = split_list(a->anomaly);
     Shrinkage s;
     if (!a->shrinkage.empty() && shrinkage_from_name(a->shrinkage, &s)) a->opt.shrinkage = s;
-    TrainResult r;
+    AutoencoderTrainOptions ao = autoencoder_default_options(a->opt.recipe);
     std::string err;
+    if (!a->layers.empty() && !parse_layer_sizes(a->layers, &ao.hidden, &err)) return fail(err);
+    if (a->epochs > 0) ao.epochs = a->epochs;
+    if (a->batch_size > 0) ao.batch_size = a->batch_size;
+    if (a->patience >= 0) ao.patience = a->patience;
+    if (a->dropout >= 0) ao.dropout = a->dropout;
+    if (a->learning_rate > 0) ao.adam.learning_rate = a->learning_rate;
+    if (!a->output_activation.empty()) activation_from_name(a->output_activation, &ao.output_activation);
+    a->opt.autoencoder = ao;
+    TrainResult r;
     if (!train_run(a->opt, &r, &err)) return fail(err);
     warn_skipped(r.skipped);
     if (!model_save(r.model, a->out, &err)) return fail(err);
     print_train_summary(a->opt, r, a->out);
+    if (!a->report.empty()) {
+      if (!report_train_write(a->opt, r, a->report, &err)) return fail(err);
+      std::printf("report written to %s\n", a->report.c_str());
+    }
     return 0;
   };
 }

@@ -17,6 +17,11 @@ RunFn attach_train(CLI::App* cmd);
 RunFn attach_eval(CLI::App* cmd);
 RunFn attach_score(CLI::App* cmd);
 RunFn attach_convert(CLI::App* cmd);
+RunFn attach_export(CLI::App* cmd);
+RunFn attach_collect(CLI::App* cmd);
+RunFn attach_device(CLI::App* cmd);
+RunFn attach_simulate(CLI::App* cmd);
+RunFn attach_analyze(CLI::App* cmd);
 
 /// Prints "tinyad: error: msg" to stderr and returns 1.
 int fail(const std::string& msg);

@@ -28,10 +28,15 @@ struct Command {
 
 const Command kCommands[] = {
     {"demo", "Quick start: train and evaluate on a dataset, print a summary", attach_demo},
+    {"analyze", "Write an HTML report on which features separate normal from anomalous windows", attach_analyze},
     {"train", "Train a detector on normal windows and write a model file", attach_train},
     {"eval", "Evaluate a model on labelled windows (held-out files only)", attach_eval},
     {"score", "Score CSV windows with a model: path, score, verdict", attach_score},
-    {"convert", "Convert models: .npz (original) <-> tinyad .json", attach_convert},
+    {"convert", "Convert models: .npz/.h5/.tflite -> tinyad .json -> .npz/.tflite", attach_convert},
+    {"export", "Write C headers for a microcontroller: model constants and self-test windows", attach_export},
+    {"simulate", "Write a synthetic fan dataset (DIR/<label>/NNNN.csv) from a calibrated model", attach_simulate},
+    {"collect", "Data collection server for the device firmware: stores posted windows as NNNN.csv", attach_collect},
+    {"device", "Emulate ESP32 collection boards posting windows to a collect server", attach_device},
 };
 
 }  // namespace

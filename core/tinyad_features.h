@@ -36,6 +36,12 @@ enum tinyad_feature_group {
   TINYAD_FEATURE_GROUP_COUNT
 };
 
+/// Bit of a group in the `Groups` mask of tinyad_features_extract(): a device
+/// build passes only its recipe's groups so the others' code is left out.
+#define TINYAD_GROUP_BIT(g) (1u << (g))
+#define TINYAD_GROUP_LOG (1u << 31)  // log scaling (recipe log_scale) built in
+#define TINYAD_GROUPS_ALL 0xFFFFFFFFu
+
 /// How a window becomes features. Plain data so it can be a const in flash.
 struct tinyad_recipe {
   uint16_t window;                             // rows used, from the start of a recording
@@ -101,6 +107,16 @@ inline size_t tinyad_features_scratch_size(const tinyad_recipe* r) {
   return n;
 }
 
+/// Scratch tinyad_features_extract_destructive() needs: none for a recipe
+/// without bands whose only MAD group is its last one (MAD then sorts the
+/// window in place), else as tinyad_features_scratch_size().
+inline size_t tinyad_features_scratch_size_destructive(const tinyad_recipe* r) {
+  if (tinyad_recipe_uses_bands(r)) return tinyad_features_scratch_size(r);
+  for (uint8_t i = 0; i + 1 < r->n_groups; ++i)
+    if (r->groups[i] == TINYAD_FEATURE_MAD) return r->window;
+  return 0;
+}
+
 /// Band energies of one axis: mean |X_k|^2 per band of the mean-removed,
 /// Hann-windowed, zero-padded signal. `hann` (window,), `fft` (fft_size, 2),
 /// `tw` twiddles; `out` (n_bands,).
@@ -133,35 +149,51 @@ inline void tinyad_hann(T* w, size_t window) {
   }
 }
 
-/// Extracts the recipe's features from one window.
-/// \param rows    (n_rows, 3) row-major x, y, z readings in g; only the first
-///                r->window rows are read.
-/// \param out     (out_cap,) receives tinyad_recipe_n_features(r) values.
-/// \param scratch (scratch_cap,) at least tinyad_features_scratch_size(r).
-template <typename T>
-inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* rows, size_t n_rows,
-                                             T* out, size_t out_cap, T* scratch,
-                                             size_t scratch_cap) {
-  if (!r || !rows || !out || !scratch) return TINYAD_STATUS_NULL_ARGUMENT;
-  const tinyad_status rs = tinyad_recipe_check(r);
-  if (rs != TINYAD_STATUS_OK) return rs;
+/// Shared body of the two entry points below. `writable` is rows itself when
+/// the caller allows the window to be overwritten (else null). `Check`
+/// false trusts the recipe (checked once before; saves the device the
+/// double-precision comparisons of tinyad_recipe_check()).
+template <typename T, uint32_t Groups, bool Check>
+inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const T* rows, T* writable,
+                                                  size_t n_rows, T* out, size_t out_cap, T* scratch,
+                                                  size_t scratch_cap) {
+  if (!r || !rows || !out) return TINYAD_STATUS_NULL_ARGUMENT;
+  if (Check) {
+    const tinyad_status rs = tinyad_recipe_check(r);
+    if (rs != TINYAD_STATUS_OK) return rs;
+  }
+  for (uint8_t g = 0; g < r->n_groups; ++g)
+    if (r->groups[g] >= TINYAD_FEATURE_GROUP_COUNT || !(Groups & TINYAD_GROUP_BIT(r->groups[g])))
+      return TINYAD_STATUS_BAD_RECIPE;  // unknown, or not built in
+  if (r->log_scale && !(Groups & TINYAD_GROUP_LOG)) return TINYAD_STATUS_BAD_RECIPE;
   const size_t w = r->window;
   if (n_rows < w) return TINYAD_STATUS_WINDOW_TOO_SHORT;
-  if (out_cap < tinyad_recipe_n_features(r) || scratch_cap < tinyad_features_scratch_size(r))
-    return TINYAD_STATUS_BUFFER_TOO_SMALL;
+  const size_t need =
+      writable ? tinyad_features_scratch_size_destructive(r) : tinyad_features_scratch_size(r);
+  if (need > 0 && !scratch) return TINYAD_STATUS_NULL_ARGUMENT;
+  if (out_cap < tinyad_recipe_n_features(r) || scratch_cap < need) return TINYAD_STATUS_BUFFER_TOO_SMALL;
   for (size_t i = 0; i < w * TINYAD_AXES; ++i)
     if (!tinyad_isfinite(rows[i])) return TINYAD_STATUS_NOT_FINITE;
 
   T mean[TINYAD_AXES];
   for (int a = 0; a < TINYAD_AXES; ++a) mean[a] = tinyad_mean(rows + a, w, TINYAD_AXES);
   const T eps = T(r->log_eps);
-  const bool use_log = r->log_scale != 0;
+  const bool use_log = (Groups & TINYAD_GROUP_LOG) != 0 && r->log_scale != 0;
   auto scale_feature = [&](T v) { return use_log ? tinyad_log(v + eps) : v; };
+  // Group tests start with the mask so that a constant mask removes whole branches.
+  constexpr bool has_bands = (Groups & (TINYAD_GROUP_BIT(TINYAD_FEATURE_BANDS) |
+                                        TINYAD_GROUP_BIT(TINYAD_FEATURE_BANDS_REL))) != 0;
+  constexpr bool has_corr = (Groups & TINYAD_GROUP_BIT(TINYAD_FEATURE_CORR)) != 0;
+  constexpr bool has_mad = (Groups & TINYAD_GROUP_BIT(TINYAD_FEATURE_MAD)) != 0;
+  constexpr bool has_ptp = (Groups & TINYAD_GROUP_BIT(TINYAD_FEATURE_PTP)) != 0;
+  constexpr bool has_moments =
+      (Groups & (TINYAD_GROUP_BIT(TINYAD_FEATURE_STD) | TINYAD_GROUP_BIT(TINYAD_FEATURE_SKEW) |
+                 TINYAD_GROUP_BIT(TINYAD_FEATURE_KURT) | TINYAD_GROUP_BIT(TINYAD_FEATURE_CREST))) != 0;
 
   size_t k = 0;
   for (uint8_t g = 0; g < r->n_groups; ++g) {
     const uint8_t group = r->groups[g];
-    if (group == TINYAD_FEATURE_BANDS || group == TINYAD_FEATURE_BANDS_REL) {
+    if (has_bands && (group == TINYAD_FEATURE_BANDS || group == TINYAD_FEATURE_BANDS_REL)) {
       const size_t n = tinyad_recipe_fft_size(r);
       T* hann = scratch;
       T* fft = scratch + w;
@@ -181,7 +213,7 @@ inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* ro
       }
       continue;
     }
-    if (group == TINYAD_FEATURE_CORR) {
+    if (has_corr && group == TINYAD_FEATURE_CORR) {
       out[k++] = tinyad_correlation(rows + 0, rows + 1, w, TINYAD_AXES, mean[0], mean[1]);
       out[k++] = tinyad_correlation(rows + 0, rows + 2, w, TINYAD_AXES, mean[0], mean[2]);
       out[k++] = tinyad_correlation(rows + 1, rows + 2, w, TINYAD_AXES, mean[1], mean[2]);
@@ -192,13 +224,17 @@ inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* ro
       T v = T(0);
       if (group == TINYAD_FEATURE_MEAN) {
         v = mean[a];
-      } else if (group == TINYAD_FEATURE_MAD) {
-        v = scale_feature(tinyad_mad(axis, w, TINYAD_AXES, T(r->mad_scale), scratch));
-      } else if (group == TINYAD_FEATURE_PTP) {
+      } else if (has_mad && group == TINYAD_FEATURE_MAD) {
+        // In place only as the last group: no later group reads the raw rows.
+        const T mad = writable && g + 1 == r->n_groups
+                          ? tinyad_mad_inplace(writable + a, w, TINYAD_AXES, T(r->mad_scale))
+                          : tinyad_mad(axis, w, TINYAD_AXES, T(r->mad_scale), scratch);
+        v = scale_feature(mad);
+      } else if (has_ptp && group == TINYAD_FEATURE_PTP) {
         T lo, hi;
         tinyad_min_max(axis, w, TINYAD_AXES, &lo, &hi);
         v = scale_feature(hi - lo);
-      } else {
+      } else if (has_moments) {
         T m2, m3, m4;
         tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &m2, &m3, &m4);
         const T sd = tinyad_sqrt(m2);
@@ -223,6 +259,36 @@ inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* ro
   for (size_t i = 0; i < k; ++i)
     if (!tinyad_isfinite(out[i])) return TINYAD_STATUS_NOT_FINITE;
   return TINYAD_STATUS_OK;
+}
+
+/// Extracts the recipe's features from one window.
+/// \param rows    (n_rows, 3) row-major x, y, z readings in g; only the first
+///                r->window rows are read.
+/// \param out     (out_cap,) receives tinyad_recipe_n_features(r) values.
+/// \param scratch (scratch_cap,) at least tinyad_features_scratch_size(r).
+/// \tparam Groups groups compiled in (TINYAD_GROUP_BIT mask); a recipe using
+///                another group gets TINYAD_STATUS_BAD_RECIPE.
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
+inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* rows, size_t n_rows,
+                                             T* out, size_t out_cap, T* scratch,
+                                             size_t scratch_cap) {
+  if (!scratch) return TINYAD_STATUS_NULL_ARGUMENT;
+  return tinyad_features_extract_impl<T, Groups, true>(r, rows, static_cast<T*>(nullptr), n_rows,
+                                                       out, out_cap, scratch, scratch_cap);
+}
+
+/// As tinyad_features_extract(), with the same result, but may overwrite
+/// `rows` (a device's full window buffer, refilled next anyway) to need less
+/// scratch: tinyad_features_scratch_size_destructive(r), possibly 0 (scratch
+/// may then be null). The per-window device path: it trusts the recipe to
+/// have passed tinyad_recipe_check() once (`tinyad export` checks the ones it
+/// writes; check a recipe from elsewhere at start-up).
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
+inline tinyad_status tinyad_features_extract_destructive(const tinyad_recipe* r, T* rows,
+                                                         size_t n_rows, T* out, size_t out_cap,
+                                                         T* scratch, size_t scratch_cap) {
+  return tinyad_features_extract_impl<T, Groups, false>(r, rows, rows, n_rows, out, out_cap,
+                                                        scratch, scratch_cap);
 }
 
 #endif  // TINYAD_FEATURES_H

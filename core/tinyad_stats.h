@@ -43,21 +43,27 @@ inline void tinyad_swap(T* v, size_t a, size_t b) {
 /// Partially orders values[0..n) so that values[k] is the k-th smallest and no
 /// value before it is larger (quickselect: median-of-three pivot, Hoare
 /// partition, iterative; O(n) on average, no recursion, no heap).
+/// `stride` lets it work in place on one axis of interleaved rows.
 template <typename T>
-inline void tinyad_select(T* v, size_t n, size_t k) {
+inline void tinyad_select(T* base, size_t n, size_t k, size_t stride = 1) {
+  struct strided {  // v[i] reads base[i * stride]: the algorithm below stays readable
+    T* p;
+    size_t s;
+    T& operator[](size_t i) const { return p[i * s]; }
+  } v{base, stride};
   size_t lo = 0, hi = n - 1;
   while (hi > lo) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (v[mid] < v[lo]) tinyad_swap(v, mid, lo);
-    if (v[hi] < v[lo]) tinyad_swap(v, hi, lo);
-    if (v[hi] < v[mid]) tinyad_swap(v, hi, mid);
+    if (v[mid] < v[lo]) tinyad_swap(base, mid * stride, lo * stride);
+    if (v[hi] < v[lo]) tinyad_swap(base, hi * stride, lo * stride);
+    if (v[hi] < v[mid]) tinyad_swap(base, hi * stride, mid * stride);
     const T pivot = v[mid];
     size_t i = lo, j = hi;
     while (i <= j) {
       while (v[i] < pivot) ++i;
       while (pivot < v[j]) --j;
       if (i <= j) {
-        tinyad_swap(v, i, j);
+        tinyad_swap(base, i * stride, j * stride);
         ++i;
         if (j == 0) break;
         --j;
@@ -73,14 +79,14 @@ inline void tinyad_select(T* v, size_t n, size_t k) {
 /// Median of values[0..n), n >= 1, reordering them (even count: mean of the
 /// two middle values, as numpy.median).
 template <typename T>
-inline T tinyad_median_inplace(T* v, size_t n) {
+inline T tinyad_median_inplace(T* v, size_t n, size_t stride = 1) {
   const size_t upper = n / 2;
-  tinyad_select(v, n, upper);
-  if (n % 2 == 1) return v[upper];
+  tinyad_select(v, n, upper, stride);
+  if (n % 2 == 1) return v[upper * stride];
   T lower = v[0];  // largest of the lower half
   for (size_t i = 1; i < upper; ++i)
-    if (lower < v[i]) lower = v[i];
-  return (lower + v[upper]) / T(2);
+    if (lower < v[i * stride]) lower = v[i * stride];
+  return (lower + v[upper * stride]) / T(2);
 }
 
 /// Median absolute deviation, scaled: scale * median(|x - median(x)|), as
@@ -92,6 +98,16 @@ inline T tinyad_mad(const T* data, size_t n, size_t stride, T scale, T* scratch)
   const T center = tinyad_median_inplace(scratch, n);
   for (size_t i = 0; i < n; ++i) scratch[i] = tinyad_abs(data[i * stride] - center);
   return scale * tinyad_median_inplace(scratch, n);
+}
+
+/// The same value as tinyad_mad() (a median does not depend on the order of
+/// its values), computed in place: data is overwritten, no scratch needed.
+/// Lets a device score a full window without a second window-sized buffer.
+template <typename T>
+inline T tinyad_mad_inplace(T* data, size_t n, size_t stride, T scale) {
+  const T center = tinyad_median_inplace(data, n, stride);
+  for (size_t i = 0; i < n; ++i) data[i * stride] = tinyad_abs(data[i * stride] - center);
+  return scale * tinyad_median_inplace(data, n, stride);
 }
 
 /// Minimum and maximum of n strided values.

@@ -15,7 +15,8 @@
   X(TINYAD_STATUS_SIZE_MISMATCH, "model and feature sizes differ")             \
   X(TINYAD_STATUS_NOT_FINITE, "input or result is NaN or infinite")            \
   X(TINYAD_STATUS_NOT_READY, "not enough data yet")                            \
-  X(TINYAD_STATUS_SINGULAR, "matrix is not positive definite")
+  X(TINYAD_STATUS_SINGULAR, "matrix is not positive definite")                 \
+  X(TINYAD_STATUS_BAD_MODEL, "model is invalid (layer sizes or activation)")
 
 enum tinyad_status {
 #define TINYAD_STATUS_ENUM(name, text) name,

@@ -8,13 +8,28 @@ set -euo pipefail
 demo_packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev libfast-float-dev
+  # Keras .h5 import (HDF5) and .tflite export/import (FlatBuffers headers, flatc)
+  libhdf5-dev libflatbuffers-dev flatbuffers-compiler
 )
+# npm fetches plotly.js for the HTML reports at build time. Node.js may come
+# from elsewhere than Debian (its npm built in), so look for the command.
+command -v npm >/dev/null 2>&1 || demo_packages+=(nodejs npm)
 # What the test suite and benchmarks add: GoogleTest, Google Benchmark, and
 # Debian's numpy/scipy for regenerating golden values.
 test_packages=(
   "${demo_packages[@]}"
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-numpy python3-scipy
+  # .tflite files checked by an independent reader: Arm NN's TfLiteParser on
+  # its CpuRef backend (the backend is a separate package); h5py for the .h5 goldens
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22 python3-h5py
+  # the browser test of the HTML reports (tests/browser/)
+  chromium
+  # the libFuzzer target of the device protocol parsers (tests/fuzz/), and
+  # wrk for the collect server's load benchmark (bench/collect/load.sh)
+  clang libclang-rt-14-dev wrk
+  # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )
 
 case "${1:-}" in

@@ -40,8 +40,9 @@ bool invert(MahalanobisModel* m, std::string* err) {
     *err = "covariance is not positive definite";
     return false;
   }
-  m->precision = llt.solve(Eigen::MatrixXd::Identity(m->covariance.rows(), m->covariance.cols()));
-  m->precision = 0.5 * (m->precision + m->precision.transpose());  // exact symmetry
+  const Eigen::MatrixXd inv = llt.solve(Eigen::MatrixXd::Identity(m->covariance.rows(), m->covariance.cols()));
+  // Exact symmetry. Not in place: P = 0.5 * (P + P^T) would read entries it already overwrote.
+  m->precision = 0.5 * (inv + inv.transpose());
   m->condition = condition_number(m->covariance);
   return true;
 }

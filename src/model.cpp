@@ -52,6 +52,23 @@ ModelSplit split_from_json(const json& j) {
   return s;
 }
 
+bool mahalanobis_from_json(const json& d, const Recipe& recipe, MahalanobisModel* md, std::string* err) {
+  const auto mean = d.at("mean").get<std::vector<double>>();
+  const Eigen::Index n = Eigen::Index(mean.size());
+  if (size_t(n) != tinyad_recipe_n_features(&recipe.core)) {
+    *err = "detector has " + std::to_string(n) + " means but the recipe makes " +
+           std::to_string(tinyad_recipe_n_features(&recipe.core)) + " features";
+    return false;
+  }
+  md->mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
+  if (!matrix_from_json(d.at("covariance"), n, "covariance", &md->covariance, err) ||
+      !matrix_from_json(d.at("precision"), n, "precision", &md->precision, err))
+    return false;
+  md->shrinkage = d.value("shrinkage", 0.0);
+  md->condition = d.value("condition", 0.0);
+  return true;
+}
+
 }  // namespace
 
 json model_to_json(const Model& m) {
@@ -60,12 +77,16 @@ json model_to_json(const Model& m) {
   j["version"] = kModelVersion;
   j["recipe"] = recipe_to_json(m.recipe);
   const MahalanobisModel& md = m.mahalanobis;
-  j["detector"] = {{"type", m.detector},
-                   {"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
-                   {"covariance", matrix_to_json(md.covariance)},
-                   {"precision", matrix_to_json(md.precision)},
-                   {"shrinkage", md.shrinkage},
-                   {"condition", md.condition}};
+  if (m.detector == "autoencoder") {
+    j["detector"] = autoencoder_to_json(m.autoencoder);
+  } else {
+    j["detector"] = {{"type", m.detector},
+                     {"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
+                     {"covariance", matrix_to_json(md.covariance)},
+                     {"precision", matrix_to_json(md.precision)},
+                     {"shrinkage", md.shrinkage},
+                     {"condition", md.condition}};
+  }
   j["threshold"] = {{"value", m.threshold.value}, {"method", m.threshold.method}, {"param", m.threshold.param}};
   if (m.split) j["split"] = split_to_json(*m.split);
   j["provenance"] = m.provenance;
@@ -73,11 +94,19 @@ json model_to_json(const Model& m) {
 }
 
 bool model_from_json(const json& j, Model* out, std::string* err) {
-  if (!j.is_object() || j.value("format", std::string()) != kModelFormat) {
+  // Types are checked before values: json::value() throws on a type mismatch
+  // (e.g. "format": 1), and these checks sit outside the try below.
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (format == j.end() || !format->is_string() || *format != kModelFormat) {
     *err = "not a tinyad model (expected a JSON object with \"format\": \"tinyad-model\")";
     return false;
   }
-  const int version = j.value("version", 0);
+  const auto version_it = j.find("version");
+  if (version_it != j.end() && !version_it->is_number_integer()) {
+    *err = "tinyad model version must be an integer, got " + version_it->dump();
+    return false;
+  }
+  const int64_t version = version_it == j.end() ? 0 : version_it->get<int64_t>();
   if (version != kModelVersion) {
     *err = "tinyad model format version " + std::to_string(version) + ", this tinyad reads version " +
            std::to_string(kModelVersion) + (version > kModelVersion ? " (made by a newer tinyad)" : "");
@@ -88,23 +117,14 @@ bool model_from_json(const json& j, Model* out, std::string* err) {
     if (!recipe_from_json(j.at("recipe"), &m.recipe, err)) return false;
     const json& d = j.at("detector");
     m.detector = d.at("type").get<std::string>();
-    if (m.detector != "mahalanobis") {
-      *err = "detector type '" + m.detector + "' is not supported by this tinyad (known: mahalanobis)";
+    if (m.detector == "autoencoder") {
+      if (!autoencoder_from_json(d, tinyad_recipe_n_features(&m.recipe.core), &m.autoencoder, err)) return false;
+    } else if (m.detector != "mahalanobis") {
+      *err = "detector type '" + m.detector + "' is not supported by this tinyad (known: mahalanobis, autoencoder)";
+      return false;
+    } else if (!mahalanobis_from_json(d, m.recipe, &m.mahalanobis, err)) {
       return false;
     }
-    const auto mean = d.at("mean").get<std::vector<double>>();
-    const Eigen::Index n = Eigen::Index(mean.size());
-    if (size_t(n) != tinyad_recipe_n_features(&m.recipe.core)) {
-      *err = "detector has " + std::to_string(n) + " means but the recipe makes " +
-             std::to_string(tinyad_recipe_n_features(&m.recipe.core)) + " features";
-      return false;
-    }
-    m.mahalanobis.mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
-    if (!matrix_from_json(d.at("covariance"), n, "covariance", &m.mahalanobis.covariance, err) ||
-        !matrix_from_json(d.at("precision"), n, "precision", &m.mahalanobis.precision, err))
-      return false;
-    m.mahalanobis.shrinkage = d.value("shrinkage", 0.0);
-    m.mahalanobis.condition = d.value("condition", 0.0);
     const json& t = j.at("threshold");
     m.threshold.value = t.at("value").get<double>();
     m.threshold.method = t.value("method", std::string("fixed"));
@@ -139,6 +159,7 @@ bool model_load(const std::string& path, Model* m, std::string* err) {
 }
 
 Eigen::VectorXd model_scores(const Model& m, const Eigen::MatrixXd& features) {
+  if (m.detector == "autoencoder") return autoencoder_scores(m.autoencoder, features);
   return mahalanobis_scores(m.mahalanobis, features);
 }
 

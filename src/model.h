@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "autoencoder.h"
 #include "mahalanobis_fit.h"
 #include "recipe.h"
 #include "threshold.h"
@@ -28,8 +29,9 @@ struct ModelSplit {
 
 struct Model {
   Recipe recipe;
-  std::string detector = "mahalanobis";
+  std::string detector = "mahalanobis";  // "mahalanobis" or "autoencoder": which member below is used
   MahalanobisModel mahalanobis;
+  AutoencoderModel autoencoder;
   Threshold threshold;
   std::optional<ModelSplit> split;  // absent for imported models
   nlohmann::json provenance = nlohmann::json::object();  // labels, counts, metrics, tool version

@@ -25,6 +25,7 @@ bool header_value(std::string_view header, std::string_view key, std::string_vie
   if (pos == std::string_view::npos) return false;
   ++pos;
   while (pos < header.size() && header[pos] == ' ') ++pos;
+  if (pos >= header.size()) return false;
   size_t end = pos;
   if (header[pos] == '(') {
     end = header.find(')', pos);
@@ -134,8 +135,21 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
     *err = "malformed .npy header: " + std::string(header);
     return false;
   }
+  if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') {
+    *err = "malformed .npy header: " + std::string(header);
+    return false;
+  }
   out->dtype = std::string(descr.substr(1, descr.size() - 2));
-  const size_t n = out->size();
+  // The shape comes from the file: multiply without overflow, or a bogus shape
+  // could pass the size check below and ask for an impossible allocation.
+  size_t n = 1;
+  for (size_t d : out->shape) {
+    if (d != 0 && n > SIZE_MAX / 8 / d) {
+      *err = "malformed .npy header: shape " + std::string(shape_text) + " is too large";
+      return false;
+    }
+    n *= d;
+  }
   const char* data = bytes.data() + offset + header_len;
   const size_t avail = bytes.size() - offset - header_len;
   size_t item = 0;
@@ -147,7 +161,7 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
     *err = "dtype '" + t + "' is not supported (float64, float32, int32, int64 little-endian are)";
     return false;
   }
-  if (avail < n * item) {
+  if (avail / item < n) {
     *err = "truncated .npy data: " + std::to_string(avail) + " bytes for " + std::to_string(n) + " values";
     return false;
   }
@@ -194,6 +208,14 @@ bool npz_read(const std::string& path, std::map<std::string, NpyArray>* arrays, 
     if (zip_stat_index(z, zip_uint64_t(i), 0, &st) != 0) continue;
     std::string name = st.name;
     if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") continue;
+    // The size comes from the archive's directory; a damaged one must not make
+    // us allocate gigabytes (the original's arrays are a few kilobytes).
+    constexpr zip_uint64_t kMaxMember = zip_uint64_t(1) << 30;
+    if (st.size > kMaxMember) {
+      *err = path + ": " + name + ": member of " + std::to_string(st.size) + " bytes is larger than 1 GiB";
+      ok = false;
+      break;
+    }
     std::string bytes(st.size, '\0');
     zip_file_t* f = zip_fopen_index(z, zip_uint64_t(i), 0);
     const zip_int64_t got = f ? zip_fread(f, bytes.data(), st.size) : -1;
@@ -229,6 +251,13 @@ bool npz_write(const std::string& path, const std::map<std::string, NpyArray>& a
   std::vector<std::string> buffers;
   buffers.reserve(arrays.size());
   for (const auto& [name, a] : arrays) {
+    if (a.size() != a.data.size()) {
+      *err = path + ": array '" + name + "' has shape for " + std::to_string(a.size()) + " values but " +
+             std::to_string(a.data.size()) + " values";
+      zip_discard(z);
+      ::unlink(tmp.c_str());
+      return false;
+    }
     buffers.push_back(npy_format(a));
     zip_source_t* src = zip_source_buffer(z, buffers.back().data(), buffers.back().size(), 0);
     const zip_int64_t idx = src ? zip_file_add(z, (name + ".npy").c_str(), src, ZIP_FL_OVERWRITE) : -1;

@@ -71,7 +71,33 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   }
 
   const Shrinkage shrinkage = opt.shrinkage.value_or(default_shrinkage(opt.recipe));
-  if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) return false;
+  nlohmann::json detector_prov;
+  if (opt.detector == "autoencoder") {
+    model.detector = "autoencoder";
+    AutoencoderTrainOptions ao = opt.autoencoder.value_or(autoencoder_default_options(opt.recipe));
+    ao.seed = opt.seed;
+    AutoencoderTrainReport rep;
+    // Validation normals drive early stopping here and set the threshold below.
+    if (!autoencoder_train(select_rows(table.X, train_rows), select_rows(table.X, val_rows), ao,
+                           &model.autoencoder, &rep, err))
+      return false;
+    detector_prov = {{"shape", autoencoder_shape(model.autoencoder)},
+                     {"epochs_run", rep.epochs_run},
+                     {"best_epoch", rep.best_epoch},
+                     {"stopped_early", rep.stopped_early},
+                     {"batch_size", ao.batch_size},
+                     {"patience", ao.patience},
+                     {"learning_rate", ao.adam.learning_rate},
+                     {"final_train_loss", rep.train_loss.empty() ? 0.0 : rep.train_loss.back()},
+                     {"best_val_loss", rep.val_loss.empty() ? 0.0 : rep.val_loss[size_t(rep.best_epoch - 1)]},
+                     {"dead_units", rep.dead_units}};
+    out->autoencoder = std::move(rep);
+  } else if (opt.detector == "mahalanobis") {
+    if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) return false;
+  } else {
+    *err = "unknown detector '" + opt.detector + "' (known: mahalanobis, autoencoder)";
+    return false;
+  }
   const Eigen::VectorXd val_scores = model_scores(model, select_rows(table.X, val_rows));
   if (!threshold_fit(std::vector<double>(val_scores.begin(), val_scores.end()), &model.threshold, err))
     return false;
@@ -94,11 +120,13 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"normal_labels", opt.normal},
                          {"anomaly_labels", opt.anomaly},
                          {"seed", opt.seed},
-                         {"shrinkage", shrinkage_name(shrinkage)},
+                         {"detector", opt.detector},
                          {"n_train", out->n_train},
                          {"n_validation", out->n_validation},
                          {"n_test", out->n_test},
                          {"n_skipped", table.skipped.size()}};
+  if (opt.detector == "mahalanobis") prov["shrinkage"] = shrinkage_name(shrinkage);
+  else prov["autoencoder"] = detector_prov;
   if (!anomaly_rows.empty()) {
     out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
     prov["test_metrics"] = eval_to_json(*out->test_eval);

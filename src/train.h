@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "autoencoder_train.h"
 #include "eval.h"
 #include "mahalanobis_fit.h"
 #include "model.h"
@@ -21,6 +22,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
+  std::string detector = "mahalanobis";  // or "autoencoder"
+  // Autoencoder settings; empty: autoencoder_default_options(recipe). Its
+  // seed is replaced by `seed` above, so one seed fixes split and training.
+  std::optional<AutoencoderTrainOptions> autoencoder;
   bool progress = true;
 };
 
@@ -29,6 +34,7 @@ struct TrainResult {
   size_t n_train = 0, n_validation = 0, n_test = 0;
   std::vector<std::string> skipped;
   std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
+  std::optional<AutoencoderTrainReport> autoencoder;  // loss curves, dead units
 };
 
 /// The threshold rule used when none is asked for.

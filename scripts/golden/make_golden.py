@@ -231,7 +231,10 @@ def quantile_goldens(rng):
                          ("two", np.array([2.0, -1.0])),
                          ("one", np.array([4.25]))]:
         out.append({"name": name, "values": values.tolist(), "q": qs,
-                    "quantile": [float(np.quantile(values, q)) for q in qs]})
+                    "quantile": [float(np.quantile(values, q)) for q in qs],
+                    # The original notebook's threshold: mean + 3 * population sd (numpy std).
+                    "mean_plus_3sd": float(np.mean(values) + 3 * np.std(values)),
+                    "median": float(np.median(values))})
     return out
 
 
@@ -330,7 +333,9 @@ def main():
         feats = {}
         for r in RECIPES:
             if len(rows) >= r["window"]:
-                feats[r["name"]] = recipe_features(rows, r)
+                values = recipe_features(rows, r)
+                if None not in values:  # log(0) with log_eps 0 has no numpy value to compare
+                    feats[r["name"]] = values
         cases.append({"name": name, "rows": rows.tolist(), "features": feats})
     features = {
         "generator": "scripts/golden/make_golden.py (numpy %s, scipy %s)" % (

@@ -1,0 +1,43 @@
+# report_assets.cmake: the HTML reports' front end, built into the binary.
+# plotly.js comes from the npm registry (web/package-lock.json pins it); it is
+# installed into the build tree (never the source tree, so build folders do
+# not race) and embedded with the report template by an .incbin assembler
+# file: no generated 5 MB C++ array to compile, so it costs no compile time.
+enable_language(ASM)
+find_program(TINYAD_NPM npm)
+if(NOT TINYAD_NPM)
+  message(FATAL_ERROR "npm not found: the HTML reports need plotly.js from the npm registry "
+                      "(scripts/deps.sh demo installs Node.js and npm)")
+endif()
+
+set(TINYAD_WEB_BUILD ${CMAKE_BINARY_DIR}/web)
+set(TINYAD_WEB_MODULES ${TINYAD_WEB_BUILD}/node_modules)
+set(TINYAD_PLOTLY_JS ${TINYAD_WEB_MODULES}/plotly.js-dist-min/plotly.min.js)
+set(TINYAD_NPM_STAMP ${TINYAD_WEB_BUILD}/npm-ci.stamp)
+# The browser tests drive chromium with playwright-core, a devDependency.
+if(TINYAD_BUILD_TESTS)
+  set(TINYAD_NPM_OMIT "")
+else()
+  set(TINYAD_NPM_OMIT --omit=dev)
+endif()
+
+# npm gives installed files a fixed old mtime, so a stamp file marks the install.
+add_custom_command(
+  OUTPUT ${TINYAD_NPM_STAMP}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${TINYAD_WEB_BUILD}
+  COMMAND ${CMAKE_COMMAND} -E copy_if_different ${PROJECT_SOURCE_DIR}/web/package.json
+          ${PROJECT_SOURCE_DIR}/web/package-lock.json ${TINYAD_WEB_BUILD}
+  COMMAND ${TINYAD_NPM} ci --no-audit --no-fund --loglevel=error ${TINYAD_NPM_OMIT}
+  COMMAND ${CMAKE_COMMAND} -E touch ${TINYAD_NPM_STAMP}
+  WORKING_DIRECTORY ${TINYAD_WEB_BUILD}
+  DEPENDS ${PROJECT_SOURCE_DIR}/web/package.json ${PROJECT_SOURCE_DIR}/web/package-lock.json
+  COMMENT "npm ci: plotly.js for the HTML reports"
+  VERBATIM)
+add_custom_target(tinyad_web_modules DEPENDS ${TINYAD_NPM_STAMP})
+
+set(TINYAD_REPORT_TEMPLATE ${PROJECT_SOURCE_DIR}/web/report.html)
+set(TINYAD_REPORT_JS ${PROJECT_SOURCE_DIR}/web/report.js)
+set(TINYAD_REPORT_ASSETS_S ${CMAKE_BINARY_DIR}/report_assets.S)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/report_assets.S.in ${TINYAD_REPORT_ASSETS_S} @ONLY)
+set_source_files_properties(${TINYAD_REPORT_ASSETS_S} PROPERTIES
+  OBJECT_DEPENDS "${TINYAD_NPM_STAMP};${TINYAD_REPORT_TEMPLATE};${TINYAD_REPORT_JS}")

@@ -1,0 +1,111 @@
+// collect_service.cpp: see collect_service.h.
+#include "collect_service.h"
+
+#include <cctype>
+
+namespace tinyad {
+namespace {
+
+// The device protocol's content type; missing is accepted (the original
+// server never looked), anything else is a client talking the wrong protocol.
+bool is_json_type(const std::string* ct) {
+  if (!ct) return true;
+  std::string v = ct->substr(0, ct->find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/json" || v == "text/json";
+}
+
+std::string sender(const std::string& device, const HttpPeer& peer) {
+  return device.empty() ? peer.address : device + " (" + peer.address + ")";
+}
+
+}  // namespace
+
+bool CollectService::open(const CollectOptions& options, Log log, std::string* err) {
+  options_ = options;
+  log_ = std::move(log);
+  return store_.open(options.dir, SampleStore::Options{options.fsync}, err);
+}
+
+std::string CollectService::stored_range() const {
+  std::lock_guard<std::mutex> lock(range_mutex_);
+  if (first_.empty()) return "";
+  return first_ == last_ ? first_ : first_ + " .. " + last_;
+}
+
+HttpResponse CollectService::refuse(const HttpPeer& peer, const std::string& device, int status,
+                                    const std::string& reason) {
+  rejected_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) log_("refused " + sender(device, peer) + ": " + std::to_string(status) + " " + reason);
+  return HttpResponse::text(status, reason + "\n");
+}
+
+void CollectService::on_rejected(const HttpPeer& peer, int status, const std::string& reason) {
+  rejected_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) log_("refused " + peer.address + ": " + std::to_string(status) + " " + reason);
+}
+
+HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer) {
+  const std::string* id = req.header("x-device-id");
+  const std::string device = id ? id->substr(0, 64) : "";
+  if (req.path() != "/") return refuse(peer, device, 404, "no such path " + req.target + ": the device protocol is on /");
+  if (req.method == "GET" || req.method == "HEAD") {
+    flag_requests_.fetch_add(1, std::memory_order_relaxed);
+    // Status line, exactly two header lines, blank line, one digit: the
+    // firmware skips four CR-terminated lines and reads the flag.
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = "text/plain";
+    r.body = ready() ? "1" : "0";
+    if (req.method == "HEAD") r.body.clear();
+    return r;
+  }
+  if (req.method == "POST") return post(req, peer);
+  HttpResponse r = refuse(peer, device, 405, "method " + req.method + " is not served: use GET / or POST /");
+  r.headers.emplace_back("Allow", "GET, POST");
+  return r;
+}
+
+HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer) {
+  const std::string* id = req.header("x-device-id");
+  std::string device = id ? id->substr(0, 64) : "";
+  if (!started_) return refuse(peer, device, 503, "not collecting yet: wait for the ready flag 1");
+  if (store_.full()) {
+    if (!full_logged_.exchange(true) && log_) {
+      log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
+    }
+    return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
+  }
+  if (!is_json_type(req.header("content-type"))) {
+    return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
+  }
+  SampleWindow w;
+  int status = 400;
+  std::string err;
+  if (!sample_json_parse(req.body, options_.limits, &w, &status, &err)) return refuse(peer, device, status, err);
+  if (device.empty()) device = w.device;
+  std::string name;
+  switch (store_.store(sample_csv_format_sent(w), &name, &err)) {
+    case SampleStore::Status::kStored:
+      break;
+    case SampleStore::Status::kFull:
+      if (!full_logged_.exchange(true) && log_) {
+        log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
+      }
+      return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
+    case SampleStore::Status::kError:
+      return refuse(peer, device, 500, "cannot store the window: " + err);
+  }
+  {
+    std::lock_guard<std::mutex> lock(range_mutex_);
+    if (first_.empty() || name < first_) first_ = name;
+    if (last_.empty() || name > last_) last_ = name;
+  }
+  if (log_ && log_stored_) log_("stored " + name + ": " + std::to_string(w.size()) + " readings from " + sender(device, peer));
+  HttpResponse r;
+  r.status = 204;
+  return r;
+}
+
+}  // namespace tinyad

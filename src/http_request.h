@@ -1,0 +1,72 @@
+// http_request.h: HTTP/1.x request parsing and response formatting as pure
+// functions over bytes, so they can be fuzzed and tested without sockets.
+// Only what the device protocol and a small service need: request line,
+// headers, Content-Length bodies. No chunked bodies, no header folding (both
+// are refused with a reason rather than guessed at).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tinyad {
+
+struct HttpLimits {
+  size_t max_head = 8192;      // bytes of request line + headers (431 past it)
+  size_t max_headers = 64;     // header lines (431 past it)
+  size_t max_body = 1 << 20;   // bytes of body (413 past it)
+};
+
+struct HttpRequest {
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // "/", "/metrics?x=1"
+  int version_minor = 1;                                     // HTTP/1.0 or HTTP/1.1
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, values trimmed
+  std::string body;
+  bool keep_alive = false;  // the client lets the connection stay open after the reply
+
+  /// Value of a header (name in lower case), or nullptr.
+  const std::string* header(std::string_view lower_name) const;
+  /// Target without the query string.
+  std::string_view path() const;
+};
+
+enum class HttpParseState { kIncomplete, kDone, kError };
+
+struct HttpParseResult {
+  HttpParseState state = HttpParseState::kIncomplete;
+  size_t consumed = 0;      // kDone: bytes of head + body
+  size_t head_bytes = 0;    // once the head is complete: its size
+  size_t body_bytes = 0;    // once the head is complete: the announced Content-Length
+  int status = 0;           // kError: the 4xx/5xx to answer
+  std::string reason;       // kError: one line saying what was wrong
+};
+
+/// Parses one request from the start of `data` (bytes received so far on a
+/// connection). kIncomplete: more bytes are needed (head_bytes/body_bytes tell
+/// how many once the head is in); kDone: *req is filled; kError: answer
+/// `status` with `reason` and close.
+HttpParseResult http_parse_request(std::string_view data, const HttpLimits& limits, HttpRequest* req);
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra header lines, in order
+  bool close = false;  // close the connection after this reply whatever the client asked
+
+  static HttpResponse text(int status, std::string body);
+};
+
+/// The reason phrase of a status code ("Not Found"), "Unknown" when unknown.
+const char* http_status_text(int status);
+
+/// Formats a response: status line, Content-Type and Content-Length (none for
+/// 1xx/204/304), the extra headers, a blank line and the body. A response with
+/// no extra headers therefore has exactly two header lines, which is what the
+/// device firmware's line counting expects.
+std::string http_format_response(const HttpResponse& r);
+
+}  // namespace tinyad

@@ -1,0 +1,81 @@
+// http_server.h: a small HTTP/1.1 server for the device protocol and the
+// inference service: a few event-loop threads (epoll) sharing one listening
+// socket, each connection owned by one thread, requests parsed by
+// http_parse_request and answered by a handler callback. Every reply goes out
+// in one write() (the firmware reads only what has already arrived). What it
+// avoids: chunked bodies, TLS, HTTP/2, and per-connection threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http_request.h"
+
+namespace tinyad {
+
+struct HttpServerOptions {
+  std::string host = "0.0.0.0";  // address to bind; "127.0.0.1" for local only
+  int port = 0;                  // 0: the OS picks a free port (see HttpServer::port)
+  int threads = 2;               // event-loop threads; handlers run on them
+  HttpLimits limits;
+  int request_timeout_ms = 5000;  // a request must be complete this long after the connection
+                                  // opened (or the previous reply): stalled clients get 408
+};
+
+struct HttpPeer {
+  std::string address;  // "127.0.0.1:50312"
+};
+
+/// Answers one complete request. Called concurrently from the server's
+/// threads: it must be thread-safe. Exceptions become a 500 reply.
+using HttpHandler = std::function<HttpResponse(const HttpRequest&, const HttpPeer&)>;
+
+/// Told about every request the server itself refused (parse errors,
+/// timeouts, limits) with the status and one-line reason it sent.
+using HttpRejectLog = std::function<void(const HttpPeer&, int status, const std::string& reason)>;
+
+struct HttpServerStats {
+  uint64_t connections = 0;  // accepted
+  uint64_t requests = 0;     // complete requests passed to the handler
+  uint64_t rejected = 0;     // refused by the server (4xx/5xx before the handler)
+  uint64_t timeouts = 0;     // of which: stalled clients (408)
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler, HttpRejectLog reject_log = nullptr);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds, listens and starts the threads. False with "host:port: reason" on
+  /// failure (port in use, bad address).
+  bool start(std::string* err);
+  /// The bound port (the OS's choice when options.port was 0).
+  int port() const { return port_; }
+  /// Stops accepting, closes every connection and joins the threads. Requests
+  /// still being read are dropped; a handler already running finishes first.
+  void stop();
+  HttpServerStats stats() const;
+
+ private:
+  struct Loop;
+  void run_loop(Loop* loop);
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  HttpRejectLog reject_log_;
+  int listen_fd_ = -1;
+  int stop_fd_ = -1;  // eventfd: readable once stop() was called
+  int port_ = 0;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> connections_{0}, requests_{0}, rejected_{0}, timeouts_{0};
+};
+
+}  // namespace tinyad

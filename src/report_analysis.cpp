@@ -1,0 +1,413 @@
+// report_analysis.cpp: see report_analysis.h. Every file is read once, in
+// parallel; features come from the core's extractor (the numbers a model
+// would compute), spectra from the core's FFT. Arrays meant only for
+// plotting are rounded to 5 significant digits to keep the page small.
+#include "report_analysis.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "csv_reader.h"
+#include "dataset.h"
+#include "feature_ranking.h"
+#include "feature_table.h"
+#include "progress.h"
+#include "recipe.h"
+
+namespace tinyad {
+namespace {
+
+using nlohmann::json;
+
+double sig(double v) {
+  if (!std::isfinite(v) || v == 0) return std::isfinite(v) ? v : 0.0;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.5g", v);
+  return std::strtod(buf, nullptr);
+}
+
+json rounded(const std::vector<double>& v) {
+  json a = json::array();
+  for (double x : v) a.push_back(sig(x));
+  return a;
+}
+
+// Every feature group the core has, except the relative bands (a variant of
+// `bands`), on linear scales: the distribution charts show g and g^2.
+tinyad_recipe analysis_recipe(uint16_t window) {
+  tinyad_recipe r{};
+  r.window = window;
+  const uint8_t groups[] = {TINYAD_FEATURE_MEAN, TINYAD_FEATURE_STD,  TINYAD_FEATURE_MAD,
+                            TINYAD_FEATURE_SKEW, TINYAD_FEATURE_KURT, TINYAD_FEATURE_PTP,
+                            TINYAD_FEATURE_CREST, TINYAD_FEATURE_CORR, TINYAD_FEATURE_BANDS};
+  r.n_groups = sizeof groups;
+  for (uint8_t i = 0; i < r.n_groups; ++i) r.groups[i] = groups[i];
+  // Equal bands over bins 1..N/2, as the default recipe (16 bands of 8 bins at W = 200).
+  const size_t half = tinyad_recipe_fft_size(&r) / 2;
+  r.n_bands = uint8_t(std::min<size_t>(16, half));
+  const size_t width = half / r.n_bands;
+  for (uint16_t b = 0; b <= r.n_bands; ++b) r.band_edges[b] = uint16_t(1 + width * b);
+  r.mad_scale = TINYAD_MAD_SCALE;
+  return r;
+}
+
+bool is_scale_group(const std::string& g) { return g == "std" || g == "mad" || g == "ptp" || g == "bands"; }
+
+struct Loaded {
+  std::vector<DatasetFile> files;          // every listed file
+  std::vector<size_t> n_rows;              // per file, 0 when unreadable
+  std::vector<std::string> errors;         // per file, empty when good
+  std::vector<std::vector<double>> rows;   // per file, (n_rows, 3) readings
+  Eigen::MatrixXd features;                // (files, n_features); rows of bad files unused
+  Eigen::MatrixXd power;                   // (files, 3 * n_bins): mean-removed Hann |X_k|^2, k = 1..N/2
+};
+
+void load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe, bool show_progress, Loaded* out) {
+  const size_t n = files.size();
+  const size_t n_features = tinyad_recipe_n_features(&recipe);
+  const size_t w = recipe.window, n_fft = tinyad_recipe_fft_size(&recipe), n_bins = n_fft / 2;
+  out->files = files;
+  out->n_rows.assign(n, 0);
+  out->errors.assign(n, "");
+  out->rows.assign(n, {});
+  out->features = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(n_features));
+  out->power = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(3 * n_bins));
+  std::atomic<size_t> next{0};
+  Progress progress("reading", show_progress ? n : 0);
+  auto worker = [&] {
+    std::vector<double> hann(w), fft(2 * n_fft), tw(n_fft), features;
+    tinyad_hann(hann.data(), w);
+    tinyad_fft_twiddles(tw.data(), n_fft);
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      std::string err;
+      std::vector<double>& rows = out->rows[i];
+      if (csv_read_window(files[i].path, &rows, &err) && window_features(recipe, rows, files[i].path, &features, &err)) {
+        out->n_rows[i] = rows.size() / 3;
+        for (size_t k = 0; k < n_features; ++k) out->features(Eigen::Index(i), Eigen::Index(k)) = features[k];
+        for (int a = 0; a < 3; ++a) {
+          double mean = 0;
+          for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
+          for (size_t t = 0; t < n_fft; ++t) {
+            fft[2 * t] = t < w ? (rows[3 * t + size_t(a)] - mean) * hann[t] : 0.0;
+            fft[2 * t + 1] = 0.0;
+          }
+          tinyad_fft(fft.data(), tw.data(), n_fft);
+          for (size_t k = 1; k <= n_bins; ++k)
+            out->power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
+                fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];
+        }
+      } else {
+        out->n_rows[i] = rows.size() / 3;
+        out->errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
+      }
+      progress.add();
+    }
+  };
+  const size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, n / 64 + 1);
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+}
+
+struct LabelRows {
+  std::string label, role;     // role: "normal" or "anomaly"
+  std::vector<size_t> good;    // indices into Loaded of readable files, in file order
+  size_t n_files = 0;
+};
+
+// Up to `k` indices spread evenly over `v`, first included.
+std::vector<size_t> spread(const std::vector<size_t>& v, size_t k) {
+  if (v.size() <= k) return v;
+  std::vector<size_t> out;
+  for (size_t i = 0; i < k; ++i) out.push_back(v[i * v.size() / k]);
+  return out;
+}
+
+json axis_arrays(const std::vector<double>& rows, size_t n_rows) {
+  std::vector<double> x, y, z;
+  for (size_t t = 0; t < n_rows; ++t) {
+    x.push_back(rows[3 * t]);
+    y.push_back(rows[3 * t + 1]);
+    z.push_back(rows[3 * t + 2]);
+  }
+  return {{"x", rounded(x)}, {"y", rounded(y)}, {"z", rounded(z)}};
+}
+
+json dataset_json(const AnalysisOptions& opt, const Dataset& ds, const Loaded& L, const std::vector<LabelRows>& labels) {
+  json out = {{"root", opt.data}, {"window", opt.window}, {"sample_rate", opt.sample_rate}};
+  json rows = json::array();
+  for (const auto& all_label : ds.labels) {
+    auto it = std::find_if(labels.begin(), labels.end(), [&](const LabelRows& l) { return l.label == all_label; });
+    json j = {{"label", all_label}};
+    if (it == labels.end()) {
+      std::vector<DatasetFile> files;
+      std::string err;
+      j["role"] = "not analysed";
+      j["files"] = dataset_files(ds, {all_label}, &files, &err) ? json(files.size()) : json(nullptr);
+      rows.push_back(j);
+      continue;
+    }
+    std::vector<size_t> n_rows;
+    for (size_t i = 0; i < L.files.size(); ++i)
+      if (L.files[i].label == all_label) n_rows.push_back(L.n_rows[i]);
+    std::sort(n_rows.begin(), n_rows.end());
+    j["role"] = it->role;
+    j["files"] = it->n_files;
+    j["readable"] = it->good.size();
+    j["bad"] = it->n_files - it->good.size();
+    if (!n_rows.empty())
+      j["rows"] = {{"min", n_rows.front()}, {"median", n_rows[n_rows.size() / 2]}, {"max", n_rows.back()}};
+    rows.push_back(j);
+  }
+  out["labels"] = rows;
+  json bad = json::array();
+  size_t n_bad = 0;
+  for (const auto& e : L.errors) {
+    if (e.empty()) continue;
+    if (bad.size() < 50) bad.push_back(e);
+    ++n_bad;
+  }
+  out["bad_files"] = bad;
+  out["n_bad"] = n_bad;
+  return out;
+}
+
+json set_json(const SetScore& s) {
+  json j = {{"groups", s.groups},         {"n_features", s.n_features},
+            {"auc", s.auc},               {"detected", s.detected},
+            {"false_alarms_test", s.false_alarms_test}, {"objective", s.objective}};
+  j["false_alarms_other"] = s.false_alarms_other ? json(*s.false_alarms_other) : json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* err) {
+  if (opt.normal.empty() || opt.anomaly.empty()) {
+    *err = "analyze needs at least one --normal and one --anomaly label";
+    return false;
+  }
+  for (const auto& l : opt.anomaly) {
+    if (std::find(opt.normal.begin(), opt.normal.end(), l) != opt.normal.end()) {
+      *err = "label '" + l + "' is given as both --normal and --anomaly";
+      return false;
+    }
+  }
+  if (opt.window < 8 || opt.window > TINYAD_MAX_WINDOW) {
+    *err = "--window must be 8.." + std::to_string(TINYAD_MAX_WINDOW) + " rows";
+    return false;
+  }
+  Dataset ds;
+  if (!dataset_open(opt.data, &ds, err)) return false;
+  std::vector<std::string> all = opt.normal;
+  all.insert(all.end(), opt.anomaly.begin(), opt.anomaly.end());
+  std::vector<DatasetFile> files;
+  if (!dataset_files(ds, all, &files, err)) return false;
+
+  const tinyad_recipe recipe = analysis_recipe(opt.window);
+  Loaded L;
+  load(files, recipe, opt.progress, &L);
+
+  std::vector<LabelRows> labels;
+  for (const auto& l : all) labels.push_back({l, std::find(opt.normal.begin(), opt.normal.end(), l) != opt.normal.end() ? "normal" : "anomaly", {}, 0});
+  for (size_t i = 0; i < L.files.size(); ++i) {
+    for (auto& l : labels) {
+      if (l.label != L.files[i].label) continue;
+      l.n_files++;
+      if (L.errors[i].empty()) l.good.push_back(i);
+    }
+  }
+  for (const auto& l : labels) {
+    if (l.good.empty()) {
+      *err = opt.data + "/" + l.label + ": no readable window of at least " + std::to_string(opt.window) + " rows";
+      return false;
+    }
+  }
+
+  json data;
+  data["kind"] = "analysis";
+  data["title"] = "tinyad feature analysis";
+  data["tool"] = std::string("tinyad ") + TINYAD_VERSION;
+  data["normal"] = opt.normal;
+  data["anomaly"] = opt.anomaly;
+  data["dataset"] = dataset_json(opt, ds, L, labels);
+
+  // Raw windows: the first readable file of each label; 3-D: three per label.
+  json examples = json::array(), cloud = json::array();
+  for (const auto& l : labels) {
+    const size_t i = l.good.front();
+    json e = axis_arrays(L.rows[i], opt.window);
+    e["label"] = l.label;
+    e["role"] = l.role;
+    e["file"] = L.files[i].id();
+    examples.push_back(e);
+    std::vector<double> pts;
+    json names = json::array();
+    for (size_t j : spread(l.good, 3)) {
+      pts.insert(pts.end(), L.rows[j].begin(), L.rows[j].begin() + long(3 * opt.window));
+      names.push_back(L.files[j].id());
+    }
+    json c = axis_arrays(pts, pts.size() / 3);
+    c["label"] = l.label;
+    c["role"] = l.role;
+    c["files"] = names;
+    cloud.push_back(c);
+  }
+  data["examples"] = examples;
+  data["scatter3d"] = cloud;
+
+  // Averaged spectra per label and axis.
+  const size_t n_fft = tinyad_recipe_fft_size(&recipe), n_bins = n_fft / 2;
+  std::vector<double> freq;
+  for (size_t k = 1; k <= n_bins; ++k) freq.push_back(double(k) * opt.sample_rate / double(n_fft));
+  json spectra = {{"freq", freq}, {"n_fft", n_fft}, {"labels", json::array()}};
+  for (const auto& l : labels) {
+    Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(L.power.cols());
+    for (size_t i : l.good) mean += L.power.row(Eigen::Index(i)) / double(l.good.size());
+    json s = {{"label", l.label}, {"role", l.role}, {"n", l.good.size()}};
+    const char* axes[] = {"x", "y", "z"};
+    for (size_t a = 0; a < 3; ++a) {
+      std::vector<double> v(mean.data() + a * n_bins, mean.data() + (a + 1) * n_bins);
+      s[axes[a]] = rounded(v);
+    }
+    spectra["labels"].push_back(s);
+  }
+  data["spectra"] = spectra;
+
+  // The feature matrix of readable windows, as the detector sees it (scale
+  // groups on a log scale, as the default recipe).
+  FeatureColumns cols;
+  cols.names = recipe_feature_names(recipe);
+  for (uint8_t g = 0; g < recipe.n_groups; ++g)
+    for (size_t k = 0; k < tinyad_group_size(&recipe, recipe.groups[g]); ++k)
+      cols.groups.push_back(feature_group_name(recipe.groups[g]));
+  std::vector<Eigen::Index> good_rows;
+  for (const auto& l : labels)
+    for (size_t i : l.good) {
+      good_rows.push_back(Eigen::Index(i));
+      cols.labels.push_back(l.label);
+    }
+  const Eigen::MatrixXd linear = L.features(good_rows, Eigen::all);
+  Recipe default_recipe;
+  if (!recipe_named("default", &default_recipe, err)) return false;
+  const double eps = default_recipe.core.log_eps;
+  cols.X = linear;
+  for (Eigen::Index c = 0; c < cols.X.cols(); ++c)
+    if (is_scale_group(cols.groups[size_t(c)])) cols.X.col(c) = (linear.col(c).array() + eps).log().matrix();
+
+  // Distributions: every non-band feature (bands are the spectra), linear.
+  json dist = {{"features", json::array()}, {"groups", json::array()}, {"labels", json::array()}};
+  std::vector<Eigen::Index> dist_cols;
+  for (size_t c = 0; c < cols.names.size(); ++c) {
+    if (cols.groups[c] == "bands") continue;
+    dist_cols.push_back(Eigen::Index(c));
+    dist["features"].push_back(cols.names[c]);
+    dist["groups"].push_back(cols.groups[c]);
+  }
+  {
+    size_t row = 0;
+    for (const auto& l : labels) {
+      std::vector<size_t> local(l.good.size());
+      for (size_t k = 0; k < local.size(); ++k) local[k] = row + k;
+      const auto shown = spread(local, opt.max_windows_shown);
+      json values = json::array();
+      for (Eigen::Index c : dist_cols) {
+        std::vector<double> v;
+        for (size_t r : shown) v.push_back(linear(Eigen::Index(r), c));
+        values.push_back(rounded(v));
+      }
+      dist["labels"].push_back({{"label", l.label}, {"role", l.role}, {"n", shown.size()}, {"values", values}});
+      row += l.good.size();
+    }
+  }
+  data["distributions"] = dist;
+
+  // One feature at a time.
+  const auto ranks = rank_features(cols, opt.normal, opt.anomaly);
+  json rank_rows = json::array();
+  for (const auto& r : ranks) {
+    json j = {{"name", r.name}, {"group", r.group}, {"auc", r.auc}, {"separation", r.separation}, {"worst", r.worst}};
+    j["drift"] = r.drift ? json(*r.drift) : json(nullptr);
+    rank_rows.push_back(j);
+  }
+  json group_rows = json::array();
+  for (const auto& g : column_groups(cols)) {
+    double sum = 0, best = 0, drift = 0;
+    size_t n = 0;
+    bool has_drift = false;
+    for (const auto& r : ranks) {
+      if (r.group != g) continue;
+      sum += r.separation;
+      best = std::max(best, r.separation);
+      if (r.drift) {
+        drift += *r.drift;
+        has_drift = true;
+      }
+      ++n;
+    }
+    group_rows.push_back({{"group", g}, {"n_features", n}, {"separation", sum / double(n)}, {"best", best},
+                          {"drift", has_drift ? json(drift / double(n)) : json(nullptr)}});
+  }
+  std::stable_sort(group_rows.begin(), group_rows.end(),
+                   [](const json& a, const json& b) { return a["separation"].get<double>() > b["separation"].get<double>(); });
+  data["ranking"] = {{"features", rank_rows}, {"groups", group_rows}};
+
+  // Feature groups as the detector uses them.
+  SetSearchOptions so;
+  so.seeds = opt.seeds;
+  SetSearch search;
+  if (!search_feature_sets(cols, opt.normal, opt.anomaly, so, &search, err)) return false;
+  json sets = {{"threshold", so.threshold}, {"seeds", so.seeds}, {"min_gain", so.min_gain},
+               {"trained_on", opt.normal.front()}, {"singles", json::array()}, {"path", json::array()},
+               {"reference", json::array()}, {"recommended", search.recommended}};
+  for (const auto& s : search.singles) sets["singles"].push_back(set_json(s));
+  for (const auto& s : search.path) sets["path"].push_back(set_json(s));
+  std::vector<std::string> default_groups;
+  for (uint8_t g = 0; g < default_recipe.core.n_groups; ++g)
+    default_groups.push_back(feature_group_name(default_recipe.core.groups[g]));
+  const std::pair<const char*, std::vector<std::string>> references[] = {
+      {"the default recipe", default_groups},
+      {"statistics with the mean", {"mean", "std", "mad", "skew", "kurt", "ptp", "crest"}},
+      {"mean, std, skew", {"mean", "std", "skew"}},
+      {"every group", column_groups(cols)}};
+  for (const auto& [name, groups] : references) {
+    SetScore s;
+    if (!score_feature_set(cols, groups, opt.normal, opt.anomaly, so, &s, err)) return false;
+    json j = set_json(s);
+    j["name"] = name;
+    sets["reference"].push_back(j);
+  }
+  data["feature_sets"] = sets;
+
+  // PCA of the recommended groups, a bounded number of windows per label.
+  std::vector<Eigen::Index> pca_cols;
+  for (size_t c = 0; c < cols.groups.size(); ++c)
+    if (std::find(search.recommended.begin(), search.recommended.end(), cols.groups[c]) != search.recommended.end())
+      pca_cols.push_back(Eigen::Index(c));
+  const Pca2 pca = pca_2d(cols.X(Eigen::all, pca_cols));
+  json pca_json = {{"groups", search.recommended}, {"explained", {pca.explained[0], pca.explained[1]}}, {"labels", json::array()}};
+  {
+    size_t row = 0;
+    for (const auto& l : labels) {
+      std::vector<size_t> local(l.good.size());
+      for (size_t k = 0; k < local.size(); ++k) local[k] = row + k;
+      std::vector<double> x, y;
+      for (size_t r : spread(local, 2 * opt.max_windows_shown)) {
+        x.push_back(pca.points(Eigen::Index(r), 0));
+        y.push_back(pca.points(Eigen::Index(r), 1));
+      }
+      pca_json["labels"].push_back({{"label", l.label}, {"role", l.role}, {"x", rounded(x)}, {"y", rounded(y)}});
+      row += l.good.size();
+    }
+  }
+  data["pca"] = pca_json;
+  *out = std::move(data);
+  return true;
+}
+
+}  // namespace tinyad

@@ -1,0 +1,2 @@
+// Wire.h (test stub): I2C is not used directly by the sketches.
+#pragma once
