@@ -24,7 +24,7 @@ RunFn attach_device(CLI::App* cmd) {
   cmd->add_option("--weight", a->weight, "Coins on a blade: 0 or 1 (with --state)")->check(CLI::Range(0, 1));
   cmd->add_flag("--moving", a->moving, "With --state low --weight 0: the base is moved now and then");
   cmd->add_option("--replay", a->opt.replay, "Send the CSV windows of this folder instead of simulating");
-  cmd->add_option("-n,--count", a->opt.count, "Windows each device gets stored (0 = until the server stops)");
+  cmd->add_option("-n,--count", a->opt.count, "Windows each device gets stored (default 10; 0 = until the server stops)");
   cmd->add_option("--devices", a->opt.devices, "Boards to emulate at once (default 1)")->check(CLI::Range(1, 4096));
   cmd->add_option("--seed", a->opt.seed, "Seed of the simulated windows");
   cmd->add_option("--rows", a->opt.rows, "Readings per simulated window (default 200)")->check(CLI::Range(1, 100000));

@@ -3,34 +3,11 @@
 
 #include <limits>
 
+#include "json_eigen.h"
+
 namespace tinyad {
-namespace {
 
 using nlohmann::json;
-
-json matrix_rows(const Eigen::MatrixXd& m) {
-  json rows = json::array();
-  for (Eigen::Index i = 0; i < m.rows(); ++i) {
-    json row = json::array();
-    for (Eigen::Index j = 0; j < m.cols(); ++j) row.push_back(m(i, j));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-std::vector<double> to_vector(const Eigen::VectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
-
-bool vector_from_json(const json& j, size_t n, const std::string& what, Eigen::VectorXd* out, std::string* err) {
-  if (!j.is_array() || j.size() != n) {
-    *err = what + " must be a list of " + std::to_string(n) + " numbers";
-    return false;
-  }
-  out->resize(Eigen::Index(n));
-  for (size_t i = 0; i < n; ++i) (*out)[Eigen::Index(i)] = j[i].get<double>();
-  return true;
-}
-
-}  // namespace
 
 const char* activation_name(uint8_t activation) {
   switch (activation) {
@@ -196,11 +173,11 @@ json autoencoder_to_json(const AutoencoderModel& m) {
   for (const DenseLayer& l : m.layers)
     layers.push_back({{"units", l.weights.rows()},
                       {"activation", activation_name(l.activation)},
-                      {"weights", matrix_rows(l.weights)},
-                      {"bias", to_vector(l.bias)}});
+                      {"weights", matrix_to_json(l.weights)},
+                      {"bias", vector_to_std(l.bias)}});
   return {{"type", "autoencoder"},
-          {"input_mean", to_vector(m.input_mean)},
-          {"input_scale", to_vector(m.input_scale)},
+          {"input_mean", vector_to_std(m.input_mean)},
+          {"input_scale", vector_to_std(m.input_scale)},
           {"layers", layers},
           {"dropout", m.dropout},
           {"weights_layout", "(units, inputs) row-major"}};
@@ -226,21 +203,9 @@ bool autoencoder_from_json(const json& j, size_t n_features, AutoencoderModel* o
       *err = where + ": activation '" + act + "' is not supported (known: linear, relu)";
       return false;
     }
-    const json& w = lj.at("weights");
-    if (!w.is_array() || w.empty()) {
-      *err = where + ": weights must be a list of rows";
-      return false;
-    }
-    l.weights.resize(Eigen::Index(w.size()), Eigen::Index(width));
-    for (size_t o = 0; o < w.size(); ++o) {
-      if (!w[o].is_array() || w[o].size() != width) {
-        *err = where + ": weight row " + std::to_string(o) + " must have " + std::to_string(width) + " values";
-        return false;
-      }
-      for (size_t i = 0; i < width; ++i) l.weights(Eigen::Index(o), Eigen::Index(i)) = w[o][i].get<double>();
-    }
-    if (!vector_from_json(lj.at("bias"), w.size(), where + " bias", &l.bias, err)) return false;
-    width = w.size();
+    if (!matrix_from_json(lj.at("weights"), -1, Eigen::Index(width), where + " weights", &l.weights, err)) return false;
+    if (!vector_from_json(lj.at("bias"), size_t(l.weights.rows()), where + " bias", &l.bias, err)) return false;
+    width = size_t(l.weights.rows());
     m.layers.push_back(std::move(l));
   }
   m.dropout = j.value("dropout", 0.0);

@@ -50,7 +50,7 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
   const std::string* id = req.header("x-device-id");
   const std::string device = id ? id->substr(0, 64) : "";
   if (req.path() != "/") return refuse(peer, device, 404, "no such path " + req.target + ": the device protocol is on /");
-  if (req.method == "GET" || req.method == "HEAD") {
+  if (req.method == "GET") {
     flag_requests_.fetch_add(1, std::memory_order_relaxed);
     // Status line, exactly two header lines, blank line, one digit: the
     // firmware skips four CR-terminated lines and reads the flag.
@@ -58,7 +58,6 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
     r.status = 200;
     r.content_type = "text/plain";
     r.body = ready() ? "1" : "0";
-    if (req.method == "HEAD") r.body.clear();
     return r;
   }
   if (req.method == "POST") return post(req, peer);

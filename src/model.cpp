@@ -2,39 +2,12 @@
 #include "model.h"
 
 #include "atomic_file.h"
+#include "json_eigen.h"
 
 namespace tinyad {
 namespace {
 
 using nlohmann::json;
-
-json matrix_to_json(const Eigen::MatrixXd& m) {
-  json rows = json::array();
-  for (Eigen::Index i = 0; i < m.rows(); ++i) {
-    json row = json::array();
-    for (Eigen::Index j = 0; j < m.cols(); ++j) row.push_back(m(i, j));
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-bool matrix_from_json(const json& j, Eigen::Index n, const char* what, Eigen::MatrixXd* out,
-                      std::string* err) {
-  if (!j.is_array() || Eigen::Index(j.size()) != n) {
-    *err = std::string(what) + " must be a " + std::to_string(n) + "x" + std::to_string(n) + " matrix";
-    return false;
-  }
-  out->resize(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const json& row = j[size_t(i)];
-    if (!row.is_array() || Eigen::Index(row.size()) != n) {
-      *err = std::string(what) + " row " + std::to_string(i) + " must have " + std::to_string(n) + " values";
-      return false;
-    }
-    for (Eigen::Index k = 0; k < n; ++k) (*out)(i, k) = row[size_t(k)].get<double>();
-  }
-  return true;
-}
 
 json split_to_json(const ModelSplit& s) {
   return {{"dataset", s.dataset}, {"seed", s.seed}, {"normal_labels", s.normal_labels},
@@ -61,8 +34,8 @@ bool mahalanobis_from_json(const json& d, const Recipe& recipe, MahalanobisModel
     return false;
   }
   md->mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
-  if (!matrix_from_json(d.at("covariance"), n, "covariance", &md->covariance, err) ||
-      !matrix_from_json(d.at("precision"), n, "precision", &md->precision, err))
+  if (!matrix_from_json(d.at("covariance"), n, n, "covariance", &md->covariance, err) ||
+      !matrix_from_json(d.at("precision"), n, n, "precision", &md->precision, err))
     return false;
   md->shrinkage = d.value("shrinkage", 0.0);
   md->condition = d.value("condition", 0.0);

@@ -93,6 +93,7 @@ TEST(KerasH5, OriginalModelsMatchH5py) {
       const double want = gm["mse"][size_t(r)].get<double>();
       EXPECT_NEAR(s[r], want, 1e-9 * want + 1e-15);
     }
+    EXPECT_EQ(autoencoder_dead_units(imp.model, X), gm["dead_units"].get<std::vector<std::string>>());
   }
 }
 

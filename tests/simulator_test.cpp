@@ -118,7 +118,7 @@ TEST(Simulator, StatisticsMatchTheRealDataset) {
   for (const auto& [label, r] : real.items()) {
     const FanLabel* l = simulator_find_label(label);
     ASSERT_NE(l, nullptr) << label;
-    FanSimulator sim(*l, 5);
+    FanSimulator sim(*l, 11);
     // The moved base changes the hum per axis only when it settles somewhere
     // new (a quarter of the windows): its averages need more windows.
     std::vector<std::vector<double>> windows(l->spread[0] > 0 ? 900 : 300);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "autoencoder_train.h"
@@ -196,6 +197,35 @@ TEST(Tflite, BadFilesGiveClearErrors) {
   q.int8 = true;
   EXPECT_FALSE(tflite_export(m, q, Eigen::MatrixXd(), &good, &err));
   EXPECT_NE(err.find("representative"), std::string::npos) << err;
+}
+
+TEST(Tflite, ConvertCommandRoundTrips) {
+  std::string ref, err;
+  TINYAD_REQUIRE_ENV_PATH("TINYAD_REFERENCE", ref);
+  const std::string dir = (std::filesystem::temp_directory_path() / ("tinyad_convert_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string bin = TINYAD_BINARY, ae = ref + "/autoencoder/fan_low_model-moving";
+  auto run = [&](const std::string& args) { return std::system((bin + " convert " + args + " >/dev/null 2>&1").c_str()); };
+  ASSERT_EQ(run(ae + ".h5 " + dir + "/a.json --threshold 0.001"), 0);
+  ASSERT_EQ(run(dir + "/a.json " + dir + "/a.tflite"), 0);
+  ASSERT_EQ(run(dir + "/a.tflite " + dir + "/b.json"), 0);
+  ASSERT_EQ(run(ae + ".tflite " + dir + "/c.json --threshold 0.001"), 0);
+  // An imported model has no training windows to calibrate int8 on, unless --data/--normal name some.
+  EXPECT_NE(run(dir + "/a.json " + dir + "/a_int8.tflite --int8"), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a_int8.tflite"));
+  EXPECT_NE(run(dir + "/a.json " + dir + "/a.npz"), 0);  // an autoencoder has no mean/covariance
+  Model a, b, c;
+  ASSERT_TRUE(model_load(dir + "/a.json", &a, &err)) << err;
+  ASSERT_TRUE(model_load(dir + "/b.json", &b, &err)) << err;
+  ASSERT_TRUE(model_load(dir + "/c.json", &c, &err)) << err;
+  EXPECT_EQ(a.detector, "autoencoder");
+  EXPECT_DOUBLE_EQ(b.threshold.value, 0.001);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(b.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // float32 all the way
+    EXPECT_EQ(c.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // DATA.md: -moving files match
+    EXPECT_EQ(c.autoencoder.layers[k].bias, a.autoencoder.layers[k].bias);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@ Writes tests/golden/autoencoder_h5.json: for each of the original's Keras autoen
 (reference-models/autoencoder/*.h5), its weights as h5py reads them and its predictions on
 the `original` recipe's MAD features (first 128 rows, per axis, scipy's median_abs_deviation
 scaled by 1.4826) of a few real windows: the first two files of every label of the dataset.
-Predictions follow Keras' Dense definition, relu(x @ kernel + bias) layer by layer (Dropout is
+Also the ReLU units that never fire on these windows. Predictions follow Keras' Dense definition, relu(x @ kernel + bias) layer by layer (Dropout is
 the identity at inference), in float64 from the float32 weights.
 
 Nothing here imports tinyad code. Debian's python3-h5py / python3-numpy / python3-scipy.
@@ -50,6 +50,21 @@ def keras_layers(path):
         return out
 
 
+def dead_units(layers, x):
+    """ReLU units (1-based layer among Dense layers, 0-based unit) that never fire on x."""
+    a = np.asarray(x, dtype=np.float64)
+    dead, k = [], 0
+    for cls, act, kernel, bias in layers:
+        if cls != "Dense":
+            continue
+        k += 1
+        a = a @ kernel.astype(np.float64) + bias.astype(np.float64)
+        if act == "relu":
+            a = np.maximum(a, 0.0)
+            dead += [f"layer {k} unit {u}" for u in range(a.shape[1]) if not (a[:, u] > 0).any()]
+    return dead
+
+
 def predict(layers, x):
     a = np.asarray(x, dtype=np.float64)
     for cls, act, kernel, bias in layers:
@@ -81,6 +96,7 @@ def main():
                         "bias": None if b is None else b.astype(np.float64).tolist()} for c, a, k, b in layers],
             "predictions": Y.tolist(),
             "mse": ((Y - X) ** 2).mean(axis=1).tolist(),
+            "dead_units": dead_units(layers, X),
         }
     doc = {"generator": "scripts/golden/make_autoencoder_golden.py (h5py " + h5py.__version__ +
                         ", numpy " + np.__version__ + ")",
