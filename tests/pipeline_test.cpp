@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli_run.h"
 #include "model.h"
 #include "npz.h"
 #include "test_env.h"
@@ -20,26 +21,8 @@ using nlohmann::json;
 namespace tinyad {
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `tinyad ARGS`, capturing stdout and stderr.
-CliRun tinyad(const std::string& args) {
-  const fs::path err_file = fs::temp_directory_path() / ("tinyad-test-stderr-" + std::to_string(::getpid()));
-  const std::string cmd = std::string(TINYAD_BINARY) + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(err_file);
-  return r;
-}
+using test::CliRun;
+using test::tinyad;
 
 const char* kAnomalies = "fan_0_med_0_weight,fan_0_high_0_weight,fan_0_low_1_weight,fan_0_med_1_weight,fan_0_high_1_weight";
 

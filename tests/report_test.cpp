@@ -18,6 +18,7 @@
 #include "feature_ranking.h"
 #include "report_html.h"
 #include "report_model.h"
+#include "cli_run.h"
 #include "test_env.h"
 
 namespace fs = std::filesystem;
@@ -179,25 +180,8 @@ TEST(ReportNumbers, PcaFindsTheDirectionOfMostVariance) {
 }
 
 // ---------------------------------------------------------------- the binary
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-CliRun tinyad(const std::string& args) {
-  const fs::path err_file = fs::temp_directory_path() / ("tinyad-report-stderr-" + std::to_string(::getpid()));
-  const std::string cmd = std::string(TINYAD_BINARY) + " " + args + " 2>" + err_file.string();
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  fs::remove(err_file);
-  return r;
-}
+using test::CliRun;
+using test::tinyad;
 
 class ReportCli : public ::testing::Test {
  protected:
