@@ -16,6 +16,8 @@ namespace {
 
 std::string errno_message(const std::string& path) { return path + ": " + std::strerror(errno); }
 
+}  // namespace
+
 bool write_all(int fd, std::string_view content) {
   const char* p = content.data();
   size_t left = content.size();
@@ -30,8 +32,6 @@ bool write_all(int fd, std::string_view content) {
   }
   return true;
 }
-
-}  // namespace
 
 bool write_file_atomic(const std::string& path, std::string_view content, std::string* err) {
   std::filesystem::path target(path);

@@ -12,6 +12,10 @@ namespace tinyad {
 /// `path` untouched and sets *err to "path: reason".
 bool write_file_atomic(const std::string& path, std::string_view content, std::string* err);
 
+/// Writes all of `content` to an open file descriptor, retrying short writes
+/// and EINTR. False (errno set) on failure.
+bool write_all(int fd, std::string_view content);
+
 /// Reads a whole file. On failure returns false and sets *err to "path: reason".
 bool read_file(const std::string& path, std::string* content, std::string* err);
 

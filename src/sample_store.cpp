@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "atomic_file.h"
+
 namespace tinyad {
 namespace {
 
@@ -141,18 +143,7 @@ bool SampleStore::open(const std::string& dir, Options options, std::string* err
 }
 
 bool SampleStore::write_content(int fd, std::string_view content) {
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    left -= size_t(n);
-  }
-  return !options_.fsync || ::fdatasync(fd) == 0;
+  return write_all(fd, content) && (!options_.fsync || ::fdatasync(fd) == 0);
 }
 
 // Takes numbers until one links; the content is already written to fd (or

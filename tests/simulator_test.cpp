@@ -7,12 +7,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli_run.h"
 #include "csv_reader.h"
 #include "dataset.h"
 #include "test_env.h"
@@ -164,6 +168,25 @@ TEST(Simulator, WritesTheDatasetLayout) {
   opt.labels = {"fan_0_fast_0_weight"};
   EXPECT_FALSE(simulate_dataset(opt, &err));
   EXPECT_NE(err.find("no label"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
+}
+
+// The quick start on a fresh machine: no --data, no TINYAD_DATA, so `demo`
+// simulates the fan and runs the whole pipeline on it.
+TEST(Simulator, DemoRunsWithoutRecordings) {
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / ("tinyad-demo-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const char* data = std::getenv("TINYAD_DATA");
+  const std::string saved = data ? data : "";
+  ::unsetenv("TINYAD_DATA");  // the child inherits the environment
+  const test::CliRun r = test::tinyad("demo -o " + dir.string());
+  if (data) ::setenv("TINYAD_DATA", saved.c_str(), 1);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("simulated 300 windows per label"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fan_0_low_1_weight"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "default.json")) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "simulated-data" / "fan_0_low_0_weight-moving" / "0299.csv"));
   std::filesystem::remove_all(dir);
 }
 
