@@ -20,6 +20,7 @@ RunFn attach_convert(CLI::App* cmd);
 RunFn attach_export(CLI::App* cmd);
 RunFn attach_collect(CLI::App* cmd);
 RunFn attach_device(CLI::App* cmd);
+RunFn attach_serve(CLI::App* cmd);
 RunFn attach_simulate(CLI::App* cmd);
 RunFn attach_analyze(CLI::App* cmd);
 

@@ -37,6 +37,7 @@ const Command kCommands[] = {
     {"simulate", "Write a synthetic fan dataset (DIR/<label>/NNNN.csv) from a calibrated model", attach_simulate},
     {"collect", "Data collection server for the device firmware: stores posted windows as NNNN.csv", attach_collect},
     {"device", "Emulate ESP32 collection boards posting windows to a collect server", attach_device},
+    {"serve", "Inference service over HTTP: scores posted windows, /metrics, /healthz, alarms", attach_serve},
 };
 
 }  // namespace

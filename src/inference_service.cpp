@@ -1,0 +1,271 @@
+// inference_service.cpp: see inference_service.h.
+#include "inference_service.h"
+
+#include <bit>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "feature_table.h"
+
+namespace tinyad {
+namespace {
+
+// Same rule as collect: a missing Content-Type is accepted (the firmware
+// sends one, other clients may not), anything but JSON is the wrong protocol.
+bool is_json_type(const std::string* ct) {
+  if (!ct) return true;
+  std::string v = ct->substr(0, ct->find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/json" || v == "text/json";
+}
+
+// The peer's address without its port: a device reconnects from a new port
+// for every window and must stay one device.
+std::string peer_host(const HttpPeer& peer) {
+  const size_t colon = peer.address.rfind(':');
+  return colon == std::string::npos ? peer.address : peer.address.substr(0, colon);
+}
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string label_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string s;
+  append_shortest(&s, v);
+  return s;
+}
+
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+bool alarm_rule_parse(const std::string& text, AlarmRule* rule, std::string* err) {
+  int k = 0, n = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &tail) != 2 || k < 1 || n < k || n > 64) {
+    *err = "--alarm: expected k/n with 1 <= k <= n <= 64 (e.g. 3/5), got '" + text + "'";
+    return false;
+  }
+  rule->k = k;
+  rule->n = n;
+  return true;
+}
+
+int AlarmDebouncer::anomalous() const {
+  const uint64_t mask = rule_.n >= 64 ? ~uint64_t(0) : (uint64_t(1) << rule_.n) - 1;
+  return std::popcount(history_ & mask);
+}
+
+AlarmDebouncer::Change AlarmDebouncer::push(bool anomalous_window) {
+  history_ = (history_ << 1) | (anomalous_window ? 1u : 0u);
+  if (seen_ < rule_.n) ++seen_;
+  const int bad = anomalous();
+  const int good = seen() - bad;
+  if (!active_ && bad >= rule_.k) {
+    active_ = true;
+    return Change::kRaised;
+  }
+  if (active_ && good >= rule_.k) {
+    active_ = false;
+    return Change::kCleared;
+  }
+  return Change::kNone;
+}
+
+std::string verdict_json(const Verdict& v) {
+  nlohmann::ordered_json j = {{"device", v.device},
+                      {"score", v.score},
+                      {"threshold", v.threshold},
+                      {"anomaly", v.anomaly},
+                      {"features", v.features}};
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+InferenceService::InferenceService(Model model, InferenceOptions options, EventSink events, Log log)
+    : model_(std::move(model)), options_(options), events_(std::move(events)), log_(std::move(log)) {}
+
+bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std::string* err) const {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!std::isfinite(rows[i])) {
+      *err = "reading " + std::to_string(i / 3) + " of axis " + "xyz"[i % 3] +
+             " is not a finite number (a failed sensor read?)";
+      return false;
+    }
+  }
+  if (!window_features(model_.recipe.core, rows, "window", &out->features, err)) return false;
+  const Eigen::Map<const Eigen::RowVectorXd> row(out->features.data(), Eigen::Index(out->features.size()));
+  out->score = model_scores(model_, row)[0];
+  out->threshold = model_.threshold.value;
+  out->anomaly = out->score > out->threshold;
+  return true;
+}
+
+HttpResponse InferenceService::refuse(const HttpPeer& peer, const std::string& device, int status,
+                                      const std::string& reason) {
+  bad_requests_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) {
+    log_("refused " + (device.empty() ? peer.address : device + " (" + peer.address + ")") + ": " +
+         std::to_string(status) + " " + reason);
+  }
+  return HttpResponse::text(status, reason + "\n");
+}
+
+void InferenceService::on_rejected(const HttpPeer& peer, int status, const std::string& reason) {
+  bad_requests_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) log_("refused " + peer.address + ": " + std::to_string(status) + " " + reason);
+}
+
+void InferenceService::observe_latency(double seconds) {
+  size_t i = 0;
+  while (i < kLatencyBuckets.size() && seconds > kLatencyBuckets[i]) ++i;
+  latency_counts_[i].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_ns_.fetch_add(uint64_t(seconds * 1e9), std::memory_order_relaxed);
+}
+
+HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& peer) {
+  const auto t0 = std::chrono::steady_clock::now();
+  HttpResponse r;
+  const std::string_view path = req.path();
+  const std::string* id = req.header("x-device-id");
+  const std::string device = id ? id->substr(0, 64) : "";
+  if (path == "/") {
+    if (req.method == "GET") {
+      // Status line, exactly two header lines, blank line, one digit: the
+      // firmware skips four lines and reads the flag.
+      r.body = ready() ? "1" : "0";
+    } else if (req.method == "POST") {
+      r = post(req, peer);
+    } else {
+      r = refuse(peer, device, 405, "method " + req.method + " is not served on /: use GET or POST");
+      r.headers.emplace_back("Allow", "GET, POST");
+    }
+  } else if (path == "/healthz" && req.method == "GET") {
+    r = ready() ? HttpResponse::text(200, "ok\n") : HttpResponse::text(503, "not ready\n");
+  } else if (path == "/metrics" && req.method == "GET") {
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_text();
+  } else if (path == "/healthz" || path == "/metrics") {
+    r = refuse(peer, device, 405, "method " + req.method + " is not served on " + std::string(path) + ": use GET");
+    r.headers.emplace_back("Allow", "GET");
+  } else {
+    r = refuse(peer, device, 404, "no such path " + req.target + ": the service answers /, /healthz and /metrics");
+  }
+  observe_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return r;
+}
+
+HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer) {
+  const std::string* id = req.header("x-device-id");
+  std::string device = id ? id->substr(0, 64) : "";
+  if (!ready()) return refuse(peer, device, 503, "not serving yet: wait for the ready flag 1");
+  if (!is_json_type(req.header("content-type"))) {
+    return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
+  }
+  SampleWindow w;
+  int status = 400;
+  std::string err;
+  if (!sample_json_parse(req.body, options_.limits, &w, &status, &err)) return refuse(peer, device, status, err);
+  if (device.empty()) device = w.device.substr(0, 64);
+  if (device.empty()) device = peer_host(peer);
+  if (device_table_full(device)) {
+    return refuse(peer, device, 429,
+                  "too many devices: already tracking " + std::to_string(options_.max_devices) + " (the limit)");
+  }
+  Verdict v;
+  if (!score(w.rows, &v, &err)) return refuse(peer, device, 422, err);
+  v.device = device;
+  windows_.fetch_add(1, std::memory_order_relaxed);
+  if (v.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
+  std::string body = verdict_json(v);
+  {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    auto it = devices_.try_emplace(device, DeviceState{AlarmDebouncer(options_.alarm), 0}).first;
+    it->second.last_score = v.score;
+    const AlarmDebouncer::Change change = it->second.debouncer.push(v.anomaly);
+    if (change == AlarmDebouncer::Change::kRaised) alarms_raised_.fetch_add(1, std::memory_order_relaxed);
+    if (change == AlarmDebouncer::Change::kCleared) alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
+    if (events_) {
+      const double now = unix_seconds();
+      nlohmann::ordered_json e = {{"time", now},        {"event", "verdict"}, {"device", device},
+                          {"score", v.score},   {"threshold", v.threshold}, {"anomaly", v.anomaly}};
+      events_(e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+      if (change != AlarmDebouncer::Change::kNone) {
+        nlohmann::ordered_json a = {{"time", now},
+                            {"event", change == AlarmDebouncer::Change::kRaised ? "alarm_raised" : "alarm_cleared"},
+                            {"device", device},
+                            {"anomalous", it->second.debouncer.anomalous()},
+                            {"of", it->second.debouncer.seen()}};
+        events_(a.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+      }
+    }
+  }
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+bool InferenceService::device_table_full(const std::string& device) const {
+  std::lock_guard<std::mutex> lock(devices_mutex_);
+  return devices_.size() >= options_.max_devices && devices_.find(device) == devices_.end();
+}
+
+std::string InferenceService::metrics_text() const {
+  std::string s;
+  auto counter = [&s](const char* name, const char* help, uint64_t v) {
+    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  counter("tinyad_windows_scored_total", "Windows scored.", windows_.load());
+  counter("tinyad_anomalies_total", "Windows scored above the threshold.", anomalies_.load());
+  counter("tinyad_bad_requests_total", "Requests refused with a 4xx/5xx status.", bad_requests_.load());
+  counter("tinyad_alarms_raised_total", "Device alarms raised (k of the last n windows anomalous).",
+          alarms_raised_.load());
+  counter("tinyad_alarms_cleared_total", "Device alarms cleared (k of the last n windows normal).",
+          alarms_cleared_.load());
+  s += "# HELP tinyad_device_last_score Score of the device's latest window.\n"
+       "# TYPE tinyad_device_last_score gauge\n";
+  std::string active = "# HELP tinyad_device_alarm Whether the device's alarm is raised.\n"
+                       "# TYPE tinyad_device_alarm gauge\n";
+  {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    for (const auto& [device, st] : devices_) {
+      const std::string label = "{device=\"" + label_escape(device) + "\"}";
+      s += "tinyad_device_last_score" + label + " " + number(st.last_score) + "\n";
+      active += "tinyad_device_alarm" + label + (st.debouncer.active() ? " 1\n" : " 0\n");
+    }
+  }
+  s += active;
+  s += "# HELP tinyad_request_duration_seconds Time to answer a request (handler only).\n"
+       "# TYPE tinyad_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= kLatencyBuckets.size(); ++i) {
+    cumulative += latency_counts_[i].load(std::memory_order_relaxed);
+    char le[32] = "+Inf";  // plain decimals ("0.0005", not "5e-04"): what dashboards show as bucket names
+    if (i < kLatencyBuckets.size()) std::snprintf(le, sizeof le, "%g", kLatencyBuckets[i]);
+    s += "tinyad_request_duration_seconds_bucket{le=\"" + std::string(le) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  s += "tinyad_request_duration_seconds_sum " + number(double(latency_sum_ns_.load()) * 1e-9) + "\n";
+  s += "tinyad_request_duration_seconds_count " + std::to_string(cumulative) + "\n";
+  return s;
+}
+
+}  // namespace tinyad

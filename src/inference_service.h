@@ -1,0 +1,136 @@
+// inference_service.h: what `tinyad serve` answers over HTTP: the device
+// protocol on / (GET: ready flag, POST: a window scored into a JSON verdict),
+// GET /healthz and GET /metrics (Prometheus text), plus per-device alarm
+// debouncing and the verdict/alarm event stream. Pure logic over parsed
+// requests: no sockets, no files, so tests drive it directly. What it avoids:
+// per-device baselines, MQTT and the dashboard (later parts of issue 6).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "http_request.h"
+#include "http_server.h"
+#include "model.h"
+#include "sample_json.h"
+
+namespace tinyad {
+
+/// `--alarm k/n`: an alarm is raised when k of a device's last n windows are
+/// anomalous and cleared the same way, when k of its last n windows are
+/// normal. The symmetric rule gives hysteresis: one normal window inside a
+/// burst of anomalies does not clear the alarm.
+struct AlarmRule {
+  int k = 3;
+  int n = 5;
+};
+
+/// Parses "k/n" (1 <= k <= n <= 64); false with a one-line reason.
+bool alarm_rule_parse(const std::string& text, AlarmRule* rule, std::string* err);
+
+/// One device's alarm state over its last n verdicts.
+class AlarmDebouncer {
+ public:
+  enum class Change { kNone, kRaised, kCleared };
+  explicit AlarmDebouncer(AlarmRule rule = {}) : rule_(rule) {}
+  /// Adds one verdict; says whether the alarm state changed.
+  Change push(bool anomalous);
+  bool active() const { return active_; }
+  /// Anomalous verdicts among the last min(n, seen) windows.
+  int anomalous() const;
+  int seen() const { return seen_ < rule_.n ? seen_ : rule_.n; }
+
+ private:
+  AlarmRule rule_;
+  uint64_t history_ = 0;  // bit i: the window i verdicts ago was anomalous
+  int seen_ = 0;
+  bool active_ = false;
+};
+
+struct Verdict {
+  std::string device;
+  double score = 0;
+  double threshold = 0;
+  bool anomaly = false;
+  std::vector<double> features;
+};
+
+/// The verdict as the service contract's JSON object (one line, no newline).
+std::string verdict_json(const Verdict& v);
+
+struct InferenceOptions {
+  AlarmRule alarm;
+  SampleLimits limits;
+  // Devices tracked (alarm state, last score): the ids come from clients, so
+  // the table is bounded; windows from new devices past it get 429 (checked
+  // before scoring, so concurrent first posts may overshoot by a thread or two).
+  size_t max_devices = 100000;
+};
+
+class InferenceService {
+ public:
+  /// Gets one JSON line (no newline) per verdict and per alarm raise/clear,
+  /// in the order they happened for each device. Called with an internal
+  /// lock held: it must not call back into the service.
+  using EventSink = std::function<void(const std::string& line)>;
+  /// Gets one line per refused request (no newline).
+  using Log = std::function<void(const std::string& line)>;
+
+  InferenceService(Model model, InferenceOptions options, EventSink events = nullptr, Log log = nullptr);
+
+  /// Features, score and verdict of one window of readings ((n, 3) row-major,
+  /// g). False with a one-line reason for windows the recipe cannot score.
+  bool score(const std::vector<double>& rows, Verdict* out, std::string* err) const;
+
+  /// Everything served. Thread-safe.
+  HttpResponse handle(const HttpRequest& req, const HttpPeer& peer);
+  /// For requests the HTTP server refused itself (bad framing, timeouts).
+  void on_rejected(const HttpPeer& peer, int status, const std::string& reason);
+
+  /// The ready flag (GET / answers 1, /healthz 200) once set.
+  void set_ready(bool on) { ready_ = on; }
+  bool ready() const { return ready_; }
+
+  /// Prometheus text exposition of the counters below.
+  std::string metrics_text() const;
+
+  uint64_t windows() const { return windows_.load(); }
+  uint64_t anomalies() const { return anomalies_.load(); }
+  uint64_t bad_requests() const { return bad_requests_.load(); }
+  uint64_t alarms_raised() const { return alarms_raised_.load(); }
+  uint64_t alarms_cleared() const { return alarms_cleared_.load(); }
+  const Model& model() const { return model_; }
+
+  /// Upper bounds (seconds) of the request latency histogram buckets.
+  static constexpr std::array<double, 10> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                             0.025,  0.05,  0.1,    0.25,  1.0};
+
+ private:
+  struct DeviceState {
+    AlarmDebouncer debouncer;
+    double last_score = 0;
+  };
+  HttpResponse refuse(const HttpPeer& peer, const std::string& device, int status, const std::string& reason);
+  HttpResponse post(const HttpRequest& req, const HttpPeer& peer);
+  void observe_latency(double seconds);
+  bool device_table_full(const std::string& device) const;
+
+  Model model_;
+  InferenceOptions options_;
+  EventSink events_;
+  Log log_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> windows_{0}, anomalies_{0}, bad_requests_{0}, alarms_raised_{0}, alarms_cleared_{0};
+  std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> latency_counts_{};  // last: +Inf
+  std::atomic<uint64_t> latency_sum_ns_{0};
+  mutable std::mutex devices_mutex_;  // devices_ and the order of events
+  std::map<std::string, DeviceState> devices_;
+};
+
+}  // namespace tinyad
