@@ -6,16 +6,6 @@
 namespace tinyad {
 namespace {
 
-// The device protocol's content type; missing is accepted (the original
-// server never looked), anything else is a client talking the wrong protocol.
-bool is_json_type(const std::string* ct) {
-  if (!ct) return true;
-  std::string v = ct->substr(0, ct->find(';'));
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
-  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return v == "application/json" || v == "text/json";
-}
-
 std::string sender(const std::string& device, const HttpPeer& peer) {
   return device.empty() ? peer.address : device + " (" + peer.address + ")";
 }
@@ -76,7 +66,7 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer) 
     }
     return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
   }
-  if (!is_json_type(req.header("content-type"))) {
+  if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
   }
   SampleWindow w;

@@ -3,6 +3,7 @@
 // client sending garbage is answered at once instead of timing out.
 #include "http_request.h"
 
+#include <cctype>
 #include <cstdint>
 
 namespace tinyad {
@@ -326,6 +327,14 @@ std::string http_format_response(const HttpResponse& r) {
   out += "\r\n";
   if (has_body) out += r.body;
   return out;
+}
+
+bool http_is_json_content_type(const std::string* content_type) {
+  if (!content_type) return true;
+  std::string v = content_type->substr(0, content_type->find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return v == "application/json" || v == "text/json";
 }
 
 }  // namespace tinyad

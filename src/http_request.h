@@ -63,6 +63,11 @@ struct HttpResponse {
 /// The reason phrase of a status code ("Not Found"), "Unknown" when unknown.
 const char* http_status_text(int status);
 
+/// The device protocol's Content-Type rule: JSON ("application/json" or
+/// "text/json", any parameters), or none at all (the original server never
+/// looked); anything else is a client talking another protocol.
+bool http_is_json_content_type(const std::string* content_type);
+
 /// Formats a response: status line, Content-Type and Content-Length (none for
 /// 1xx/204/304), the extra headers, a blank line and the body. A response with
 /// no extra headers therefore has exactly two header lines, which is what the

@@ -13,16 +13,6 @@
 namespace tinyad {
 namespace {
 
-// Same rule as collect: a missing Content-Type is accepted (the firmware
-// sends one, other clients may not), anything but JSON is the wrong protocol.
-bool is_json_type(const std::string* ct) {
-  if (!ct) return true;
-  std::string v = ct->substr(0, ct->find(';'));
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
-  for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return v == "application/json" || v == "text/json";
-}
-
 // The peer's address without its port: a device reconnects from a new port
 // for every window and must stay one device.
 std::string peer_host(const HttpPeer& peer) {
@@ -175,7 +165,7 @@ HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer
   const std::string* id = req.header("x-device-id");
   std::string device = id ? id->substr(0, 64) : "";
   if (!ready()) return refuse(peer, device, 503, "not serving yet: wait for the ready flag 1");
-  if (!is_json_type(req.header("content-type"))) {
+  if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
   }
   SampleWindow w;
