@@ -17,6 +17,7 @@
 #include "collect_service.h"
 #include "commands.h"
 #include "http_server.h"
+#include "server_flags.h"
 
 namespace tinyad::app {
 namespace {
@@ -40,15 +41,6 @@ class LineLog {
   bool tty_ = ::isatty(STDOUT_FILENO);
 };
 
-// Many connections at once need many descriptors: raise the soft limit.
-void raise_fd_limit() {
-  rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &rl);
-  }
-}
-
 std::string secs(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g s", s);
@@ -63,61 +55,37 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 RunFn attach_collect(CLI::App* cmd) {
   struct Args {
-    std::string dir, host = "0.0.0.0";
-    int port = 1337, threads = 0;
-    double seconds = 0, delay = 0, grace = 2, timeout = 5;
-    size_t max_readings = 10000, max_body = 1 << 20;
+    std::string dir;
+    ServerFlags server;
+    double seconds = 0, delay = 0, grace = 2;
     bool fsync = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("-d,--dir", a->dir, "Folder for the windows (one label): NNNN.csv, created if missing")->required();
-  cmd->add_option("-p,--port", a->port, "TCP port (default 1337, as the firmware; 0 = any free port)")
-      ->check(CLI::Range(0, 65535));
   cmd->add_option("-t,--time", a->seconds, "Seconds to accept windows (0 = until interrupted)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--host", a->host, "Address to listen on (default 0.0.0.0: every interface)");
   cmd->add_option("--delay", a->delay, "Seconds to answer flag 0 before collecting starts (time to set up the fan)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--grace", a->grace,
                   "Seconds to keep storing posts after -t ran out (devices told 1 are still recording)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-readings", a->max_readings, "Most readings per axis in one window (default 10000)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-body", a->max_body, "Largest request body in bytes, 413 past it (default 1 MiB)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--timeout", a->timeout, "Seconds a client has to send its whole request (408 after; default 5)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", a->threads, "Server threads (default: number of cores)")->check(CLI::Range(0, 256));
+  add_server_flags(cmd, &a->server);
   cmd->add_flag("--fsync", a->fsync, "Flush every file to disk before answering (survives power loss; slower)");
   cmd->add_flag("-q,--quiet", a->quiet, "No line per stored window (refusals and the summary still print)");
   return [a] {
-    // Block the stop signals before any thread starts, so all of them
-    // inherit the mask and only sigtimedwait below sees the signals.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    sigset_t stop_signals = prepare_server_process();
 
     auto log = std::make_shared<LineLog>();
     CollectService service;
     CollectOptions co;
     co.dir = a->dir;
-    co.limits.max_readings = a->max_readings;
+    co.limits.max_readings = a->server.max_readings;
     co.fsync = a->fsync;
     std::string err;
     if (!service.open(co, [log](const std::string& s) { log->line(s); }, &err)) return fail(err);
     service.set_log_stored(!a->quiet);
-    HttpServerOptions so;
-    so.host = a->host;
-    so.port = a->port;
-    so.threads = a->threads > 0 ? a->threads : std::max(2, int(std::thread::hardware_concurrency()));
-    so.limits.max_body = a->max_body;
-    so.request_timeout_ms = int(std::lround(a->timeout * 1000));
     HttpServer server(
-        so, [&service](const HttpRequest& r, const HttpPeer& p) { return service.handle(r, p); },
+        server_options(a->server), [&service](const HttpRequest& r, const HttpPeer& p) { return service.handle(r, p); },
         [&service](const HttpPeer& p, int status, const std::string& reason) {
           service.on_rejected(p, status, reason);
         });

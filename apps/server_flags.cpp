@@ -1,0 +1,51 @@
+// server_flags.cpp: see server_flags.h.
+#include "server_flags.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace tinyad::app {
+
+void add_server_flags(CLI::App* cmd, ServerFlags* f) {
+  cmd->add_option("-p,--port", f->port, "TCP port (default 1337, as the firmware; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--host", f->host, "Address to listen on (default 0.0.0.0: every interface)");
+  cmd->add_option("--max-readings", f->max_readings, "Most readings per axis in one window (default 10000)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-body", f->max_body, "Largest request body in bytes, 413 past it (default 1 MiB)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--timeout", f->timeout, "Seconds a client has to send its whole request (408 after; default 5)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", f->threads, "Server threads (default: number of cores)")->check(CLI::Range(0, 256));
+}
+
+HttpServerOptions server_options(const ServerFlags& f) {
+  HttpServerOptions so;
+  so.host = f.host;
+  so.port = f.port;
+  so.threads = f.threads > 0 ? f.threads : std::max(2, int(std::thread::hardware_concurrency()));
+  so.limits.max_body = f.max_body;
+  so.request_timeout_ms = int(std::lround(f.timeout * 1000));
+  return so;
+}
+
+sigset_t prepare_server_process() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  // Many boards with Connection: close each hold a descriptor for a moment.
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return stop_signals;
+}
+
+}  // namespace tinyad::app
