@@ -12,17 +12,12 @@
 #include "model.h"
 #include "rng.h"
 #include "tinyad_dense.h"
+#include "test_random.h"
 
 namespace tinyad {
 namespace {
 
-Eigen::MatrixXd random_matrix(Eigen::Index r, Eigen::Index c, uint64_t seed, double scale = 1.0) {
-  Rng rng(seed);
-  Eigen::MatrixXd m(r, c);
-  for (Eigen::Index i = 0; i < r; ++i)
-    for (Eigen::Index j = 0; j < c; ++j) m(i, j) = (2 * rng.uniform() - 1) * scale;
-  return m;
-}
+using test::random_matrix;
 
 std::vector<DenseLayer> random_net(const std::vector<int>& sizes, uint64_t seed) {
   std::vector<DenseLayer> layers;

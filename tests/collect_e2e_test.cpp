@@ -27,94 +27,14 @@
 #include "device_client.h"
 #include "device_emulator.h"
 #include "sample_json.h"
+#include "server_process.h"
 
 namespace fs = std::filesystem;
 
 namespace tinyad {
 namespace {
 
-// `tinyad collect` as a child process; stdout is collected by a thread.
-class CollectProcess {
- public:
-  bool start(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv;
-      std::string bin = TINYAD_BINARY, cmd = "collect";
-      argv.push_back(bin.data());
-      argv.push_back(cmd.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    reader_ = std::thread([this] {
-      char buf[4096];
-      for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        out_.append(buf, size_t(n));
-      }
-    });
-    // The first line says which port the OS gave us.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const size_t at = out_.find("listening on port ");
-        if (at != std::string::npos && out_.find('\n', at) != std::string::npos) {
-          port_ = std::atoi(out_.c_str() + at + 18);
-          return true;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  // Sends `sig` and waits; returns everything printed.
-  std::string stop(int sig = SIGINT) {
-    if (pid_ > 0) {
-      ::kill(pid_, sig);
-      ::waitpid(pid_, &status_, 0);
-      pid_ = -1;
-    }
-    if (reader_.joinable()) reader_.join();
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    return out_;
-  }
-  // Waits for the process to end by itself (after -t); returns the output.
-  std::string wait() {
-    if (pid_ > 0) {
-      ::waitpid(pid_, &status_, 0);
-      pid_ = -1;
-    }
-    return stop();
-  }
-  std::string output() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return out_;
-  }
-  ~CollectProcess() { stop(SIGKILL); }
-  int port() const { return port_; }
-  int status() const { return status_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  int port_ = 0;
-  int status_ = -1;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::string out_;
-};
+using test::ServerProcess;
 
 // One raw exchange: send `request` (optionally in pieces), read until the
 // server closes (or the timeout), return what came back.
@@ -186,7 +106,7 @@ class CollectE2E : public ::testing::Test {
 };
 
 TEST_F(CollectE2E, SixteenDevicesFiftyWindowsGiveExactly800Files) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "-t", "0", "--host", "127.0.0.1"}));
   DeviceEmulatorOptions opt;
   opt.server.port = srv.port();
@@ -218,7 +138,7 @@ TEST_F(CollectE2E, SixteenDevicesFiftyWindowsGiveExactly800Files) {
 }
 
 TEST_F(CollectE2E, FirmwareGetParsingReadsTheFlag) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "--host", "127.0.0.1"}));
   DeviceEndpoint ep;
   ep.port = srv.port();
@@ -301,7 +221,7 @@ struct BadInput {
 };
 
 TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "--host", "127.0.0.1", "--max-body", "2000",
                          "--max-readings", "50", "--timeout", "1"}));
   const std::string ok_body = R"({"x":[1],"y":[2],"z":[3]})";
@@ -356,7 +276,7 @@ TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
 }
 
 TEST_F(CollectE2E, KillNineUnderLoadLeavesOnlyCompleteFiles) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "-q", "--host", "127.0.0.1"}));
   DeviceEmulatorOptions opt;
   opt.server.port = srv.port();
@@ -397,7 +317,7 @@ TEST_F(CollectE2E, KillNineUnderLoadLeavesOnlyCompleteFiles) {
 }
 
 TEST_F(CollectE2E, TimeLimitTurnsTheFlagOffThenExits) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "--host", "127.0.0.1", "-t", "2", "--grace",
                          "2"}));
   DeviceEndpoint ep;
@@ -426,7 +346,7 @@ TEST_F(CollectE2E, TimeLimitTurnsTheFlagOffThenExits) {
 // The real sketch (firmware/collect/collect.ino), compiled for the host
 // against the Arduino stubs, collects from the real server.
 TEST_F(CollectE2E, CollectSketchPostsWindowsTheServerStores) {
-  CollectProcess srv;
+  ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "--host", "127.0.0.1"}));
   const std::string cmd = "TINYAD_STUB_SERVER_PORT=" + std::to_string(srv.port()) +
                           " TINYAD_STUB_WINDOWS=3 " TINYAD_FIRMWARE_COLLECT_HOST " > " + (root_ / "serial.txt").string();

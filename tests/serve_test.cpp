@@ -29,6 +29,7 @@
 #include "inference_service.h"
 #include "model.h"
 #include "sample_json.h"
+#include "server_process.h"
 
 namespace fs = std::filesystem;
 
@@ -262,70 +263,7 @@ TEST_F(Serve, AutoencoderModelsAreServedToo) {
   }
 }
 
-// `tinyad serve` as a child process; stdout is collected by a thread.
-class ServeProcess {
- public:
-  bool start(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<std::string> all = {TINYAD_BINARY, "serve"};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    fd_ = fds[0];
-    reader_ = std::thread([this] {
-      char buf[4096];
-      for (ssize_t n; (n = ::read(fd_, buf, sizeof buf)) > 0;) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        out_.append(buf, size_t(n));
-      }
-    });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        const size_t at = out_.find("listening on port ");
-        if (at != std::string::npos && out_.find('\n', at) != std::string::npos) {
-          port_ = std::atoi(out_.c_str() + at + 18);
-          return true;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  std::string stop(int sig) {
-    if (pid_ > 0) {
-      ::kill(pid_, sig);
-      ::waitpid(pid_, &status_, 0);
-      pid_ = -1;
-    }
-    if (reader_.joinable()) reader_.join();
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    return out_;
-  }
-  ~ServeProcess() { stop(SIGKILL); }
-  int port() const { return port_; }
-  int status() const { return status_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1, port_ = 0, status_ = -1;
-  std::thread reader_;
-  std::mutex mutex_;
-  std::string out_;
-};
+using test::ServerProcess;
 
 // Sends one request on a fresh connection and reads until the server closes.
 std::string exchange(int port, const std::string& req) {
@@ -368,7 +306,7 @@ std::string body_of(const std::string& reply) {
 
 TEST_F(Serve, EndToEndOverHttp) {
   const std::string events = path("events.jsonl");
-  ServeProcess p;
+  ServerProcess p("serve");
   ASSERT_TRUE(p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--threads", "2",
                        "--alarm", "3/5", "--events", events}));
 

@@ -15,17 +15,12 @@
 #include "tflite_export.h"
 #include "tflite_import.h"
 #include "tflite_subset_generated.h"
+#include "test_random.h"
 
 namespace tinyad {
 namespace {
 
-Eigen::MatrixXd random_matrix(Eigen::Index r, Eigen::Index c, uint64_t seed, double scale = 1.0) {
-  Rng rng(seed);
-  Eigen::MatrixXd m(r, c);
-  for (Eigen::Index i = 0; i < r; ++i)
-    for (Eigen::Index j = 0; j < c; ++j) m(i, j) = (2 * rng.uniform() - 1) * scale;
-  return m;
-}
+using test::random_matrix;
 
 // A small trained autoencoder with a stored standardisation, split and threshold.
 Model trained_model(Eigen::MatrixXd* train) {
@@ -94,8 +89,12 @@ TEST(Tflite, Int8FollowsTheSpecAndTracksFloat) {
     const int8_t wmax = *std::max_element(q.weights.begin(), q.weights.end(), [](int8_t a, int8_t b) { return std::abs(a) < std::abs(b); });
     EXPECT_EQ(std::abs(int(wmax)), 127);
     EXPECT_GE(*std::min_element(q.weights.begin(), q.weights.end()), -127);
-    if (q.activation == TINYAD_ACT_RELU) EXPECT_EQ(q.output_zero_point, -128);
-    if (k > 0) EXPECT_EQ(q.input_scale, net.q8[k - 1].output_scale);
+    if (q.activation == TINYAD_ACT_RELU) {
+      EXPECT_EQ(q.output_zero_point, -128);
+    }
+    if (k > 0) {
+      EXPECT_EQ(q.input_scale, net.q8[k - 1].output_scale);
+    }
   }
   // Outputs stay within a few output steps of the float network's on the calibration windows.
   Eigen::MatrixXd Z, Y;
