@@ -109,12 +109,7 @@ bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std:
 
 HttpResponse InferenceService::refuse(const HttpPeer& peer, const std::string& device, int status,
                                       const std::string& reason) {
-  bad_requests_.fetch_add(1, std::memory_order_relaxed);
-  if (log_) {
-    log_("refused " + (device.empty() ? peer.address : device + " (" + peer.address + ")") + ": " +
-         std::to_string(status) + " " + reason);
-  }
-  return HttpResponse::text(status, reason + "\n");
+  return HttpResponse::text(status, refuse_window(peer.address, device, status, reason).body + "\n");
 }
 
 void InferenceService::on_rejected(const HttpPeer& peer, int status, const std::string& reason) {
@@ -168,22 +163,44 @@ HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer
   if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
   }
+  WindowOutcome o = process_window(std::move(device), req.body, peer_host(peer), peer.address);
+  if (o.status != 200) return HttpResponse::text(o.status, o.body + "\n");
+  HttpResponse r;
+  r.status = 200;
+  r.content_type = "application/json";
+  r.body = std::move(o.body);
+  return r;
+}
+
+InferenceService::WindowOutcome InferenceService::refuse_window(const std::string& source, const std::string& device,
+                                                                int status, const std::string& reason) {
+  bad_requests_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) {
+    log_("refused " + (device.empty() ? source : device + " (" + source + ")") + ": " + std::to_string(status) +
+         " " + reason);
+  }
+  return {status, reason};
+}
+
+InferenceService::WindowOutcome InferenceService::process_window(std::string device, std::string_view body,
+                                                                 const std::string& fallback_device,
+                                                                 const std::string& source) {
   SampleWindow w;
   int status = 400;
   std::string err;
-  if (!sample_json_parse(req.body, options_.limits, &w, &status, &err)) return refuse(peer, device, status, err);
+  if (!sample_json_parse(body, options_.limits, &w, &status, &err)) return refuse_window(source, device, status, err);
   if (device.empty()) device = w.device.substr(0, 64);
-  if (device.empty()) device = peer_host(peer);
+  if (device.empty()) device = fallback_device;
   if (device_table_full(device)) {
-    return refuse(peer, device, 429,
-                  "too many devices: already tracking " + std::to_string(options_.max_devices) + " (the limit)");
+    return refuse_window(source, device, 429,
+                         "too many devices: already tracking " + std::to_string(options_.max_devices) + " (the limit)");
   }
   Verdict v;
-  if (!score(w.rows, &v, &err)) return refuse(peer, device, 422, err);
+  if (!score(w.rows, &v, &err)) return refuse_window(source, device, 422, err);
   v.device = device;
   windows_.fetch_add(1, std::memory_order_relaxed);
   if (v.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
-  std::string body = verdict_json(v);
+  std::string verdict = verdict_json(v);
   {
     std::lock_guard<std::mutex> lock(devices_mutex_);
     auto it = devices_.try_emplace(device, DeviceState{AlarmDebouncer(options_.alarm), 0}).first;
@@ -193,24 +210,21 @@ HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer
     if (change == AlarmDebouncer::Change::kCleared) alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
     if (events_) {
       const double now = unix_seconds();
-      nlohmann::ordered_json e = {{"time", now},        {"event", "verdict"}, {"device", device},
-                          {"score", v.score},   {"threshold", v.threshold}, {"anomaly", v.anomaly}};
+      nlohmann::ordered_json e = {{"time", now},      {"event", "verdict"},       {"device", device},
+                                  {"score", v.score}, {"threshold", v.threshold}, {"anomaly", v.anomaly}};
       events_(e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
       if (change != AlarmDebouncer::Change::kNone) {
-        nlohmann::ordered_json a = {{"time", now},
-                            {"event", change == AlarmDebouncer::Change::kRaised ? "alarm_raised" : "alarm_cleared"},
-                            {"device", device},
-                            {"anomalous", it->second.debouncer.anomalous()},
-                            {"of", it->second.debouncer.seen()}};
+        nlohmann::ordered_json a = {
+            {"time", now},
+            {"event", change == AlarmDebouncer::Change::kRaised ? "alarm_raised" : "alarm_cleared"},
+            {"device", device},
+            {"anomalous", it->second.debouncer.anomalous()},
+            {"of", it->second.debouncer.seen()}};
         events_(a.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
       }
     }
   }
-  HttpResponse r;
-  r.status = 200;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  return r;
+  return {200, std::move(verdict)};
 }
 
 bool InferenceService::device_table_full(const std::string& device) const {

@@ -90,6 +90,19 @@ class InferenceService {
 
   /// Everything served. Thread-safe.
   HttpResponse handle(const HttpRequest& req, const HttpPeer& peer);
+
+  /// What became of one window, whatever carried it (HTTP POST, MQTT): 200
+  /// with the verdict JSON as body, or a 4xx/5xx with a one-line reason.
+  struct WindowOutcome {
+    int status = 200;
+    std::string body;
+  };
+  /// Parses, scores and records one window body. `device` is the id the
+  /// transport names (header, topic), or "" to take the body's "device"
+  /// field, else `fallback_device`; `source` (peer address, topic) goes into
+  /// the log line of a refusal. Thread-safe.
+  WindowOutcome process_window(std::string device, std::string_view body, const std::string& fallback_device,
+                               const std::string& source);
   /// For requests the HTTP server refused itself (bad framing, timeouts).
   void on_rejected(const HttpPeer& peer, int status, const std::string& reason);
 
@@ -117,6 +130,8 @@ class InferenceService {
     double last_score = 0;
   };
   HttpResponse refuse(const HttpPeer& peer, const std::string& device, int status, const std::string& reason);
+  WindowOutcome refuse_window(const std::string& source, const std::string& device, int status,
+                              const std::string& reason);
   HttpResponse post(const HttpRequest& req, const HttpPeer& peer);
   void observe_latency(double seconds);
   bool device_table_full(const std::string& device) const;
