@@ -1,9 +1,11 @@
 // firmware_host_main.cpp: runs a firmware sketch on the host against the
-// Arduino stubs (tests/arduino_stubs): setup(), then loop() until the sketch
-// has posted TINYAD_STUB_WINDOWS windows (default 3) or 20 s pass. The
+// Arduino stubs (firmware/arduino-stub, implemented by tests/arduino_host.cpp):
+// setup(), then loop() until the sketch has posted TINYAD_STUB_WINDOWS windows (default 3) or 20 s pass. The
 // collect end-to-end test points it at a real `tinyad collect`.
 #include <Arduino.h>
 #include <WiFi.h>
+
+#include "arduino_host.h"
 
 #include <stdlib.h>
 

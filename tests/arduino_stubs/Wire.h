@@ -1,2 +1,0 @@
-// Wire.h (test stub): I2C is not used directly by the sketches.
-#pragma once
