@@ -1,5 +1,6 @@
 // cmd_convert.cpp: `tinyad convert IN OUT`, chosen by the file extensions:
 //   .npz  -> .json   the original's Mahalanobis model (model_mu, model_cov)
+//   (every import is src/model_import.h, which `serve` uses too)
 //   .json -> .npz    back to numpy, for the original's scripts
 //   .h5 / .tflite -> .json   autoencoders (Keras model.save(), TFLite flatbuffers)
 //   .json -> .tflite         float32, or int8 with --int8 (src/tflite_export.h)
@@ -12,6 +13,7 @@
 #include "dataset.h"
 #include "metrics.h"
 #include "model.h"
+#include "model_import.h"
 #include "model_interop.h"
 #include "npz.h"
 #include "tflite_export.h"
@@ -20,48 +22,6 @@ namespace tinyad::app {
 namespace {
 
 std::string extension(const std::string& path) { return std::filesystem::path(path).extension().string(); }
-
-bool import_npz(const std::string& in, const std::string& threshold, Model* m, std::string* err) {
-  std::map<std::string, NpyArray> arrays;
-  if (!npz_read(in, &arrays, err)) return false;
-  for (const char* key : {"model_mu", "model_cov"}) {
-    if (!arrays.count(key)) {
-      std::string have;
-      for (const auto& [k, v] : arrays) have += (have.empty() ? "" : ", ") + k;
-      *err = in + ": no '" + key + "' array (has: " + (have.empty() ? "nothing" : have) +
-             "); expected the original's Mahalanobis model";
-      return false;
-    }
-  }
-  const NpyArray& mu = arrays["model_mu"];
-  const NpyArray& cov = arrays["model_cov"];
-  const size_t n = mu.size();
-  if (mu.shape.size() != 1 || cov.shape != std::vector<size_t>{n, n}) {
-    *err = in + ": model_mu must have shape (n,) and model_cov (n, n)";
-    return false;
-  }
-  if (!recipe_named("original", &m->recipe, err)) return false;
-  if (n != tinyad_recipe_n_features(&m->recipe.core)) {
-    *err = in + ": " + std::to_string(n) + " features, but the original recipe (per-axis MAD) has 3";
-    return false;
-  }
-  const Eigen::VectorXd mean = Eigen::Map<const Eigen::VectorXd>(mu.data.data(), Eigen::Index(n));
-  const Eigen::MatrixXd c =
-      Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-          cov.data.data(), Eigen::Index(n), Eigen::Index(n));
-  if (!mahalanobis_from_covariance(mean, c, &m->mahalanobis, err)) {
-    *err = in + ": " + *err;
-    return false;
-  }
-  if (!threshold_parse(threshold, &m->threshold, err)) return false;
-  if (m->threshold.method != "fixed") {
-    *err = "an imported model has no validation windows: give --threshold as a number";
-    return false;
-  }
-  m->provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION}, {"imported_from", in},
-                   {"dtype", mu.dtype}};
-  return true;
-}
 
 bool export_npz(const Model& m, const std::string& out, std::string* err) {
   if (m.detector != "mahalanobis") {
@@ -81,36 +41,27 @@ struct InteropArgs {
   bool threshold_given = false, int8 = false, float_io = false;
 };
 
-// .h5 / .tflite -> tinyad model, with the threshold fixed or calibrated.
-int import_autoencoder(const std::string& in, const std::string& out, const std::string& threshold,
-                       const InteropArgs& x) {
+// .npz / .h5 / .tflite -> tinyad model, with the threshold fixed or calibrated.
+int import_model(const std::string& in, const std::string& out, const std::string& threshold, const InteropArgs& x) {
   std::string err;
-  const bool calibrate = !x.data.empty() && !x.normal.empty();
-  Threshold fixed;
-  if (!threshold_parse(threshold, &fixed, &err)) return fail(err);
-  if (!calibrate && fixed.method != "fixed")
-    return fail("a rule like '" + threshold + "' needs normal windows: give --data and --normal");
+  ImportOptions o;
+  o.threshold = threshold;
+  o.threshold_given = x.threshold_given;
+  o.data = x.data;
+  if (!x.normal.empty()) o.normal = split_list(x.normal);
   Model m;
-  if (extension(in) == ".h5") {
-    if (!import_keras_model(in, fixed.value, &m, &err)) return fail(err);
-  } else {
-    TfliteNet net;
-    if (!tflite_load(in, &net, &err) || !tflite_to_model(net, in, fixed.value, &m, &err)) return fail(err);
-    if (net.quantized) warn(in + " is int8: the tinyad model gets its dequantised weights (float scoring)");
-  }
-  if (calibrate) {
-    Eigen::MatrixXd X;
-    if (!load_label_windows(m, x.data, split_list(x.normal), &X, &err)) return fail(err);
-    if (!calibrate_threshold(&m, x.threshold_given ? threshold : "mean+3sd", X, &err)) return fail(err);
-    const auto dead = autoencoder_dead_units(m.autoencoder, X);
-    for (const auto& d : dead) warn("dead ReLU unit on these windows: " + d);
-  } else if (!x.threshold_given && m.provenance.value("imported_from", "") == in) {
-    warn("no threshold given: using " + threshold + "; give --threshold N, or --data and --normal to calibrate");
-  }
+  std::vector<std::string> warnings;
+  if (!model_import(in, o, &m, &warnings, &err)) return fail(err);
+  for (const auto& w : warnings) warn(w);
   if (!model_save(m, out, &err)) return fail(err);
-  std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n", in.c_str(),
-              autoencoder_shape(m.autoencoder).c_str(), m.recipe.name.c_str(), m.threshold.value,
-              threshold_spec(m.threshold).c_str(), out.c_str());
+  if (m.detector == "autoencoder") {
+    std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n", in.c_str(),
+                autoencoder_shape(m.autoencoder).c_str(), m.recipe.name.c_str(), m.threshold.value,
+                threshold_spec(m.threshold).c_str(), out.c_str());
+  } else {
+    std::printf("imported %s (original recipe, %zu features, threshold %g) -> %s\n", in.c_str(),
+                size_t(m.mahalanobis.mean.size()), m.threshold.value, out.c_str());
+  }
   return 0;
 }
 
@@ -171,15 +122,8 @@ RunFn attach_convert(CLI::App* cmd) {
     const std::string from = extension(a->in), to = extension(a->out);
     std::string err;
     a->x.threshold_given = thr->count() > 0;
-    if ((from == ".h5" || from == ".tflite") && to == ".json") return import_autoencoder(a->in, a->out, a->threshold, a->x);
+    if (model_is_foreign(a->in) && to == ".json") return import_model(a->in, a->out, a->threshold, a->x);
     if (from == ".json" && to == ".tflite") return export_tflite(a->in, a->out, a->x);
-    if (from == ".npz" && to == ".json") {
-      Model m;
-      if (!import_npz(a->in, a->threshold, &m, &err) || !model_save(m, a->out, &err)) return fail(err);
-      std::printf("imported %s (original recipe, %zu features, threshold %g) -> %s\n", a->in.c_str(),
-                  size_t(m.mahalanobis.mean.size()), m.threshold.value, a->out.c_str());
-      return 0;
-    }
     if (from == ".json" && to == ".npz") {
       Model m;
       if (!model_load(a->in, &m, &err) || !export_npz(m, a->out, &err)) return fail(err);

@@ -27,25 +27,33 @@ std::vector<T> make_window() {
   return rows;
 }
 
-template <typename T>
+// Prepared: the Hann window and twiddles made once (tinyad_features_prepare),
+// as the host and the sketches do; else rebuilt for every window.
+template <typename T, bool Prepared>
 void BM_Features(benchmark::State& state, const char* recipe_name) {
   tinyad::Recipe r;
   std::string err;
   tinyad::recipe_named(recipe_name, &r, &err);
   const auto rows = make_window<T>();
   std::vector<T> out(tinyad_recipe_n_features(&r.core)), scratch(tinyad_features_scratch_size(&r.core));
+  if (Prepared) tinyad_features_prepare(&r.core, scratch.data(), scratch.size());
   for (auto _ : state) {
-    tinyad_features_extract(&r.core, rows.data(), 200, out.data(), out.size(), scratch.data(), scratch.size());
+    tinyad_features_extract<T, TINYAD_GROUPS_ALL, Prepared>(&r.core, rows.data(), 200, out.data(), out.size(),
+                                                            scratch.data(), scratch.size());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetItemsProcessed(state.iterations());
 }
-void BM_FeaturesDouble(benchmark::State& state, const char* recipe) { BM_Features<double>(state, recipe); }
-void BM_FeaturesFloat(benchmark::State& state, const char* recipe) { BM_Features<float>(state, recipe); }
+void BM_FeaturesDouble(benchmark::State& state, const char* recipe) { BM_Features<double, false>(state, recipe); }
+void BM_FeaturesFloat(benchmark::State& state, const char* recipe) { BM_Features<float, false>(state, recipe); }
+void BM_FeaturesDoublePrepared(benchmark::State& state, const char* recipe) { BM_Features<double, true>(state, recipe); }
+void BM_FeaturesFloatPrepared(benchmark::State& state, const char* recipe) { BM_Features<float, true>(state, recipe); }
 BENCHMARK_CAPTURE(BM_FeaturesDouble, original, "original");
 BENCHMARK_CAPTURE(BM_FeaturesDouble, default, "default");
+BENCHMARK_CAPTURE(BM_FeaturesDoublePrepared, default, "default");
 BENCHMARK_CAPTURE(BM_FeaturesFloat, original, "original");
 BENCHMARK_CAPTURE(BM_FeaturesFloat, default, "default");
+BENCHMARK_CAPTURE(BM_FeaturesFloatPrepared, default, "default");
 
 void BM_MahalanobisScore(benchmark::State& state) {
   const size_t n = size_t(state.range(0));

@@ -101,6 +101,9 @@ inline size_t tinyad_recipe_n_features(const tinyad_recipe* r) {
 
 /// Scratch values tinyad_features_extract() needs: window (sort buffer, Hann
 /// window), plus 3 * fft_size (complex buffer and twiddles) when bands are used.
+/// Layout with bands: [Hann (window)] [FFT buffer (2 fft_size)] [twiddles
+/// (fft_size)]; MAD then sorts in the FFT buffer, so the Hann window and the
+/// twiddles survive from one window to the next (see tinyad_features_prepare).
 inline size_t tinyad_features_scratch_size(const tinyad_recipe* r) {
   size_t n = r->window;
   if (tinyad_recipe_uses_bands(r)) n += 3 * tinyad_recipe_fft_size(r);
@@ -149,11 +152,31 @@ inline void tinyad_hann(T* w, size_t window) {
   }
 }
 
+/// Fills the tables a band recipe recomputes for every window otherwise (the
+/// Hann window and the FFT twiddles: a few hundred sin/cos, most of a
+/// window's cost on an MCU without an FPU for double) into `scratch`, once.
+/// Afterwards pass Prepared = true to the extract functions with the same
+/// scratch and a recipe of the same window and band count: the result is
+/// bit-identical, the tables are computed by the same code. A no-op for
+/// recipes without bands.
+template <typename T>
+inline tinyad_status tinyad_features_prepare(const tinyad_recipe* r, T* scratch, size_t scratch_cap) {
+  if (!r) return TINYAD_STATUS_NULL_ARGUMENT;
+  if (!tinyad_recipe_uses_bands(r)) return TINYAD_STATUS_OK;  // (scratch may be null then)
+  if (!scratch) return TINYAD_STATUS_NULL_ARGUMENT;
+  if (scratch_cap < tinyad_features_scratch_size(r)) return TINYAD_STATUS_BUFFER_TOO_SMALL;
+  const size_t n = tinyad_recipe_fft_size(r);
+  tinyad_hann(scratch, r->window);
+  tinyad_fft_twiddles(scratch + r->window + 2 * n, n);
+  return TINYAD_STATUS_OK;
+}
+
 /// Shared body of the two entry points below. `writable` is rows itself when
 /// the caller allows the window to be overwritten (else null). `Check`
 /// false trusts the recipe (checked once before; saves the device the
-/// double-precision comparisons of tinyad_recipe_check()).
-template <typename T, uint32_t Groups, bool Check>
+/// double-precision comparisons of tinyad_recipe_check()). `Prepared`: the
+/// scratch already holds tinyad_features_prepare()'s tables.
+template <typename T, uint32_t Groups, bool Check, bool Prepared>
 inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const T* rows, T* writable,
                                                   size_t n_rows, T* out, size_t out_cap, T* scratch,
                                                   size_t scratch_cap) {
@@ -190,6 +213,8 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
       (Groups & (TINYAD_GROUP_BIT(TINYAD_FEATURE_STD) | TINYAD_GROUP_BIT(TINYAD_FEATURE_SKEW) |
                  TINYAD_GROUP_BIT(TINYAD_FEATURE_KURT) | TINYAD_GROUP_BIT(TINYAD_FEATURE_CREST))) != 0;
 
+  // MAD sorts in the FFT buffer when there is one, to keep the tables.
+  T* sort_buffer = has_bands && tinyad_recipe_uses_bands(r) ? scratch + w : scratch;
   size_t k = 0;
   for (uint8_t g = 0; g < r->n_groups; ++g) {
     const uint8_t group = r->groups[g];
@@ -198,8 +223,10 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
       T* hann = scratch;
       T* fft = scratch + w;
       T* tw = fft + 2 * n;
-      tinyad_hann(hann, w);
-      tinyad_fft_twiddles(tw, n);
+      if (!Prepared) {
+        tinyad_hann(hann, w);
+        tinyad_fft_twiddles(tw, n);
+      }
       for (int a = 0; a < TINYAD_AXES; ++a) {
         T* band = out + k;
         tinyad_band_energies(r, rows + a, mean[a], hann, fft, tw, band);
@@ -228,7 +255,7 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
         // In place only as the last group: no later group reads the raw rows.
         const T mad = writable && g + 1 == r->n_groups
                           ? tinyad_mad_inplace(writable + a, w, TINYAD_AXES, T(r->mad_scale))
-                          : tinyad_mad(axis, w, TINYAD_AXES, T(r->mad_scale), scratch);
+                          : tinyad_mad(axis, w, TINYAD_AXES, T(r->mad_scale), sort_buffer);
         v = scale_feature(mad);
       } else if (has_ptp && group == TINYAD_FEATURE_PTP) {
         T lo, hi;
@@ -268,12 +295,13 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
 /// \param scratch (scratch_cap,) at least tinyad_features_scratch_size(r).
 /// \tparam Groups groups compiled in (TINYAD_GROUP_BIT mask); a recipe using
 ///                another group gets TINYAD_STATUS_BAD_RECIPE.
-template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
+/// \tparam Prepared scratch holds tinyad_features_prepare()'s tables.
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false>
 inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* rows, size_t n_rows,
                                              T* out, size_t out_cap, T* scratch,
                                              size_t scratch_cap) {
   if (!scratch) return TINYAD_STATUS_NULL_ARGUMENT;
-  return tinyad_features_extract_impl<T, Groups, true>(r, rows, static_cast<T*>(nullptr), n_rows,
+  return tinyad_features_extract_impl<T, Groups, true, Prepared>(r, rows, static_cast<T*>(nullptr), n_rows,
                                                        out, out_cap, scratch, scratch_cap);
 }
 
@@ -283,11 +311,11 @@ inline tinyad_status tinyad_features_extract(const tinyad_recipe* r, const T* ro
 /// may then be null). The per-window device path: it trusts the recipe to
 /// have passed tinyad_recipe_check() once (`tinyad export` checks the ones it
 /// writes; check a recipe from elsewhere at start-up).
-template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false>
 inline tinyad_status tinyad_features_extract_destructive(const tinyad_recipe* r, T* rows,
                                                          size_t n_rows, T* out, size_t out_cap,
                                                          T* scratch, size_t scratch_cap) {
-  return tinyad_features_extract_impl<T, Groups, false>(r, rows, rows, n_rows, out, out_cap,
+  return tinyad_features_extract_impl<T, Groups, false, Prepared>(r, rows, rows, n_rows, out, out_cap,
                                                         scratch, scratch_cap);
 }
 

@@ -70,23 +70,32 @@ struct tinyad_mahalanobis_detector {
   size_t scratch_cap;
 };
 
-/// Scores a full window and resets it. The window's rows are overwritten
-/// (MAD sorts them in place), which is why no second window-sized buffer is
-/// needed. `Groups` limits the feature code built in (TINYAD_MODEL_GROUPS).
-template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
-inline tinyad_verdict<T> tinyad_mahalanobis_window_verdict(const tinyad_mahalanobis_detector<T>* d,
-                                                           tinyad_window<T>* w) {
+/// What both detectors do first: a verdict with no score yet, NOT_READY
+/// until the window is full, else the features of the window (destructively:
+/// MAD sorts the rows in place, which is why no second window-sized buffer
+/// is needed) and the window reset for the next one.
+template <typename T, uint32_t Groups, bool Prepared>
+inline tinyad_verdict<T> tinyad_window_take_features(const tinyad_recipe* recipe, tinyad_window<T>* w, T* features,
+                                                     size_t n_features, T* scratch, size_t scratch_cap) {
   tinyad_verdict<T> v;
   v.score = T(0);
   v.anomaly = false;
-  v.status = TINYAD_STATUS_OK;
-  if (w->count < w->capacity) {
-    v.status = TINYAD_STATUS_NOT_READY;
-    return v;
-  }
-  v.status = tinyad_features_extract_destructive<T, Groups>(d->recipe, w->rows, w->count, d->features,
-                                                            d->model.n, d->scratch, d->scratch_cap);
+  v.status = TINYAD_STATUS_NOT_READY;
+  if (w->count < w->capacity) return v;
+  v.status = tinyad_features_extract_destructive<T, Groups, Prepared>(recipe, w->rows, w->count, features,
+                                                                      n_features, scratch, scratch_cap);
   tinyad_window_reset(w);
+  return v;
+}
+
+/// Scores a full window and resets it (its rows are overwritten). `Groups`
+/// limits the feature code built in (TINYAD_MODEL_GROUPS); `Prepared`: the
+/// scratch holds tinyad_features_prepare()'s tables (made once at start-up).
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false>
+inline tinyad_verdict<T> tinyad_mahalanobis_window_verdict(const tinyad_mahalanobis_detector<T>* d,
+                                                           tinyad_window<T>* w) {
+  tinyad_verdict<T> v =
+      tinyad_window_take_features<T, Groups, Prepared>(d->recipe, w, d->features, d->model.n, d->scratch, d->scratch_cap);
   if (v.status != TINYAD_STATUS_OK) return v;
   v.status = tinyad_mahalanobis_score(&d->model, d->features, d->model.n, &v.score);
   v.anomaly = v.status == TINYAD_STATUS_OK && v.score > d->threshold;
@@ -109,20 +118,11 @@ struct tinyad_autoencoder_detector {
 };
 
 /// As tinyad_mahalanobis_window_verdict(), scored by reconstruction error.
-template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL>
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false>
 inline tinyad_verdict<T> tinyad_autoencoder_window_verdict(const tinyad_autoencoder_detector<T>* d,
                                                            tinyad_window<T>* w) {
-  tinyad_verdict<T> v;
-  v.score = T(0);
-  v.anomaly = false;
-  v.status = TINYAD_STATUS_OK;
-  if (w->count < w->capacity) {
-    v.status = TINYAD_STATUS_NOT_READY;
-    return v;
-  }
-  v.status = tinyad_features_extract_destructive<T, Groups>(d->recipe, w->rows, w->count, d->features,
-                                                            d->n_features, d->scratch, d->scratch_cap);
-  tinyad_window_reset(w);
+  tinyad_verdict<T> v = tinyad_window_take_features<T, Groups, Prepared>(d->recipe, w, d->features, d->n_features,
+                                                                         d->scratch, d->scratch_cap);
   if (v.status != TINYAD_STATUS_OK) return v;
   v.status = tinyad_autoencoder_score(d->net, d->features, d->n_features, d->net_scratch,
                                       d->net_scratch_cap, &v.score);

@@ -5,8 +5,8 @@
 // a few windows of synthetic readings, measures the stack high-water mark
 // (painted stack) and the instructions per window, and prints them.
 #include "board.h"
-#include "tinyad_window.h"
 #include "tinyad_model.h"
+#include "device_detector.h"
 #ifdef TINYAD_FOOTPRINT_Q8
 #include "tinyad_q8_net.h"
 #endif
@@ -15,17 +15,6 @@ extern "C" uint32_t _bss_end;
 
 namespace {
 
-float g_rows[TINYAD_MODEL_WINDOW * 3];
-float g_features[TINYAD_MODEL_N_FEATURES];
-#if TINYAD_MODEL_SCRATCH > 0
-float g_scratch[TINYAD_MODEL_SCRATCH];
-float* const k_scratch = g_scratch;
-#else
-float* const k_scratch = nullptr;
-#endif
-#if defined(TINYAD_MODEL_AUTOENCODER) && !defined(TINYAD_FOOTPRINT_Q8)
-float g_net_scratch[TINYAD_MODEL_NET_SCRATCH];
-#endif
 volatile uint32_t g_alarm;  // stands in for the buzzer pin
 
 uint32_t g_seed = 12345u;
@@ -43,24 +32,14 @@ __attribute__((noinline)) tinyad_verdict<float> verdict(tinyad_window<float>* w)
 #if defined(TINYAD_FOOTPRINT_Q8)  // the int8 network instead of the float one
   tinyad_verdict<float> v;
   v.score = 0.0f;
-  v.status = tinyad_features_extract_destructive<float, TINYAD_MODEL_GROUPS>(
-      &tinyad_model_recipe, w->rows, w->count, g_features, TINYAD_MODEL_N_FEATURES, k_scratch, TINYAD_MODEL_SCRATCH);
-  tinyad_window_reset(w);
+  v.status = device_features(w);
   if (v.status == TINYAD_STATUS_OK)
     v.status = tinyad_q8_score(&tinyad_model_q8_net, tinyad_model_input_mean, tinyad_model_input_scale, g_features,
                                TINYAD_MODEL_N_FEATURES, g_z, g_q, TINYAD_MODEL_Q8_SCRATCH, &v.score);
   v.anomaly = v.status == TINYAD_STATUS_OK && v.score > tinyad_model_threshold;
   return v;
-#elif defined(TINYAD_MODEL_MAHALANOBIS)
-  static const tinyad_mahalanobis_detector<float> d = {
-      &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
-      tinyad_model_threshold, g_features, k_scratch, TINYAD_MODEL_SCRATCH};
-  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
 #else
-  static const tinyad_autoencoder_detector<float> d = {
-      &tinyad_model_recipe, &tinyad_model_net, tinyad_model_threshold, g_features, TINYAD_MODEL_N_FEATURES,
-      k_scratch, TINYAD_MODEL_SCRATCH, g_net_scratch, TINYAD_MODEL_NET_SCRATCH};
-  return tinyad_autoencoder_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
+  return device_verdict(w);
 #endif
 }
 
@@ -91,6 +70,7 @@ extern "C" int main(void) {
   for (volatile uint32_t* p = lo; p < top; ++p) *p = 0xA5A5A5A5u;
 
   board_init();
+  device_prepare();
   tinyad_window<float> w;
   tinyad_window_init(&w, g_rows, TINYAD_MODEL_WINDOW);
   uint32_t cost = 0;

@@ -7,8 +7,8 @@
 // Freestanding: no heap, no C library; every buffer is static and sized by
 // the generated header.
 #include "board.h"
-#include "tinyad_window.h"
 #include "tinyad_model.h"
+#include "device_detector.h"
 #ifdef TINYAD_MODEL_Q8
 #include "tinyad_q8_net.h"
 #endif
@@ -22,18 +22,6 @@
 #endif
 
 namespace {
-
-float g_rows[TINYAD_MODEL_WINDOW * 3];
-float g_features[TINYAD_MODEL_N_FEATURES];
-#if TINYAD_MODEL_SCRATCH > 0
-float g_scratch[TINYAD_MODEL_SCRATCH];
-float* const k_scratch = g_scratch;
-#else
-float* const k_scratch = nullptr;
-#endif
-#ifdef TINYAD_MODEL_AUTOENCODER
-float g_net_scratch[TINYAD_MODEL_NET_SCRATCH];
-#endif
 
 void put(const char* s) { board_write(s); }
 
@@ -72,17 +60,7 @@ tinyad_verdict<float> score_window(const float* rows, tinyad_window<float>* w) {
   for (size_t i = 0; i < TINYAD_MODEL_WINDOW; ++i) {
     if (tinyad_window_push(w, rows[3 * i], rows[3 * i + 1], rows[3 * i + 2])) break;
   }
-#ifdef TINYAD_MODEL_MAHALANOBIS
-  static const tinyad_mahalanobis_detector<float> d = {
-      &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
-      tinyad_model_threshold, g_features, k_scratch, TINYAD_MODEL_SCRATCH};
-  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
-#else
-  static const tinyad_autoencoder_detector<float> d = {
-      &tinyad_model_recipe, &tinyad_model_net, tinyad_model_threshold, g_features, TINYAD_MODEL_N_FEATURES,
-      k_scratch, TINYAD_MODEL_SCRATCH, g_net_scratch, TINYAD_MODEL_NET_SCRATCH};
-  return tinyad_autoencoder_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
-#endif
+  return device_verdict(w);
 }
 
 #if defined(TINYAD_TEST_DOUBLE) && defined(TINYAD_MODEL_MAHALANOBIS)
@@ -121,6 +99,10 @@ tinyad_status score_window_q8(const float* rows, float* score) {
 
 extern "C" int main(void) {
   board_init();
+  if (device_prepare() != TINYAD_STATUS_OK) {
+    put("tinyad selftest " TINYAD_TARGET " " TINYAD_VARIANT ": FAIL (scratch too small for the tables)\n");
+    return 1;
+  }
 #ifdef TINYAD_MODEL_AUTOENCODER
   if (tinyad_autoencoder_check(&tinyad_model_net) != TINYAD_STATUS_OK) {
     put("tinyad selftest " TINYAD_TARGET " " TINYAD_VARIANT ": FAIL (network constants invalid)\n");

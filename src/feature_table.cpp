@@ -1,12 +1,11 @@
-// feature_table.cpp: see feature_table.h. Work is shared between threads by
-// an atomic file index; each row is written by exactly one thread.
+// feature_table.cpp: see feature_table.h. Files are spread over the cores
+// (parallel_for.h); each row is written by exactly one thread.
 #include "feature_table.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 
 #include "csv_reader.h"
+#include "parallel_for.h"
 #include "progress.h"
 
 namespace tinyad {
@@ -20,10 +19,32 @@ bool window_features(const tinyad_recipe& recipe, const std::vector<double>& row
     return false;
   }
   features->resize(tinyad_recipe_n_features(&recipe));
+  // The Hann window and FFT twiddles depend only on the window and FFT
+  // sizes: computed once per thread and size, not per window. A recipe
+  // without bands sorts where the tables live, so it invalidates them.
   thread_local std::vector<double> scratch;
-  scratch.resize(tinyad_features_scratch_size(&recipe));
-  const tinyad_status st = tinyad_features_extract(&recipe, rows.data(), n_rows, features->data(),
-                                                   features->size(), scratch.data(), scratch.size());
+  thread_local size_t tables_window = 0, tables_fft = 0;  // what the tables in scratch are for; 0: none
+  const size_t need = tinyad_features_scratch_size(&recipe);
+  if (scratch.size() != need) {
+    scratch.assign(need, 0.0);
+    tables_window = tables_fft = 0;
+  }
+  const bool bands = tinyad_recipe_uses_bands(&recipe);
+  if (!bands) {
+    tables_window = tables_fft = 0;
+  } else if (recipe.window != tables_window || tinyad_recipe_fft_size(&recipe) != tables_fft) {
+    tables_window = tables_fft = 0;
+    if (tinyad_features_prepare(&recipe, scratch.data(), scratch.size()) == TINYAD_STATUS_OK) {
+      tables_window = recipe.window;
+      tables_fft = tinyad_recipe_fft_size(&recipe);
+    }
+  }
+  const tinyad_status st =
+      tables_window ? tinyad_features_extract<double, TINYAD_GROUPS_ALL, true>(
+                          &recipe, rows.data(), n_rows, features->data(), features->size(), scratch.data(),
+                          scratch.size())
+                    : tinyad_features_extract(&recipe, rows.data(), n_rows, features->data(), features->size(),
+                                              scratch.data(), scratch.size());
   if (st != TINYAD_STATUS_OK) {
     *err = path + ": features: " + tinyad_status_str(st);
     return false;
@@ -37,27 +58,20 @@ FeatureTable feature_table_load(const std::vector<DatasetFile>& files, const tin
   const size_t n_features = tinyad_recipe_n_features(&recipe);
   Eigen::MatrixXd all(n, n_features);
   std::vector<std::string> errors(n);
-  std::atomic<size_t> next{0};
   Progress progress("reading", show_progress ? n : 0);
-
-  auto worker = [&] {
+  struct Buffers {
     std::vector<double> rows, features;
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      std::string err;
-      if (csv_read_window(files[i].path, &rows, &err) &&
-          window_features(recipe, rows, files[i].path, &features, &err)) {
-        for (size_t k = 0; k < n_features; ++k) all(Eigen::Index(i), Eigen::Index(k)) = features[k];
-      } else {
-        errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
-      }
-      progress.add();
-    }
   };
-  const size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, n / 64 + 1);
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  parallel_for(n, [] { return Buffers{}; }, [&](size_t i, Buffers& b) {
+    std::string err;
+    if (csv_read_window(files[i].path, &b.rows, &err) &&
+        window_features(recipe, b.rows, files[i].path, &b.features, &err)) {
+      for (size_t k = 0; k < n_features; ++k) all(Eigen::Index(i), Eigen::Index(k)) = b.features[k];
+    } else {
+      errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
+    }
+    progress.add();
+  });
 
   FeatureTable table;
   std::vector<Eigen::Index> good;

@@ -5,16 +5,15 @@
 #include "report_analysis.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 #include "csv_reader.h"
 #include "dataset.h"
 #include "feature_ranking.h"
 #include "feature_table.h"
+#include "parallel_for.h"
 #include "progress.h"
 #include "recipe.h"
 
@@ -76,42 +75,41 @@ void load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe, bo
   out->rows.assign(n, {});
   out->features = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(n_features));
   out->power = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(3 * n_bins));
-  std::atomic<size_t> next{0};
   Progress progress("reading", show_progress ? n : 0);
-  auto worker = [&] {
-    std::vector<double> hann(w), fft(2 * n_fft), tw(n_fft), features;
-    tinyad_hann(hann.data(), w);
-    tinyad_fft_twiddles(tw.data(), n_fft);
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      std::string err;
-      std::vector<double>& rows = out->rows[i];
-      if (csv_read_window(files[i].path, &rows, &err) && window_features(recipe, rows, files[i].path, &features, &err)) {
-        out->n_rows[i] = rows.size() / 3;
-        for (size_t k = 0; k < n_features; ++k) out->features(Eigen::Index(i), Eigen::Index(k)) = features[k];
-        for (int a = 0; a < 3; ++a) {
-          double mean = 0;
-          for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
-          for (size_t t = 0; t < n_fft; ++t) {
-            fft[2 * t] = t < w ? (rows[3 * t + size_t(a)] - mean) * hann[t] : 0.0;
-            fft[2 * t + 1] = 0.0;
-          }
-          tinyad_fft(fft.data(), tw.data(), n_fft);
-          for (size_t k = 1; k <= n_bins; ++k)
-            out->power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
-                fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];
-        }
-      } else {
-        out->n_rows[i] = rows.size() / 3;
-        out->errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
-      }
-      progress.add();
-    }
+  struct Buffers {
+    std::vector<double> hann, fft, tw, features;
   };
-  const size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, n / 64 + 1);
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+  auto make_buffers = [&] {
+    Buffers b{std::vector<double>(w), std::vector<double>(2 * n_fft), std::vector<double>(n_fft), {}};
+    tinyad_hann(b.hann.data(), w);
+    tinyad_fft_twiddles(b.tw.data(), n_fft);
+    return b;
+  };
+  parallel_for(n, make_buffers, [&](size_t i, Buffers& b) {
+    std::string err;
+    std::vector<double>& fft = b.fft;
+    std::vector<double>& rows = out->rows[i];
+    if (csv_read_window(files[i].path, &rows, &err) && window_features(recipe, rows, files[i].path, &b.features, &err)) {
+      out->n_rows[i] = rows.size() / 3;
+      for (size_t k = 0; k < n_features; ++k) out->features(Eigen::Index(i), Eigen::Index(k)) = b.features[k];
+      for (int a = 0; a < 3; ++a) {
+        double mean = 0;
+        for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
+        for (size_t t = 0; t < n_fft; ++t) {
+          fft[2 * t] = t < w ? (rows[3 * t + size_t(a)] - mean) * b.hann[t] : 0.0;
+          fft[2 * t + 1] = 0.0;
+        }
+        tinyad_fft(fft.data(), b.tw.data(), n_fft);
+        for (size_t k = 1; k <= n_bins; ++k)
+          out->power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
+              fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];
+      }
+    } else {
+      out->n_rows[i] = rows.size() / 3;
+      out->errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
+    }
+    progress.add();
+  });
 }
 
 struct LabelRows {

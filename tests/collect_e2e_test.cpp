@@ -27,6 +27,7 @@
 #include "device_client.h"
 #include "device_emulator.h"
 #include "sample_json.h"
+#include "raw_http.h"
 #include "server_process.h"
 
 namespace fs = std::filesystem;
@@ -34,45 +35,9 @@ namespace fs = std::filesystem;
 namespace tinyad {
 namespace {
 
+using test::send_pieces;
+using test::post_request;
 using test::ServerProcess;
-
-// One raw exchange: send `request` (optionally in pieces), read until the
-// server closes (or the timeout), return what came back.
-std::string exchange(int port, const std::vector<std::string>& pieces, int pause_ms = 0, int timeout_ms = 3000) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  for (const std::string& p : pieces) {
-    ::send(fd, p.data(), p.size(), MSG_NOSIGNAL);
-    if (pause_ms) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-  }
-  std::string out;
-  char buf[4096];
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    const int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                               std::chrono::steady_clock::now())
-                             .count());
-    pollfd p{fd, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, left) <= 0) break;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, size_t(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-std::string post_request(const std::string& body, const std::string& extra_headers = "") {
-  return "POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n" + extra_headers +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
 
 size_t csv_count(const fs::path& dir) {
   size_t n = 0;
@@ -148,7 +113,7 @@ TEST_F(CollectE2E, FirmwareGetParsingReadsTheFlag) {
   EXPECT_EQ(firmware_get_flag(ep, patient, &trace), 1) << trace;
   EXPECT_EQ(trace, "[HTTP/1.1 200 OK][\nContent-Type: text/plain][\nContent-Length: 1][\n]{1}");
   // The bytes themselves: status line, exactly two header lines, blank line, flag.
-  EXPECT_EQ(exchange(srv.port(), {"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"}),
+  EXPECT_EQ(send_pieces(srv.port(), {"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"}),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n1");
   srv.stop();
 }
@@ -258,7 +223,7 @@ TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
       {"wrong path", {"GET /x HTTP/1.1\r\nHost: t\r\n\r\n"}, "HTTP/1.1 404 ", "no such path"},
   };
   for (const BadInput& c : cases) {
-    const std::string reply = exchange(srv.port(), c.pieces);
+    const std::string reply = send_pieces(srv.port(), c.pieces);
     EXPECT_EQ(reply.rfind(c.status_line, 0), 0u) << c.name << ": " << reply;
     const size_t body_at = reply.find("\r\n\r\n");
     ASSERT_NE(body_at, std::string::npos) << c.name << ": " << reply;
@@ -268,7 +233,7 @@ TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
   }
   EXPECT_EQ(csv_count(root_ / "data"), 0u) << "a refused request writes nothing";
   // A good post still works after all that.
-  EXPECT_EQ(exchange(srv.port(), {post_request(ok_body)}).rfind("HTTP/1.1 204 ", 0), 0u);
+  EXPECT_EQ(send_pieces(srv.port(), {post_request(ok_body)}).rfind("HTTP/1.1 204 ", 0), 0u);
   EXPECT_EQ(csv_count(root_ / "data"), 1u);
   const std::string out = srv.stop();
   EXPECT_NE(out.find("refused 127.0.0.1:"), std::string::npos) << "refusals are logged";

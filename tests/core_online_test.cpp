@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mahalanobis_fit.h"
+#include "feature_table.h"
 #include "recipe.h"
 #include "threshold.h"
 #include "tinyad_online.h"
@@ -172,6 +173,62 @@ TEST(CoreWindow, DestructiveFeaturesAreBitExact) {
   expect_destructive_equal<double>("original");
   expect_destructive_equal<float>("default");
   expect_destructive_equal<double>("default");
+}
+
+// Tables prepared once give the same bits as tables made per window, for
+// many windows in a row through the same scratch (MAD, sorting in the FFT
+// buffer, must not clobber them), in both entry points.
+template <typename T>
+void expect_prepared_equal(const std::string& name) {
+  tinyad::Recipe r;
+  std::string err;
+  ASSERT_TRUE(tinyad::recipe_named(name, &r, &err)) << err;
+  const size_t n = tinyad_recipe_n_features(&r.core);
+  std::vector<T> scratch(tinyad_features_scratch_size(&r.core)), fresh(scratch.size());
+  ASSERT_EQ(tinyad_features_prepare(&r.core, scratch.data(), scratch.size()), TINYAD_STATUS_OK);
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    std::vector<T> rows = fake_rows<T>(r.core.window, seed);
+    std::vector<T> plain(n), prepared(n), destroyed(n);
+    ASSERT_EQ(tinyad_features_extract(&r.core, rows.data(), r.core.window, plain.data(), n, fresh.data(), fresh.size()),
+              TINYAD_STATUS_OK);
+    ASSERT_EQ((tinyad_features_extract<T, TINYAD_GROUPS_ALL, true>(&r.core, rows.data(), r.core.window,
+                                                                    prepared.data(), n, scratch.data(), scratch.size())),
+              TINYAD_STATUS_OK);
+    ASSERT_EQ((tinyad_features_extract_destructive<T, TINYAD_GROUPS_ALL, true>(
+                  &r.core, rows.data(), r.core.window, destroyed.data(), n, scratch.data(), scratch.size())),
+              TINYAD_STATUS_OK);
+    EXPECT_EQ(std::memcmp(plain.data(), prepared.data(), n * sizeof(T)), 0) << name << " seed " << seed;
+    EXPECT_EQ(std::memcmp(plain.data(), destroyed.data(), n * sizeof(T)), 0) << name << " seed " << seed;
+  }
+}
+
+TEST(CoreWindow, PreparedTablesAreBitExact) {
+  expect_prepared_equal<float>("default");
+  expect_prepared_equal<double>("default");
+  expect_prepared_equal<float>("original");  // no bands: preparing is a no-op
+}
+
+// The host's window_features keeps prepared tables per thread: switching
+// between recipes (with and without bands, MAD before bands) must not
+// reuse tables that were overwritten or made for another size.
+TEST(CoreWindow, HostWindowFeaturesSurviveRecipeSwitches) {
+  tinyad::Recipe def, orig, mad_first;  // default has MAD before its bands
+  std::string err;
+  ASSERT_TRUE(tinyad::recipe_named("default", &def, &err)) << err;
+  ASSERT_TRUE(tinyad::recipe_named("original", &orig, &err)) << err;
+  mad_first = def;
+  mad_first.core.window = 250;  // same groups and FFT size, another Hann window
+  std::vector<tinyad::Recipe*> order = {&def, &orig, &def, &mad_first, &def, &mad_first, &orig, &mad_first};
+  for (size_t i = 0; i < order.size(); ++i) {
+    const tinyad_recipe& rc = order[i]->core;
+    const std::vector<double> rows = fake_rows<double>(256, uint32_t(i + 1));
+    std::vector<double> got, want(tinyad_recipe_n_features(&rc)), scratch(tinyad_features_scratch_size(&rc));
+    ASSERT_TRUE(tinyad::window_features(rc, rows, "w", &got, &err)) << err;
+    ASSERT_EQ(tinyad_features_extract(&rc, rows.data(), 256, want.data(), want.size(), scratch.data(), scratch.size()),
+              TINYAD_STATUS_OK);
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)), 0) << "step " << i;
+  }
 }
 
 TEST(CoreWindow, GroupMaskRejectsGroupsNotBuiltIn) {

@@ -29,6 +29,7 @@
 #include "inference_service.h"
 #include "model.h"
 #include "sample_json.h"
+#include "raw_http.h"
 #include "server_process.h"
 
 namespace fs = std::filesystem;
@@ -265,44 +266,13 @@ TEST_F(Serve, AutoencoderModelsAreServedToo) {
 
 using test::ServerProcess;
 
-// Sends one request on a fresh connection and reads until the server closes.
-std::string exchange(int port, const std::string& req) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return "connect failed";
-  }
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  pollfd p{fd, POLLIN, 0};
-  while (::poll(&p, 1, 5000) > 0) {
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, size_t(n));
-  }
-  ::close(fd);
-  return out;
-}
-
+using test::body_of;
+using test::send_request;
+using test::status_of;
 std::string post(const std::string& body, const std::string& extra_headers = "") {
-  return "POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n" + extra_headers +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return test::post_request(body, extra_headers);
 }
-
-std::string get(const std::string& target) {
-  return "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-}
-
-int status_of(const std::string& reply) { return reply.size() > 12 ? std::atoi(reply.c_str() + 9) : -1; }
-std::string body_of(const std::string& reply) {
-  const size_t at = reply.find("\r\n\r\n");
-  return at == std::string::npos ? "" : reply.substr(at + 4);
-}
+std::string get(const std::string& target) { return test::get_request(target); }
 
 TEST_F(Serve, EndToEndOverHttp) {
   const std::string events = path("events.jsonl");
@@ -311,8 +281,8 @@ TEST_F(Serve, EndToEndOverHttp) {
                        "--alarm", "3/5", "--events", events}));
 
   // The firmware's GET: status line, exactly two header lines, blank line, "1".
-  EXPECT_EQ(exchange(p.port(), get("/")), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n1");
-  EXPECT_EQ(status_of(exchange(p.port(), get("/healthz"))), 200);
+  EXPECT_EQ(send_request(p.port(), get("/")), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n1");
+  EXPECT_EQ(status_of(send_request(p.port(), get("/healthz"))), 200);
 
   // fan-a (header id): 5 normal windows; fan-b (body field): 5 faults then 3
   // normal (raised on the 3rd fault, cleared on the 3rd normal); one window
@@ -336,7 +306,7 @@ TEST_F(Serve, EndToEndOverHttp) {
     std::string body = sample_json_format(rows);
     if (!q.in_header && !q.device.empty()) body = "{\"device\":\"" + q.device + "\"," + body.substr(1);
     const std::string reply =
-        exchange(p.port(), post(body, q.in_header ? "X-Device-Id: " + q.device + "\r\n" : ""));
+        send_request(p.port(), post(body, q.in_header ? "X-Device-Id: " + q.device + "\r\n" : ""));
     ASSERT_EQ(status_of(reply), 200) << reply;
     const nlohmann::json v = nlohmann::json::parse(body_of(reply));
     const std::string device = q.device.empty() ? "127.0.0.1" : q.device;
@@ -356,10 +326,10 @@ TEST_F(Serve, EndToEndOverHttp) {
   }
 
   // Refused, counted, and the service keeps answering.
-  EXPECT_EQ(status_of(exchange(p.port(), post("{\"x\":[1,2,"))), 400);
-  EXPECT_EQ(status_of(exchange(p.port(), get("/nope"))), 404);
-  EXPECT_EQ(status_of(exchange(p.port(), "BROKEN\r\n\r\n")), 400);
-  const std::string metrics = body_of(exchange(p.port(), get("/metrics")));
+  EXPECT_EQ(status_of(send_request(p.port(), post("{\"x\":[1,2,"))), 400);
+  EXPECT_EQ(status_of(send_request(p.port(), get("/nope"))), 404);
+  EXPECT_EQ(status_of(send_request(p.port(), "BROKEN\r\n\r\n")), 400);
+  const std::string metrics = body_of(send_request(p.port(), get("/metrics")));
   EXPECT_EQ(metric(metrics, "tinyad_windows_scored_total"), double(posts.size()));
   EXPECT_EQ(metric(metrics, "tinyad_anomalies_total"), anomalies);
   EXPECT_EQ(metric(metrics, "tinyad_bad_requests_total"), 3);

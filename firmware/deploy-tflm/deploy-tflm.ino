@@ -58,6 +58,8 @@ void setup() {
   }
   interpreter = &it;
   tinyad_window_init(&window, rows, TINYAD_MODEL_WINDOW);
+  // The Hann window and FFT twiddles once, not every window (same bits).
+  tinyad_features_prepare(&tinyad_model_recipe, scratch, TINYAD_MODEL_SCRATCH);
   next_sample_us = micros();
 }
 
@@ -68,10 +70,8 @@ void loop() {
   msa.getEvent(&e);  // m/s^2; the model works in g
   const float g = float(SENSORS_GRAVITY_STANDARD);
   if (!tinyad_window_push(&window, e.acceleration.x / g, e.acceleration.y / g, e.acceleration.z / g)) return;
-  const tinyad_status st = tinyad_features_extract_destructive<float, TINYAD_MODEL_GROUPS>(
-      &tinyad_model_recipe, rows, TINYAD_MODEL_WINDOW, features, TINYAD_MODEL_N_FEATURES, scratch,
-      TINYAD_MODEL_SCRATCH);
-  tinyad_window_reset(&window);
+  const tinyad_status st = tinyad_window_take_features<float, TINYAD_MODEL_GROUPS, true>(
+      &tinyad_model_recipe, &window, features, TINYAD_MODEL_N_FEATURES, scratch, TINYAD_MODEL_SCRATCH).status;
   if (st != TINYAD_STATUS_OK) {
     Serial.println(tinyad_status_str(st));
     return;

@@ -82,6 +82,8 @@ void setup() {
     while (true) delay(1000);
   }
   tinyad_window_init(&window, rows, TINYAD_MODEL_WINDOW);
+  // The Hann window and FFT twiddles once, not every window (same bits).
+  tinyad_features_prepare(&tinyad_model_recipe, scratch, TINYAD_MODEL_SCRATCH);
 #ifdef TINYAD_LEARN_ONLY
   learning = true;
 #else
@@ -104,10 +106,8 @@ void loop() {
   if (!tinyad_window_push(&window, e.acceleration.x / g, e.acceleration.y / g, e.acceleration.z / g)) return;
 
   if (learning) {
-    const tinyad_status st = tinyad_features_extract_destructive<float, TINYAD_MODEL_GROUPS>(
-        &tinyad_model_recipe, rows, TINYAD_MODEL_WINDOW, features, TINYAD_MODEL_N_FEATURES, scratch,
-        TINYAD_MODEL_SCRATCH);
-    tinyad_window_reset(&window);
+    const tinyad_status st = tinyad_window_take_features<float, TINYAD_MODEL_GROUPS, true>(
+        &tinyad_model_recipe, &window, features, TINYAD_MODEL_N_FEATURES, scratch, TINYAD_MODEL_SCRATCH).status;
     float score = 0;
     bool anomaly = false;
     const uint8_t phase = learner.phase;
@@ -128,7 +128,7 @@ void loop() {
   static const tinyad_mahalanobis_detector<float> detector = {
       &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
       tinyad_model_threshold, features, scratch, TINYAD_MODEL_SCRATCH};
-  const tinyad_verdict<float> v = tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS>(&detector, &window);
+  const tinyad_verdict<float> v = tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&detector, &window);
   log_verdict("model", v.status, v.score, tinyad_model_threshold, v.anomaly);
   alarm(v.anomaly);
 #endif

@@ -27,18 +27,19 @@ static tinyad_verdict<float> score(tinyad_window<float>* w) {
   static const tinyad_mahalanobis_detector<float> d = {
       &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
       tinyad_model_threshold, features, scratch, TINYAD_MODEL_SCRATCH};
-  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
+  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&d, w);
 #else
   static const tinyad_autoencoder_detector<float> d = {
       &tinyad_model_recipe, &tinyad_model_net, tinyad_model_threshold, features, TINYAD_MODEL_N_FEATURES,
       scratch, TINYAD_MODEL_SCRATCH, net_scratch, TINYAD_MODEL_NET_SCRATCH};
-  return tinyad_autoencoder_window_verdict<float, TINYAD_MODEL_GROUPS>(&d, w);
+  return tinyad_autoencoder_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&d, w);
 #endif
 }
 
 void setup() {
   Serial.begin(115200);
   delay(500);
+  tinyad_features_prepare(&tinyad_model_recipe, scratch, TINYAD_MODEL_SCRATCH);  // Hann, twiddles: once
   tinyad_window<float> w;
   tinyad_window_init(&w, rows, TINYAD_MODEL_WINDOW);
   unsigned matched = 0;

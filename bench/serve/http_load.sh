@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# http_load.sh: `tinyad serve` against nginx under the firmware's load, in
+# the same run: 32 clients at a time, each request a 200-reading window POST
+# on a new TCP connection (Connection: close), as the boards send them.
+#   bench/serve/http_load.sh TINYAD_BINARY [SECONDS] [ROUNDS]
+# nginx (Debian's, one worker) answers a fixed reply of the verdict's size
+# after reading the same body (`return` reads and discards it): the ceiling
+# for this load on this machine, with no work behind the reply. tinyad parses
+# the body, computes the `default` recipe's 60 features, scores and debounces.
+# wrk (2 threads) runs on the same two cores as the server. Rounds alternate
+# nginx and tinyad; each prints requests/s, p50/p99 latency and errors.
+set -euo pipefail
+bin=$(realpath "${1:?usage: http_load.sh TINYAD_BINARY [SECONDS] [ROUNDS]}")
+secs=${2:-5}
+rounds=${3:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "http_load.sh: nginx not found (scripts/deps.sh test installs nginx-light)" >&2; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-http-load.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# A model trained on simulated windows (no dataset needed), and one normal
+# window as the firmware's JSON body.
+"$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
+"$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
+awk -F', ' '{x = x sep $1; y = y sep $2; z = z sep $3; sep = ","}
+  END {printf "{\"x\":[%s],\"y\":[%s],\"z\":[%s]}", x, y, z}' \
+  "$work/sim/fan_0_low_0_weight/0149.csv" >"$work/body.json"
+
+# tinyad on its port, and one verdict to give nginx a reply of the same size.
+tport=$(free_port)
+"$bin" serve --model "$work/model.json" -p "$tport" --host 127.0.0.1 >"$work/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "^listening on port" "$work/serve.log" && break; sleep 0.05; done
+verdict=$(curl -s -H 'Content-Type: application/json' --data-binary @"$work/body.json" "http://127.0.0.1:$tport/")
+[ -n "$verdict" ] || { echo "http_load.sh: tinyad serve did not answer: $(cat "$work/serve.log")" >&2; exit 1; }
+
+nport=$(free_port)
+mkdir -p "$work/nginx-tmp"
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp/body;
+  proxy_temp_path $work/nginx-tmp/proxy;
+  fastcgi_temp_path $work/nginx-tmp/fastcgi;
+  uwsgi_temp_path $work/nginx-tmp/uwsgi;
+  scgi_temp_path $work/nginx-tmp/scgi;
+  server {
+    listen 127.0.0.1:$nport;
+    client_max_body_size 1m;
+    client_body_buffer_size 16k;
+    location / {
+      default_type application/json;
+      return 200 '$verdict';
+    }
+  }
+}
+EOF
+"$nginx" -c "$work/nginx.conf" -p "$work" 2>>"$work/nginx-error.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nport/" && break; sleep 0.05; done
+
+load() {  # $1 name, $2 port
+  local out rps p50 p99 non2xx errors
+  out=$(TINYAD_BODY="$work/body.json" wrk -t2 -c32 -d"${secs}s" --latency -s "$here/../collect/post_window.lua" \
+    "http://127.0.0.1:$2/")
+  rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
+  p50=$(sed -n 's/^ *50% *\([0-9.]*[a-z]*\).*/\1/p' <<<"$out")
+  p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' <<<"$out")
+  non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' <<<"$out")
+  errors=$(sed -n 's/.*Socket errors: \(.*\)/\1/p' <<<"$out")
+  printf '%-7s %8.0f requests/s  p50 %-8s p99 %-8s non-2xx %s  socket errors: %s\n' \
+    "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-none}"
+}
+
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "body: $(wc -c <"$work/body.json") bytes; reply: ${#verdict} bytes; $secs s per round"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for r in $(seq "$rounds"); do
+  load nginx "$nport"
+  load tinyad "$tport"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+kill -TERM "${pids[0]}"
+wait "${pids[0]}" || true
+tail -1 "$work/serve.log"
