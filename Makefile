@@ -48,6 +48,7 @@ bench: build
 golden:
 	/usr/bin/python3 scripts/golden/make_golden.py
 	/usr/bin/python3 scripts/golden/make_autoencoder_golden.py
+	/usr/bin/python3 scripts/golden/make_baselines_golden.py
 
 clean:
 	rm -rf $(BUILD)

@@ -127,7 +127,10 @@ RunFn attach_collect(CLI::App* cmd) {
       }
     }
     service.finish();
-    server.stop();
+    // Posts already under way are stored and answered; then the server stops.
+    if (!server.drain(int(std::lround(a->server.drain * 1000)))) {
+      log->line("stopped before every request under way was answered (--drain " + secs(a->server.drain) + ")");
+    }
     const HttpServerStats st = server.stats();
     const std::string range = service.stored_range();
     log->line(std::string(interrupted ? "interrupted: " : "") + "collected " + std::to_string(service.stored()) +

@@ -1,25 +1,39 @@
 // cmd_serve.cpp: `tinyad serve --model MODEL -p PORT`, the inference service
 // over HTTP: the device protocol on / (windows scored into JSON verdicts),
-// /healthz, /metrics, alarm debouncing and a JSON-lines event log. Signals are
+// /healthz, /metrics, alarm debouncing, a JSON-lines event log and the live
+// dashboard (/dashboard, fed with the same events over /events). Signals are
 // taken synchronously (sigtimedwait) in the main thread, as in collect, so no
-// work happens in a signal handler; on SIGTERM/SIGINT the server stops (a
-// handler already running finishes) and the event log is flushed and closed.
+// work happens in a signal handler; on SIGTERM/SIGINT the server drains
+// (requests under way are answered) and the event log is flushed and closed.
+// With --mqtt, windows also come over MQTT (src/mqtt_bridge.h): verdicts on
+// tinyad/<device>/verdict, alarm raise/clear on tinyad/<device>/alarm; on
+// SIGTERM it unsubscribes and answers every window already received first.
+// --learn N adds per-device baselines (device_baselines.h), kept in --baselines
+// FILE by a saver thread and written a last time after the drain.
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "commands.h"
+#include "dashboard.h"
+#include "dataset.h"
+#include "device_baselines.h"
 #include "http_server.h"
 #include "server_flags.h"
 #include "inference_service.h"
+#include "model_import.h"
+#include "mqtt_bridge.h"
 
 namespace tinyad::app {
 namespace {
@@ -50,25 +64,101 @@ class LineOut {
 RunFn attach_serve(CLI::App* cmd) {
   struct Args {
     std::string model, alarm = "3/5", events;
+    std::string mqtt, mqtt_client_id;
+    int mqtt_workers = 0;
+    ImportOptions import;  // for .npz / .h5 / .tflite models
+    std::string normal;
     ServerFlags server;
+    // --learn (per-device baselines, device_baselines.h)
+    uint32_t learn = 0, calibrate = 0;
+    double learn_sd = 3;
+    std::string baselines, recipe = "default";
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("--model", a->model, "Model file (tinyad .json)")->required();
+  cmd->add_option("--model", a->model,
+                  "Model file: tinyad .json, or the original's .npz, a Keras .h5 or a .tflite autoencoder; with "
+                  "--learn the fleet default until a device has its own baseline");
+  auto* thr = cmd->add_option("--threshold", a->import.threshold,
+                              "Threshold for a .npz/.h5/.tflite model (default 3.0); with --data/--normal also a "
+                              "rule such as mean+3sd");
+  cmd->add_option("--data", a->import.data, "Dataset to calibrate a .npz/.h5/.tflite model's threshold on");
+  cmd->add_option("--normal", a->normal, "Normal label(s) in --data, comma-separated");
   cmd->add_option("--alarm", a->alarm,
                   "k/n: raise a device's alarm when k of its last n windows are anomalous, clear it when k of "
                   "the last n are normal (default 3/5)");
   cmd->add_option("--events", a->events,
                   "Append every verdict and alarm raise/clear to this file as JSON lines (flushed on exit)");
+  cmd->add_option("--learn", a->learn,
+                  "Per-device baselines: each device's first N windows train its own mean and covariance "
+                  "(N > the recipe's feature count; see docs/baselines.md)");
+  cmd->add_option("--calibrate", a->calibrate,
+                  "With --learn: the next M windows set the device's threshold (default N/4, at least 16)");
+  cmd->add_option("--learn-sd", a->learn_sd,
+                  "With --learn: threshold = mean + K sd of the calibration scores (default 3)");
+  cmd->add_option("--recipe", a->recipe, "With --learn and no --model: the feature recipe (default: default)");
+  cmd->add_option("--baselines", a->baselines,
+                  "With --learn: keep the baselines in this JSON file (loaded at start, saved on changes, every "
+                  "10 s and at exit)");
+  cmd->add_option("--mqtt", a->mqtt,
+                  "Also take windows over MQTT from this broker (mqtt://host[:port], default port 1883): "
+                  "$share/tinyad/tinyad/+/samples in, tinyad/<device>/verdict and /alarm out, QoS 1");
+  cmd->add_option("--mqtt-client-id", a->mqtt_client_id, "MQTT client id (default tinyad-<hostname>-<pid>)");
+  cmd->add_option("--mqtt-workers", a->mqtt_workers, "Threads scoring MQTT windows (default: number of cores)")
+      ->check(CLI::Range(0, 256));
   add_server_flags(cmd, &a->server);
-  return [a] {
+  return [a, thr] {
     sigset_t stop_signals = prepare_server_process();
 
     std::string err;
     InferenceOptions io;
     if (!alarm_rule_parse(a->alarm, &io.alarm, &err)) return fail(err);
+    MqttOptions mo;
+    if (!a->mqtt.empty() && !mqtt_url_parse(a->mqtt, &mo.host, &mo.port, &err)) return fail(err);
     io.limits.max_readings = a->server.max_readings;
     Model model;
-    if (!model_load(a->model, &model, &err)) return fail(err);
+    if (a->model.empty() && a->learn == 0) return fail("--model is required (or --learn N for per-device baselines)");
+    if (!a->model.empty()) {
+      a->import.threshold_given = thr->count() > 0;
+      if (!a->normal.empty()) a->import.normal = split_list(a->normal);
+      std::vector<std::string> warnings;
+      if (!model_import(a->model, a->import, &model, &warnings, &err)) return fail(err);
+      for (const auto& w : warnings) warn(w);
+    } else if (!recipe_named(a->recipe, &model.recipe, &err)) {
+      return fail("--recipe: " + err);
+    }
+    if (a->learn == 0 && !a->baselines.empty()) return fail("--baselines needs --learn N");
+    std::string baselines_note;
+    if (a->learn > 0) {
+      BaselineOptions bo;
+      bo.learn = a->learn;
+      bo.calibrate = a->calibrate > 0 ? a->calibrate : baseline_default_calibrate(a->learn);
+      bo.sd = a->learn_sd;
+      const size_t n = tinyad_recipe_n_features(&model.recipe.core);
+      if (bo.learn <= n) {
+        return fail("--learn " + std::to_string(bo.learn) + ": must exceed the recipe's " + std::to_string(n) +
+                    " features (" + model.recipe.name + "), or the covariance is singular");
+      }
+      if (3 * size_t(bo.learn) < 4 * n) {  // measured in docs/baselines.md
+        warn("--learn " + std::to_string(bo.learn) + " is under 4/3 of the recipe's " + std::to_string(n) +
+             " features: the learned covariance is poor (docs/baselines.md)");
+      }
+      if (bo.calibrate < 2) return fail("--calibrate: at least 2 windows (their sd sets the threshold)");
+      if (!(bo.sd >= 0)) return fail("--learn-sd: expected a number >= 0");
+      io.max_devices = bo.max_devices = std::min(io.max_devices, bo.max_devices);
+      io.baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
+      io.fleet_model = !a->model.empty();
+      bool existed = false;
+      if (!a->baselines.empty() && !io.baselines->load(a->baselines, &existed, &err)) return fail(err);
+      const auto phases = io.baselines->phase_counts();
+      char sd_text[32];
+      std::snprintf(sd_text, sizeof sd_text, "%g", bo.sd);
+      baselines_note = "per-device baselines: learn " + std::to_string(bo.learn) + ", calibrate " +
+                       std::to_string(bo.calibrate) + ", threshold mean+" + sd_text + "sd, recipe " +
+                       model.recipe.name + "; " +
+                       (existed ? std::to_string(phases[0] + phases[1] + phases[2]) + " devices from " +
+                                      a->baselines + " (" + std::to_string(phases[2]) + " monitoring)"
+                                : a->baselines.empty() ? "not kept (no --baselines)" : a->baselines + " is new");
+    }
     std::unique_ptr<FILE, int (*)(FILE*)> events_file(nullptr, &std::fclose);
     std::unique_ptr<LineOut> events;
     if (!a->events.empty()) {
@@ -77,27 +167,78 @@ RunFn attach_serve(CLI::App* cmd) {
       events = std::make_unique<LineOut>(events_file.get(), false);
     }
     auto out = std::make_shared<LineOut>(stdout, true);
-    InferenceService::EventSink sink;
-    if (events) sink = [e = events.get()](const std::string& s) { e->line(s); };
+    Dashboard dashboard(DashboardInfo{a->model, model.detector, model.threshold.value, a->alarm});
+    // Every verdict and alarm goes to the event log (if any) and the dashboard.
+    std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
+    InferenceService::EventSink sink = [e = events.get(), &dashboard, &mqtt](const std::string& s) {
+      if (e) e->line(s);
+      dashboard.on_event(s);
+      if (MqttBridge* m = mqtt.load()) m->on_service_event(s);
+    };
     InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
 
     HttpServer server(
-        server_options(a->server), [&service](const HttpRequest& r, const HttpPeer& p) { return service.handle(r, p); },
+        server_options(a->server),
+        [&service, &dashboard, &mqtt](const HttpRequest& r, const HttpPeer& p) {
+          if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
+          HttpResponse res = service.handle(r, p);
+          MqttBridge* m = mqtt.load();
+          if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
+          return res;
+        },
         [&service](const HttpPeer& p, int status, const std::string& reason) {
           service.on_rejected(p, status, reason);
         });
     if (!server.start(&err)) return fail("cannot listen on " + err);
     service.set_ready(true);
     out->line("listening on port " + std::to_string(server.port()));
-    out->line("serving " + a->model + " (" + service.model().detector + ", threshold " +
-              std::to_string(service.model().threshold.value) + ", alarm " + a->alarm + ") until interrupted");
+    if (!a->model.empty()) {
+      out->line("serving " + a->model + " (" + service.model().detector + ", threshold " +
+                std::to_string(service.model().threshold.value) + ", alarm " + a->alarm + ") until interrupted");
+    } else {
+      out->line("serving per-device baselines only (alarm " + a->alarm + ") until interrupted");
+    }
+    if (!baselines_note.empty()) out->line(baselines_note);
+    std::unique_ptr<BaselineSaver> saver;
+    if (!a->baselines.empty()) {
+      saver = std::make_unique<BaselineSaver>(io.baselines.get(), a->baselines, 10.0,
+                                              [out](const std::string& s) { out->line(s); });
+    }
+    out->line("live dashboard: http://" + (a->server.host == "0.0.0.0" ? std::string("localhost") : a->server.host) +
+              ":" + std::to_string(server.port()) + "/dashboard");
+    std::unique_ptr<MqttBridge> bridge;
+    if (!a->mqtt.empty()) {
+      mo.client_id = a->mqtt_client_id;
+      mo.workers = a->mqtt_workers > 0 ? a->mqtt_workers : std::max(1, int(std::thread::hardware_concurrency()));
+      mo.max_payload = a->server.max_body;
+      bridge = std::make_unique<MqttBridge>(
+          mo,
+          [&service](const std::string& device, std::string_view body, const std::string& topic) {
+            InferenceService::WindowOutcome o = service.process_window(device, body, device, topic);
+            return MqttBridge::Outcome{o.status, std::move(o.body)};
+          },
+          [out](const std::string& s) { out->line(s); });
+      mqtt = bridge.get();  // before start(): the first windows' alarms go out too
+      if (!bridge->start(&err)) {
+        mqtt = nullptr;
+        server.drain(0);
+        return fail(err);
+      }
+    }
 
     siginfo_t info;
     while (::sigwaitinfo(&stop_signals, &info) < 0) {
     }
+    // MQTT first: unsubscribe, answer what was received, disconnect.
+    if (bridge) bridge->stop(a->server.drain);
+    mqtt = nullptr;  // alarms from HTTP windows under way no longer go out
+    // Windows already under way are still scored and answered (the ready
+    // flag stays 1 until then: a post refused now would be a lost window).
+    const bool drained = server.drain(int(std::lround(a->server.drain * 1000)));
     service.set_ready(false);
-    server.stop();
+    if (!drained) out->line("stopped before every request under way was answered (--drain)");
     int status = 0;
+    if (saver && !saver->stop(&err)) status = fail("cannot save the baselines: " + err);
     if (events) {
       const bool ok = events->flush();
       events.reset();

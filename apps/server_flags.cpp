@@ -19,6 +19,14 @@ void add_server_flags(CLI::App* cmd, ServerFlags* f) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--timeout", f->timeout, "Seconds a client has to send its whole request (408 after; default 5)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--idle", f->idle, "Seconds a kept-alive connection may wait for its next request (default 5)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections", f->max_connections,
+                  "Connections open at once, event streams included (503 past it; default 10000)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--drain", f->drain,
+                  "Seconds requests under way get to finish on SIGINT/SIGTERM before the server stops (default 10)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", f->threads, "Server threads (default: number of cores)")->check(CLI::Range(0, 256));
 }
 
@@ -29,6 +37,8 @@ HttpServerOptions server_options(const ServerFlags& f) {
   so.threads = f.threads > 0 ? f.threads : std::max(2, int(std::thread::hardware_concurrency()));
   so.limits.max_body = f.max_body;
   so.request_timeout_ms = int(std::lround(f.timeout * 1000));
+  so.idle_timeout_ms = int(std::lround(f.idle * 1000));
+  so.max_connections = f.max_connections;
   return so;
 }
 

@@ -17,11 +17,15 @@ struct ServerFlags {
   std::string host = "0.0.0.0";
   int port = 1337, threads = 0;
   double timeout = 5;             // s a client has to send its whole request
+  double idle = 5;                // s a kept-alive connection may wait for its next request
+  double drain = 10;              // s in-flight requests get to finish on SIGINT/SIGTERM
+  int max_connections = 10000;    // open at once; 503 past it
   size_t max_body = 1 << 20;      // bytes
   size_t max_readings = 10000;    // per axis in one window
 };
 
-/// Adds -p/--port, --host, --max-readings, --max-body, --timeout, --threads.
+/// Adds -p/--port, --host, --max-readings, --max-body, --timeout, --idle,
+/// --max-connections, --drain, --threads.
 void add_server_flags(CLI::App* cmd, ServerFlags* flags);
 
 HttpServerOptions server_options(const ServerFlags& flags);

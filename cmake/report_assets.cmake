@@ -37,7 +37,10 @@ add_custom_target(tinyad_web_modules DEPENDS ${TINYAD_NPM_STAMP})
 
 set(TINYAD_REPORT_TEMPLATE ${PROJECT_SOURCE_DIR}/web/report.html)
 set(TINYAD_REPORT_JS ${PROJECT_SOURCE_DIR}/web/report.js)
+# The live dashboard of `tinyad serve` (src/dashboard.cpp) rides along.
+set(TINYAD_DASHBOARD_TEMPLATE ${PROJECT_SOURCE_DIR}/web/dashboard.html)
+set(TINYAD_DASHBOARD_JS ${PROJECT_SOURCE_DIR}/web/dashboard.js)
 set(TINYAD_REPORT_ASSETS_S ${CMAKE_BINARY_DIR}/report_assets.S)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/report_assets.S.in ${TINYAD_REPORT_ASSETS_S} @ONLY)
 set_source_files_properties(${TINYAD_REPORT_ASSETS_S} PROPERTIES
-  OBJECT_DEPENDS "${TINYAD_NPM_STAMP};${TINYAD_REPORT_TEMPLATE};${TINYAD_REPORT_JS}")
+  OBJECT_DEPENDS "${TINYAD_NPM_STAMP};${TINYAD_REPORT_TEMPLATE};${TINYAD_REPORT_JS};${TINYAD_DASHBOARD_TEMPLATE};${TINYAD_DASHBOARD_JS}")

@@ -10,6 +10,8 @@ demo_packages=(
   libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev libfast-float-dev
   # Keras .h5 import (HDF5) and .tflite export/import (FlatBuffers headers, flatc)
   libhdf5-dev libflatbuffers-dev flatbuffers-compiler
+  # `tinyad serve --mqtt` (the MQTT client library the binary links)
+  libmosquitto-dev
 )
 # npm fetches plotly.js for the HTML reports at build time. Node.js may come
 # from elsewhere than Debian (its npm built in), so look for the command.
@@ -28,6 +30,8 @@ test_packages=(
   # the libFuzzer target of the device protocol parsers (tests/fuzz/), and
   # wrk for the collect server's load benchmark (bench/collect/load.sh)
   clang libclang-rt-14-dev wrk
+  # the broker the MQTT tests and bench/mqtt/ run on loopback (.ci/run starts it)
+  mosquitto
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )

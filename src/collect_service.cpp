@@ -48,6 +48,7 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
     r.status = 200;
     r.content_type = "text/plain";
     r.body = ready() ? "1" : "0";
+    r.bare_head = true;
     return r;
   }
   if (req.method == "POST") return post(req, peer);

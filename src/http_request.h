@@ -6,12 +6,15 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace tinyad {
+
+struct HttpStream;  // http_stream.h
 
 struct HttpLimits {
   size_t max_head = 8192;      // bytes of request line + headers (431 past it)
@@ -56,6 +59,14 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra header lines, in order
   bool close = false;  // close the connection after this reply whatever the client asked
+  // Exactly the two header lines the firmware counts (the GET / ready flag):
+  // no "Connection: close" added even when the server closes after it. Other
+  // replies announce the close (RFC 9112 9.6), or clients such as wrk write
+  // their next request into a closed connection.
+  bool bare_head = false;
+  // Set (HttpStreamHub::subscribe): a text/event-stream reply; the server
+  // sends the head, then what the hub publishes, until either side closes.
+  std::shared_ptr<HttpStream> stream;
 
   static HttpResponse text(int status, std::string body);
 };

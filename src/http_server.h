@@ -2,19 +2,26 @@
 // inference service: a few event-loop threads (epoll) sharing one listening
 // socket, each connection owned by one thread, requests parsed by
 // http_parse_request and answered by a handler callback. Every reply goes out
-// in one write() (the firmware reads only what has already arrived). What it
-// avoids: chunked bodies, TLS, HTTP/2, and per-connection threads.
+// in one write() (the firmware reads only what has already arrived). Limits
+// keep it standing under abuse: open connections (503 past the limit), a
+// deadline per request (408), an idle limit between keep-alive requests.
+// drain() stops without cutting a request short; replies can also be
+// server-sent event streams (http_stream.h). What it avoids: chunked bodies,
+// TLS, HTTP/2, and per-connection threads.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "http_request.h"
+#include "http_stream.h"
 
 namespace tinyad {
 
@@ -24,7 +31,13 @@ struct HttpServerOptions {
   int threads = 2;               // event-loop threads; handlers run on them
   HttpLimits limits;
   int request_timeout_ms = 5000;  // a request must be complete this long after the connection
-                                  // opened (or the previous reply): stalled clients get 408
+                                  // opened (or its first byte arrived): stalled clients get 408;
+                                  // a reply not taken for this long (no progress) is dropped
+  int idle_timeout_ms = 5000;     // a kept-alive connection with no request under way is closed
+                                  // quietly after this long
+  int max_connections = 10000;    // open at once (event streams included); past it: 503 and close
+  int stream_heartbeat_ms = 15000;  // an event stream with nothing to say gets a comment line
+                                    // this often (keeps proxies open, finds dead clients)
 };
 
 struct HttpPeer {
@@ -44,6 +57,10 @@ struct HttpServerStats {
   uint64_t requests = 0;     // complete requests passed to the handler
   uint64_t rejected = 0;     // refused by the server (4xx/5xx before the handler)
   uint64_t timeouts = 0;     // of which: stalled clients (408)
+  uint64_t over_limit = 0;   // of which: refused past max_connections (503)
+  uint64_t idle_closed = 0;  // kept-alive connections closed for idling
+  uint64_t open = 0;         // connections open now (event streams included)
+  uint64_t streams = 0;      // event streams open now
 };
 
 class HttpServer {
@@ -61,21 +78,33 @@ class HttpServer {
   /// Stops accepting, closes every connection and joins the threads. Requests
   /// still being read are dropped; a handler already running finishes first.
   void stop();
+  /// Graceful stop: closes the listening socket (new clients are refused),
+  /// ends event streams and idle keep-alive connections, lets requests
+  /// already under way (being received, handled or written) finish and get
+  /// their reply with Connection: close, then stops. Past `timeout_ms` what
+  /// is left is cut as by stop(). True when nothing had to be cut.
+  bool drain(int timeout_ms);
   HttpServerStats stats() const;
 
  private:
   struct Loop;
   void run_loop(Loop* loop);
+  void wake_all();
+  enum State : int { kRunning, kDraining, kStopping };
 
   HttpServerOptions options_;
   HttpHandler handler_;
   HttpRejectLog reject_log_;
   int listen_fd_ = -1;
-  int stop_fd_ = -1;  // eventfd: readable once stop() was called
   int port_ = 0;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
-  std::atomic<uint64_t> connections_{0}, requests_{0}, rejected_{0}, timeouts_{0};
+  std::atomic<uint64_t> connections_{0}, requests_{0}, rejected_{0}, timeouts_{0}, over_limit_{0}, idle_closed_{0};
+  std::atomic<int64_t> open_{0}, streams_{0};
+  std::atomic<int> state_{kRunning};
+  std::mutex drain_mutex_;  // with drain_cv_: loops report that they let go of the listener / finished
+  std::condition_variable drain_cv_;
+  int listeners_released_ = 0, loops_done_ = 0;
 };
 
 }  // namespace tinyad

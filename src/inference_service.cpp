@@ -40,6 +40,55 @@ std::string number(double v) {
   return s;
 }
 
+// A number, or null for a value the verdict does not have.
+nlohmann::ordered_json number_or_null(bool has, double v) {
+  return has && std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+// The verdict of a device with --learn: its own baseline once it monitors;
+// before that the fleet model's verdict when there is one, else a neutral
+// "not anomalous" with whatever score calibration has.
+void apply_baseline(const BaselineStep& b, bool fleet_model, Verdict* v) {
+  v->learned = b.learned;
+  v->calibrated = b.calibrated;
+  if (b.monitored) {
+    v->baseline = "own";
+    v->score = b.score;
+    v->threshold = b.threshold;
+    v->anomaly = b.anomaly;
+    v->has_score = v->has_threshold = true;
+    return;
+  }
+  if (fleet_model) {
+    v->baseline = "fleet";
+    return;
+  }
+  v->baseline = b.scored ? "calibrating" : "learning";
+  v->has_score = b.scored;
+  v->score = b.scored ? b.score : std::nan("");
+  v->has_threshold = false;
+  v->threshold = std::nan("");
+  v->anomaly = false;
+}
+
+// "/devices/<id>/baseline" -> id, %XX decoded; false for other paths.
+bool baseline_path_device(std::string_view path, std::string* device) {
+  constexpr std::string_view head = "/devices/", tail = "/baseline";
+  if (path.size() <= head.size() + tail.size() || !path.starts_with(head) || !path.ends_with(tail)) return false;
+  const std::string_view id = path.substr(head.size(), path.size() - head.size() - tail.size());
+  device->clear();
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (id[i] == '%' && i + 2 < id.size() && std::isxdigit(static_cast<unsigned char>(id[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(id[i + 2]))) {
+      *device += char(std::stoi(std::string(id.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      *device += id[i];
+    }
+  }
+  return true;
+}
+
 double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -81,10 +130,15 @@ AlarmDebouncer::Change AlarmDebouncer::push(bool anomalous_window) {
 
 std::string verdict_json(const Verdict& v) {
   nlohmann::ordered_json j = {{"device", v.device},
-                      {"score", v.score},
-                      {"threshold", v.threshold},
+                      {"score", number_or_null(v.has_score, v.score)},
+                      {"threshold", number_or_null(v.has_threshold, v.threshold)},
                       {"anomaly", v.anomaly},
                       {"features", v.features}};
+  if (!v.baseline.empty()) {
+    j["baseline"] = v.baseline;
+    j["learned"] = v.learned;
+    j["calibrated"] = v.calibrated;
+  }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
@@ -100,6 +154,10 @@ bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std:
     }
   }
   if (!window_features(model_.recipe.core, rows, "window", &out->features, err)) return false;
+  if (!options_.fleet_model) {  // --learn alone: the device's baseline scores it (process_window)
+    out->has_score = out->has_threshold = false;
+    return true;
+  }
   const Eigen::Map<const Eigen::RowVectorXd> row(out->features.data(), Eigen::Index(out->features.size()));
   out->score = model_scores(model_, row)[0];
   out->threshold = model_.threshold.value;
@@ -135,6 +193,7 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
       // Status line, exactly two header lines, blank line, one digit: the
       // firmware skips four lines and reads the flag.
       r.body = ready() ? "1" : "0";
+      r.bare_head = true;
     } else if (req.method == "POST") {
       r = post(req, peer);
     } else {
@@ -146,11 +205,29 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
   } else if (path == "/metrics" && req.method == "GET") {
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_text();
-  } else if (path == "/healthz" || path == "/metrics") {
+  } else if (path == "/devices" && req.method == "GET") {
+    r.content_type = "application/json";
+    r.body = devices_json() + "\n";
+  } else if (std::string baseline_device; baseline_path_device(path, &baseline_device)) {
+    if (req.method != "DELETE") {
+      r = refuse(peer, device, 405, "method " + req.method + " is not served on " + std::string(path) + ": use DELETE");
+      r.headers.emplace_back("Allow", "DELETE");
+    } else if (!options_.baselines) {
+      r = refuse(peer, device, 404, "per-device baselines are off: serve with --learn N");
+    } else if (!options_.baselines->reset(baseline_device)) {
+      r = refuse(peer, device, 404, "no baseline for device '" + baseline_device + "'");
+    } else {
+      if (log_) log_("device " + baseline_device + ": baseline reset over HTTP: learning again");
+      r.content_type = "application/json";
+      r.body = nlohmann::json({{"device", baseline_device}, {"phase", "learning"}}).dump() + "\n";
+    }
+  } else if (path == "/healthz" || path == "/metrics" || path == "/devices") {
     r = refuse(peer, device, 405, "method " + req.method + " is not served on " + std::string(path) + ": use GET");
     r.headers.emplace_back("Allow", "GET");
   } else {
-    r = refuse(peer, device, 404, "no such path " + req.target + ": the service answers /, /healthz and /metrics");
+    r = refuse(peer, device, 404, "no such path " + req.target +
+                                     ": the service answers /, /healthz, /metrics, /devices and "
+                                     "/devices/<id>/baseline (DELETE)");
   }
   observe_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;
@@ -198,20 +275,35 @@ InferenceService::WindowOutcome InferenceService::process_window(std::string dev
   Verdict v;
   if (!score(w.rows, &v, &err)) return refuse_window(source, device, 422, err);
   v.device = device;
+  if (options_.baselines) {
+    BaselineStep b;
+    if (!options_.baselines->add(device, v.features, &b, &err)) {
+      return refuse_window(source, device, err.rfind("too many", 0) == 0 ? 429 : 422, err);
+    }
+    if (b.restarted && log_) {
+      log_("device " + device + ": its baseline covariance is singular (a stuck or silent axis?): learning again");
+    }
+    apply_baseline(b, options_.fleet_model, &v);
+  }
   windows_.fetch_add(1, std::memory_order_relaxed);
   if (v.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
   std::string verdict = verdict_json(v);
   {
     std::lock_guard<std::mutex> lock(devices_mutex_);
     auto it = devices_.try_emplace(device, DeviceState{AlarmDebouncer(options_.alarm), 0}).first;
-    it->second.last_score = v.score;
+    it->second.last_score = v.has_score ? v.score : std::nan("");
     const AlarmDebouncer::Change change = it->second.debouncer.push(v.anomaly);
     if (change == AlarmDebouncer::Change::kRaised) alarms_raised_.fetch_add(1, std::memory_order_relaxed);
     if (change == AlarmDebouncer::Change::kCleared) alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
     if (events_) {
       const double now = unix_seconds();
-      nlohmann::ordered_json e = {{"time", now},      {"event", "verdict"},       {"device", device},
-                                  {"score", v.score}, {"threshold", v.threshold}, {"anomaly", v.anomaly}};
+      // A score or threshold the window does not have yet (--learn) is left
+      // out rather than null: event readers default a missing field.
+      nlohmann::ordered_json e = {{"time", now}, {"event", "verdict"}, {"device", device}};
+      if (v.has_score) e["score"] = v.score;
+      if (v.has_threshold) e["threshold"] = v.threshold;
+      e["anomaly"] = v.anomaly;
+      if (!v.baseline.empty()) e["baseline"] = v.baseline;
       events_(e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
       if (change != AlarmDebouncer::Change::kNone) {
         nlohmann::ordered_json a = {
@@ -230,6 +322,53 @@ InferenceService::WindowOutcome InferenceService::process_window(std::string dev
 bool InferenceService::device_table_full(const std::string& device) const {
   std::lock_guard<std::mutex> lock(devices_mutex_);
   return devices_.size() >= options_.max_devices && devices_.find(device) == devices_.end();
+}
+
+std::string InferenceService::devices_json() const {
+  struct Row {
+    const char* phase = "fleet";
+    uint32_t learned = 0, calibrated = 0;
+    bool has_threshold = false;
+    double threshold = 0;
+    bool alarm = false;
+    double last_score = std::nan("");
+  };
+  std::map<std::string, Row> rows;
+  if (options_.baselines) {
+    for (const BaselineInfo& b : options_.baselines->list()) {
+      Row& r = rows[b.device];
+      r.phase = baseline_phase_name(b.phase);
+      r.learned = b.learned;
+      r.calibrated = b.calibrated;
+      r.has_threshold = b.phase == BaselinePhase::kMonitoring;
+      r.threshold = b.threshold;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    for (const auto& [device, st] : devices_) {
+      Row& r = rows[device];
+      r.alarm = st.debouncer.active();
+      r.last_score = st.last_score;
+    }
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (auto& [device, r] : rows) {
+    if (!r.has_threshold && options_.fleet_model) {  // judged by the fleet model for now
+      r.has_threshold = true;
+      r.threshold = model_.threshold.value;
+    }
+    nlohmann::ordered_json j = {{"device", device}, {"phase", r.phase}};
+    if (options_.baselines) {
+      j["learned"] = r.learned;
+      j["calibrated"] = r.calibrated;
+    }
+    j["threshold"] = number_or_null(r.has_threshold, r.threshold);
+    j["alarm"] = r.alarm;
+    j["last_score"] = number_or_null(true, r.last_score);
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string InferenceService::metrics_text() const {
@@ -258,6 +397,15 @@ std::string InferenceService::metrics_text() const {
     }
   }
   s += active;
+  if (options_.baselines) {
+    const std::array<size_t, 3> phases = options_.baselines->phase_counts();
+    s += "# HELP tinyad_baseline_devices Devices per baseline phase (--learn).\n"
+         "# TYPE tinyad_baseline_devices gauge\n";
+    for (size_t p = 0; p < phases.size(); ++p) {
+      s += std::string("tinyad_baseline_devices{phase=\"") + baseline_phase_name(BaselinePhase(p)) + "\"} " +
+           std::to_string(phases[p]) + "\n";
+    }
+  }
   s += "# HELP tinyad_request_duration_seconds Time to answer a request (handler only).\n"
        "# TYPE tinyad_request_duration_seconds histogram\n";
   uint64_t cumulative = 0;

@@ -2,8 +2,9 @@
 // protocol on / (GET: ready flag, POST: a window scored into a JSON verdict),
 // GET /healthz and GET /metrics (Prometheus text), plus per-device alarm
 // debouncing and the verdict/alarm event stream. Pure logic over parsed
-// requests: no sockets, no files, so tests drive it directly. What it avoids:
-// per-device baselines, MQTT and the dashboard (later parts of issue 6).
+// requests: no sockets, no files, so tests drive it directly. With --learn it
+// also consults per-device baselines (device_baselines.h, which owns their
+// file) and lists them on GET /devices. What it avoids: MQTT and the dashboard.
 #pragma once
 
 #include <array>
@@ -11,10 +12,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "device_baselines.h"
 #include "http_request.h"
 #include "http_server.h"
 #include "model.h"
@@ -59,6 +62,13 @@ struct Verdict {
   double threshold = 0;
   bool anomaly = false;
   std::vector<double> features;
+  // --learn: which baseline judged the window: "fleet" (the model, while the
+  // device's own is not ready), "learning", "calibrating" (no model: never
+  // anomalous) or "own"; "" without --learn (the fields are left out).
+  // score/threshold are written as null when has_score/has_threshold is false.
+  std::string baseline;
+  bool has_score = true, has_threshold = true;
+  uint32_t learned = 0, calibrated = 0;
 };
 
 /// The verdict as the service contract's JSON object (one line, no newline).
@@ -71,6 +81,10 @@ struct InferenceOptions {
   // the table is bounded; windows from new devices past it get 429 (checked
   // before scoring, so concurrent first posts may overshoot by a thread or two).
   size_t max_devices = 100000;
+  // --learn: per-device baselines (null: off). fleet_model false means the
+  // Model carries only the feature recipe (serve --learn without --model).
+  std::shared_ptr<DeviceBaselines> baselines = nullptr;
+  bool fleet_model = true;
 };
 
 class InferenceService {
@@ -109,6 +123,9 @@ class InferenceService {
   /// The ready flag (GET / answers 1, /healthz 200) once set.
   void set_ready(bool on) { ready_ = on; }
   bool ready() const { return ready_; }
+
+  /// GET /devices: a JSON array, one object per device seen or baselined.
+  std::string devices_json() const;
 
   /// Prometheus text exposition of the counters below.
   std::string metrics_text() const;

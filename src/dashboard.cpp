@@ -1,0 +1,165 @@
+// dashboard.cpp: see dashboard.h. The page template has two comments that
+// the assets replace, in this order: <!--TINYAD_PLOTLY_JS--> and
+// <!--TINYAD_DASHBOARD_JS-->.
+#include "dashboard.h"
+
+#include <chrono>
+#include <cmath>
+#include <exception>
+
+#include "report_html.h"
+
+extern "C" {
+extern const char tinyad_asset_dashboard_html[], tinyad_asset_dashboard_html_end[];
+extern const char tinyad_asset_dashboard_js[], tinyad_asset_dashboard_js_end[];
+}
+
+namespace tinyad {
+namespace {
+
+std::string_view blob(const char* begin, const char* end) { return {begin, size_t(end - begin)}; }
+
+// Replaces each key once, searching only the template after the previous
+// replacement, so nothing inserted (plotly.js) is searched.
+std::string fill(std::string_view tpl, std::initializer_list<std::pair<std::string_view, std::string_view>> slots) {
+  std::string out;
+  size_t pos = 0;
+  for (const auto& [key, value] : slots) {
+    const size_t at = tpl.find(key, pos);
+    if (at == std::string_view::npos) continue;
+    out.append(tpl.substr(pos, at - pos));
+    out.append(value);
+    pos = at + key.size();
+  }
+  out.append(tpl.substr(pos));
+  return out;
+}
+
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A number field, or `fallback` when missing or not a number (a device
+// still learning its baseline has "score": null).
+double number_or(const nlohmann::json& e, const char* key, double fallback) {
+  const auto it = e.find(key);
+  return it != e.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string_view dashboard_asset_template() {
+  return blob(tinyad_asset_dashboard_html, tinyad_asset_dashboard_html_end);
+}
+std::string_view dashboard_asset_script() { return blob(tinyad_asset_dashboard_js, tinyad_asset_dashboard_js_end); }
+
+Dashboard::Dashboard(DashboardInfo info, DashboardOptions options)
+    : info_(std::move(info)), options_(options), hub_(options.max_pending) {
+  // "</script" cannot occur in our own script; plotly.min.js is inlined by
+  // the reports the same way and checked by their tests.
+  page_ = fill(dashboard_asset_template(), {{"<!--TINYAD_PLOTLY_JS-->", report_asset_plotly_js()},
+                                            {"<!--TINYAD_DASHBOARD_JS-->", dashboard_asset_script()}});
+}
+
+void Dashboard::on_event(const std::string& line) {
+  // Called while the service holds its lock for the window: nothing here may
+  // fail the window, whatever the line holds.
+  try {
+    on_event_parsed(line);
+  } catch (const std::exception&) {
+  }
+}
+
+void Dashboard::on_event_parsed(const std::string& line) {
+  const nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+  if (!e.is_object() || !e.contains("event") || !e.contains("device") || !e["device"].is_string()) return;
+  const std::string kind = e["event"].is_string() ? e["event"].get<std::string>() : "";
+  const bool verdict = kind == "verdict";
+  if (!verdict && kind != "alarm_raised" && kind != "alarm_cleared") return;
+  const std::string device = e["device"].get<std::string>();
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {
+    if (devices_.size() >= options_.max_devices) {
+      ++untracked_events_;
+      return;
+    }
+    it = devices_.emplace(device, Device{}).first;
+  }
+  Device& d = it->second;
+  if (verdict) {
+    const auto anomaly = e.find("anomaly");
+    // NaN: no score yet (written as null, a gap in the timeline).
+    const Point p{number_or(e, "time", unix_seconds()), number_or(e, "score", std::nan("")),
+                  anomaly != e.end() && anomaly->is_boolean() && anomaly->get<bool>()};
+    d.points.push_back(p);
+    while (d.points.size() > options_.history) d.points.pop_front();
+    d.threshold = number_or(e, "threshold", d.points.size() > 1 ? d.threshold : info_.threshold);
+    const auto phase = e.find("baseline");
+    d.phase = phase != e.end() && phase->is_string() ? phase->get<std::string>() : "";
+    ++d.windows;
+    d.anomalies += p.anomaly;
+  } else {
+    d.alarm = kind == "alarm_raised";
+  }
+  // The service's line as it is: the page reads the event log's contract.
+  hub_.publish(sse_event(kind, line));
+}
+
+nlohmann::json Dashboard::snapshot_locked() const {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& [name, d] : devices_) {
+    nlohmann::json points = nlohmann::json::array();
+    for (const Point& p : d.points) {
+      points.push_back({p.time, std::isnan(p.score) ? nlohmann::json(nullptr) : nlohmann::json(p.score), p.anomaly ? 1 : 0});
+    }
+    devices.push_back({{"device", name},
+                       {"alarm", d.alarm},
+                       {"threshold", d.threshold},
+                       {"phase", d.phase},
+                       {"windows", d.windows},
+                       {"anomalies", d.anomalies},
+                       {"points", std::move(points)}});
+  }
+  return {{"time", unix_seconds()},
+          {"model", info_.model},
+          {"detector", info_.detector},
+          {"threshold", info_.threshold},
+          {"alarm", info_.alarm},
+          {"history", options_.history},
+          {"max_devices", options_.max_devices},
+          {"untracked_events", untracked_events_},
+          {"devices", std::move(devices)}};
+}
+
+nlohmann::json Dashboard::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return snapshot_locked();
+}
+
+std::optional<HttpResponse> Dashboard::handle(const HttpRequest& req) {
+  const std::string_view path = req.path();
+  if (path != "/dashboard" && path != "/events") return std::nullopt;
+  if (req.method != "GET") {
+    HttpResponse r = HttpResponse::text(405, "method " + req.method + " is not served on " + std::string(path) +
+                                                 ": use GET\n");
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  HttpResponse r;
+  if (path == "/dashboard") {
+    r.content_type = "text/html; charset=utf-8";
+    r.body = page_;
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return r;
+  }
+  // The snapshot is taken and the subscription made under the lock that
+  // orders on_event's publishing: no event is missed or seen twice.
+  std::lock_guard<std::mutex> lock(mutex_);
+  r.stream = hub_.subscribe("retry: 2000\n\n" + sse_event("snapshot", dump(snapshot_locked())));
+  return r;
+}
+
+}  // namespace tinyad

@@ -1,0 +1,342 @@
+// device_baselines.cpp: see device_baselines.h.
+#include "device_baselines.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "atomic_file.h"
+
+namespace tinyad {
+
+uint32_t baseline_default_calibrate(uint32_t learn) { return learn / 4 < 16 ? 16 : learn / 4; }
+
+const char* baseline_phase_name(BaselinePhase p) {
+  switch (p) {
+    case BaselinePhase::kLearning: return "learning";
+    case BaselinePhase::kCalibrating: return "calibrating";
+    case BaselinePhase::kMonitoring: return "monitoring";
+  }
+  return "?";
+}
+
+namespace {
+
+BaselinePhase phase_of(uint8_t core_phase) {
+  if (core_phase == TINYAD_PHASE_LEARN) return BaselinePhase::kLearning;
+  if (core_phase == TINYAD_PHASE_CALIBRATE) return BaselinePhase::kCalibrating;
+  return BaselinePhase::kMonitoring;
+}
+
+// Symmetric (n, n) matrices are stored as their lower triangle, row by row.
+nlohmann::json lower_triangle(const std::vector<double>& a, size_t n) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j <= i; ++j) out.push_back(a[i * n + j]);
+  return out;
+}
+
+bool numbers(const nlohmann::json& j, size_t count, std::vector<double>* out) {
+  if (!j.is_array() || j.size() != count) return false;
+  out->resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (!j[i].is_number()) return false;
+    (*out)[i] = j[i].get<double>();
+    if (!std::isfinite((*out)[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// One device: the core learner and the arrays it points into. m2 (the
+// co-moments, n*n) is only needed while learning and is freed afterwards, so
+// a monitored device holds its mean and precision: 8 (n^2 + n) bytes.
+struct DeviceBaselines::Device {
+  std::vector<double> mean, m2, precision;
+  tinyad_learner<double> l{};
+
+  Device(size_t n, const BaselineOptions& o) : mean(n), m2(n * n), precision(n * n) {
+    tinyad_learner_init(&l, n, mean.data(), m2.data(), precision.data(), o.learn, o.calibrate, o.sd);
+  }
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+  void drop_comoments() {
+    std::vector<double>().swap(m2);
+    l.cov.m2 = nullptr;
+  }
+};
+
+DeviceBaselines::DeviceBaselines(Recipe recipe, BaselineOptions options)
+    : recipe_(std::move(recipe)), options_(options), n_(tinyad_recipe_n_features(&recipe_.core)) {}
+
+DeviceBaselines::~DeviceBaselines() = default;
+
+DeviceBaselines::Device* DeviceBaselines::create_locked(const std::string& device) {
+  auto& slot = devices_[device];
+  slot = std::make_unique<Device>(n_, options_);
+  return slot.get();
+}
+
+bool DeviceBaselines::add(const std::string& device, const std::vector<double>& features, BaselineStep* out,
+                          std::string* err) {
+  if (features.size() != n_) {
+    *err = "expected " + std::to_string(n_) + " features, got " + std::to_string(features.size());
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(device);
+  Device* d = nullptr;
+  if (it != devices_.end()) {
+    d = it->second.get();
+  } else {
+    if (devices_.size() >= options_.max_devices) {
+      *err = "too many devices: already keeping " + std::to_string(options_.max_devices) + " baselines (the limit)";
+      return false;
+    }
+    d = create_locked(device);
+  }
+  const BaselinePhase before = phase_of(d->l.phase);
+  double score = 0;
+  bool anomaly = false;
+  const tinyad_status st = tinyad_learner_add(&d->l, features.data(), &score, &anomaly);
+  *out = BaselineStep{};
+  if (st == TINYAD_STATUS_SINGULAR) {
+    out->restarted = true;  // the core has already started learning over
+    urgent_ = true;
+  } else if (st != TINYAD_STATUS_OK) {
+    *err = std::string("the baseline refused the window: ") + tinyad_status_str(st);
+    return false;
+  }
+  dirty_ = true;
+  out->phase = phase_of(d->l.phase);
+  out->scored = before != BaselinePhase::kLearning;
+  out->monitored = before == BaselinePhase::kMonitoring;
+  out->score = score;
+  out->threshold = d->l.threshold;
+  out->anomaly = anomaly;
+  out->learned = d->l.cov.count;
+  out->calibrated = d->l.n_scores;
+  out->phase_changed = out->phase != before;
+  if (out->phase_changed) urgent_ = true;
+  if (before == BaselinePhase::kLearning && out->phase != BaselinePhase::kLearning) d->drop_comoments();
+  return true;
+}
+
+bool DeviceBaselines::reset(const std::string& device) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (devices_.find(device) == devices_.end()) return false;
+  create_locked(device);
+  dirty_ = urgent_ = true;
+  return true;
+}
+
+bool DeviceBaselines::known(const std::string& device) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return devices_.find(device) != devices_.end();
+}
+
+std::vector<BaselineInfo> DeviceBaselines::list() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<BaselineInfo> out;
+  out.reserve(devices_.size());
+  for (const auto& [name, d] : devices_) {
+    out.push_back({name, phase_of(d->l.phase), d->l.cov.count, d->l.n_scores, d->l.threshold});
+  }
+  return out;
+}
+
+std::array<size_t, 3> DeviceBaselines::phase_counts() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::array<size_t, 3> c{};
+  for (const auto& [name, d] : devices_) ++c[size_t(phase_of(d->l.phase))];
+  return c;
+}
+
+bool DeviceBaselines::dirty() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dirty_;
+}
+
+bool DeviceBaselines::urgent() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return urgent_;
+}
+
+std::string DeviceBaselines::to_json_text() {
+  nlohmann::ordered_json j;
+  j["format"] = kBaselinesFormat;
+  j["version"] = kBaselinesVersion;
+  j["recipe"] = recipe_to_json(recipe_);
+  j["learn"] = options_.learn;
+  j["calibrate"] = options_.calibrate;
+  j["sd"] = options_.sd;
+  auto& devices = j["devices"] = nlohmann::ordered_json::object();
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [name, d] : devices_) {
+    const BaselinePhase p = phase_of(d->l.phase);
+    nlohmann::ordered_json e;
+    e["phase"] = baseline_phase_name(p);
+    e["learned"] = d->l.cov.count;
+    e["mean"] = d->mean;
+    if (p == BaselinePhase::kLearning) {
+      e["m2"] = lower_triangle(d->m2, n_);
+    } else {
+      e["precision"] = lower_triangle(d->precision, n_);
+      e["calibrated"] = d->l.n_scores;
+      e["score_mean"] = d->l.score_mean;
+      e["score_m2"] = d->l.score_m2;
+      e["threshold"] = d->l.threshold;
+    }
+    devices[name] = std::move(e);
+  }
+  dirty_ = urgent_ = false;
+  return j.dump(1) + "\n";
+}
+
+bool DeviceBaselines::from_json_text(const std::string& text, const std::string& where, std::string* err) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    *err = where + ": not a JSON document (a damaged baselines file? move it away to start learning afresh)";
+    return false;
+  }
+  if (j.value("format", std::string()) != kBaselinesFormat) {
+    *err = where + ": not a tinyad baselines file (expected \"format\": \"" + kBaselinesFormat + "\")";
+    return false;
+  }
+  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kBaselinesVersion) {
+    *err = where + ": baselines file version " + (j.contains("version") ? j["version"].dump() : "(none)") +
+           ", this tinyad reads version " + std::to_string(kBaselinesVersion);
+    return false;
+  }
+  const nlohmann::json mine = recipe_to_json(recipe_);
+  if (!j.contains("recipe") || j["recipe"] != mine) {
+    const nlohmann::json theirs = j.value("recipe", nlohmann::json::object());
+    *err = where + ": the baselines were learned on recipe '" + theirs.value("name", std::string("?")) + "' (" +
+           theirs.value("n_features", nlohmann::json(0)).dump() + " features), but this server computes recipe '" +
+           recipe_.name + "' (" + std::to_string(n_) +
+           " features): serve with the same recipe/model, or give another --baselines file";
+    return false;
+  }
+  if (!j.contains("devices") || !j["devices"].is_object()) {
+    *err = where + ": expected a \"devices\" object";
+    return false;
+  }
+  if (j["devices"].size() > options_.max_devices) {
+    *err = where + ": holds " + std::to_string(j["devices"].size()) + " devices, more than the limit " +
+           std::to_string(options_.max_devices);
+    return false;
+  }
+  const size_t tri = n_ * (n_ + 1) / 2;
+  std::map<std::string, std::unique_ptr<Device>> loaded;
+  for (const auto& [name, e] : j["devices"].items()) {
+    const std::string bad = where + ": device '" + name + "': ";
+    if (!e.is_object() || !e.contains("phase") || !e["phase"].is_string() || !e.contains("learned") ||
+        !e["learned"].is_number_unsigned()) {
+      *err = bad + "expected an object with \"phase\" and \"learned\"";
+      return false;
+    }
+    auto d = std::make_unique<Device>(n_, options_);
+    const std::string phase = e["phase"].get<std::string>();
+    std::vector<double> tri_values;
+    if (!numbers(e.value("mean", nlohmann::json()), n_, &d->mean)) {
+      *err = bad + "\"mean\" must be " + std::to_string(n_) + " finite numbers";
+      return false;
+    }
+    d->l.cov.count = e["learned"].get<uint32_t>();
+    const char* matrix = phase == "learning" ? "m2" : "precision";
+    if (!numbers(e.value(matrix, nlohmann::json()), tri, &tri_values)) {
+      *err = bad + "\"" + matrix + "\" must be " + std::to_string(tri) + " finite numbers (the lower triangle)";
+      return false;
+    }
+    std::vector<double>& full = phase == "learning" ? d->m2 : d->precision;
+    size_t k = 0;
+    for (size_t i = 0; i < n_; ++i)
+      for (size_t c = 0; c <= i; ++c) full[i * n_ + c] = full[c * n_ + i] = tri_values[k++];
+    if (phase == "learning") {
+      d->l.phase = TINYAD_PHASE_LEARN;
+    } else if (phase == "calibrating" || phase == "monitoring") {
+      if (d->l.cov.count <= n_ || !e.contains("calibrated") || !e["calibrated"].is_number_unsigned() ||
+          !e.contains("score_mean") || !e["score_mean"].is_number() || !e.contains("score_m2") ||
+          !e["score_m2"].is_number() || !e.contains("threshold") || !e["threshold"].is_number()) {
+        *err = bad + "a learned baseline needs \"learned\" > " + std::to_string(n_) +
+               " and numbers \"calibrated\", \"score_mean\", \"score_m2\", \"threshold\"";
+        return false;
+      }
+      d->l.phase = phase == "calibrating" ? TINYAD_PHASE_CALIBRATE : TINYAD_PHASE_MONITOR;
+      d->l.n_scores = e["calibrated"].get<uint32_t>();
+      d->l.score_mean = e["score_mean"].get<double>();
+      d->l.score_m2 = e["score_m2"].get<double>();
+      d->l.threshold = e["threshold"].get<double>();
+      d->drop_comoments();
+    } else {
+      *err = bad + "unknown phase '" + phase + "' (expected learning, calibrating or monitoring)";
+      return false;
+    }
+    loaded[name] = std::move(d);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  devices_ = std::move(loaded);
+  dirty_ = urgent_ = false;
+  return true;
+}
+
+bool DeviceBaselines::save(const std::string& path, std::string* err) {
+  const std::string text = to_json_text();
+  if (write_file_atomic(path, text, err)) return true;
+  std::lock_guard<std::mutex> lock(mutex_);
+  dirty_ = true;  // try again next time
+  return false;
+}
+
+bool DeviceBaselines::load(const std::string& path, bool* existed, std::string* err) {
+  std::error_code ec;
+  *existed = std::filesystem::exists(path, ec);
+  if (!*existed && !ec) return true;
+  std::string text;
+  if (!read_file(path, &text, err)) return false;
+  return from_json_text(text, path, err);
+}
+
+BaselineSaver::BaselineSaver(DeviceBaselines* table, std::string path, double period_s, Log log)
+    : table_(table), path_(std::move(path)), period_s_(period_s), log_(std::move(log)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+BaselineSaver::~BaselineSaver() {
+  std::string err;
+  stop(&err);
+}
+
+void BaselineSaver::run() {
+  using clock = std::chrono::steady_clock;
+  const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(period_s_));
+  auto next = clock::now() + period;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    // Poll once a second for urgent changes; save dirty tables every period.
+    cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    if (stopping_) break;
+    const bool due = clock::now() >= next;
+    if (due) next = clock::now() + period;
+    if (!table_->urgent() && !(due && table_->dirty())) continue;
+    lock.unlock();
+    std::string err;
+    if (!table_->save(path_, &err) && log_) log_("cannot save the baselines: " + err);
+    lock.lock();
+  }
+}
+
+bool BaselineSaver::stop(std::string* err) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return true;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!table_->dirty()) return true;
+  return table_->save(path_, err);
+}
+
+}  // namespace tinyad

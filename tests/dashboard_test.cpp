@@ -1,0 +1,307 @@
+// dashboard_test.cpp: the live dashboard's state and event stream (no
+// sockets: Dashboard driven with event lines), then `tinyad serve` end to end:
+// /dashboard served, /events giving a snapshot and then each verdict as it is
+// scored, and SIGTERM while a window is half sent: the window is still scored
+// and answered in full, the stream is ended, and the process exits 0.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli_run.h"
+#include "csv_reader.h"
+#include "dashboard.h"
+#include "report_html.h"
+#include "sample_json.h"
+#include "server_process.h"
+
+namespace fs = std::filesystem;
+
+namespace tinyad {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string verdict_line(const std::string& device, double time, double score, bool anomaly) {
+  return nlohmann::ordered_json{{"time", time},   {"event", "verdict"},   {"device", device},
+                                {"score", score}, {"threshold", 2.5}, {"anomaly", anomaly}}
+      .dump();
+}
+
+std::string alarm_line(const std::string& device, bool raised) {
+  return nlohmann::ordered_json{{"time", 1.0},
+                                {"event", raised ? "alarm_raised" : "alarm_cleared"},
+                                {"device", device},
+                                {"anomalous", 3},
+                                {"of", 5}}
+      .dump();
+}
+
+HttpRequest get(const std::string& target, const std::string& method = "GET") {
+  HttpRequest r;
+  r.method = method;
+  r.target = target;
+  return r;
+}
+
+std::string pending_of(const HttpStream& s) {
+  std::lock_guard<std::mutex> lock(const_cast<HttpStream&>(s).mutex);
+  return s.pending;
+}
+
+TEST(Dashboard, PageIsOneSelfContainedFile) {
+  Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "3/5"});
+  const std::string& page = d.page();
+  EXPECT_EQ(page.find("<!--TINYAD_"), std::string::npos) << "every placeholder filled";
+  EXPECT_NE(page.find("<title>tinyad live</title>"), std::string::npos);
+  EXPECT_NE(page.find(std::string(report_asset_plotly_js().substr(0, 200))), std::string::npos) << "plotly.js inlined";
+  EXPECT_NE(page.find(std::string(dashboard_asset_script())), std::string::npos) << "dashboard.js inlined";
+  EXPECT_NE(page.find("new EventSource(\"/events\")"), std::string::npos);
+  EXPECT_EQ(page.find("<script src="), std::string::npos);
+  EXPECT_EQ(page.find("<link"), page.find("<link rel=\"icon\" href=\"data:,\">")) << "only the empty icon";
+  EXPECT_EQ(page.find("<link", page.find("<link") + 1), std::string::npos);
+  std::optional<HttpResponse> r = d.handle(get("/dashboard"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(r->body, page);
+  r = d.handle(get("/dashboard", "POST"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_FALSE(d.handle(get("/")));
+  EXPECT_FALSE(d.handle(get("/metrics")));
+}
+
+TEST(Dashboard, KeepsTheLastScoresAndTheAlarmStatePerDevice) {
+  DashboardOptions o;
+  o.history = 120;
+  o.max_devices = 2;
+  Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "3/5"}, o);
+  for (int i = 0; i < 130; ++i) d.on_event(verdict_line("fan-a", 1000 + i, i, i % 10 == 0));
+  d.on_event(verdict_line("fan-b", 2000, 9, true));
+  d.on_event(alarm_line("fan-b", true));
+  d.on_event(verdict_line("fan-c", 3000, 1, false));  // past max_devices: counted only
+  d.on_event("not json");
+  d.on_event("{\"event\":\"something_else\",\"device\":\"fan-a\"}");
+  const nlohmann::json s = d.snapshot();
+  EXPECT_EQ(s["model"], "m.json");
+  EXPECT_EQ(s["alarm"], "3/5");
+  EXPECT_EQ(s["untracked_events"], 1);
+  ASSERT_EQ(s["devices"].size(), 2u);
+  const nlohmann::json& a = s["devices"][0];
+  EXPECT_EQ(a["device"], "fan-a");
+  EXPECT_EQ(a["windows"], 130);
+  EXPECT_EQ(a["anomalies"], 13);
+  EXPECT_FALSE(a["alarm"].get<bool>());
+  ASSERT_EQ(a["points"].size(), 120u) << "the ring keeps the last 120";
+  EXPECT_EQ(a["points"][0], nlohmann::json::array({1010.0, 10.0, 1}));
+  EXPECT_EQ(a["points"][119], nlohmann::json::array({1129.0, 129.0, 0}));
+  const nlohmann::json& b = s["devices"][1];
+  EXPECT_TRUE(b["alarm"].get<bool>());
+  EXPECT_EQ(b["threshold"], 2.5);
+  d.on_event(alarm_line("fan-b", false));
+  EXPECT_FALSE(d.snapshot()["devices"][1]["alarm"].get<bool>());
+}
+
+TEST(Dashboard, VerdictsWithoutAScoreAreGapsNotErrors) {
+  // A device learning its own baseline: "score" and "threshold" are null.
+  Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "3/5"});
+  d.on_event("{\"time\":5,\"event\":\"verdict\",\"device\":\"new\",\"score\":null,\"threshold\":null,"
+             "\"anomaly\":false,\"baseline\":\"learning\"}");
+  d.on_event("{\"time\":\"x\",\"event\":\"verdict\",\"device\":\"new\",\"score\":\"1\",\"anomaly\":3}");
+  const nlohmann::json dev = d.snapshot()["devices"][0];
+  EXPECT_EQ(dev["windows"], 2);
+  EXPECT_EQ(dev["phase"], "");
+  EXPECT_EQ(dev["threshold"], 2.5) << "the model's until the device has its own";
+  EXPECT_TRUE(dev["points"][0][1].is_null()) << dev;
+  EXPECT_EQ(dev["points"][0][0], 5.0);
+  EXPECT_TRUE(dev["points"][1][1].is_null()) << dev;
+}
+
+TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
+  Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "2/3"});
+  d.on_event(verdict_line("fan-a", 1, 1.5, false));
+  std::optional<HttpResponse> r = d.handle(get("/events"));
+  ASSERT_TRUE(r && r->stream);
+  EXPECT_EQ(d.subscribers(), 1u);
+  const std::string first = pending_of(*r->stream);
+  const std::string head = "retry: 2000\n\nevent: snapshot\ndata: ";
+  ASSERT_EQ(first.rfind(head, 0), 0u) << first;
+  ASSERT_TRUE(first.ends_with("\n\n"));
+  const nlohmann::json snap = nlohmann::json::parse(first.substr(head.size(), first.size() - head.size() - 2));
+  ASSERT_EQ(snap["devices"].size(), 1u);
+  EXPECT_EQ(snap["devices"][0]["points"][0][1], 1.5);
+
+  const std::string v = verdict_line("fan-a", 2, 7.5, true), al = alarm_line("fan-a", true);
+  d.on_event(v);
+  d.on_event(al);
+  EXPECT_EQ(pending_of(*r->stream), first + "event: verdict\ndata: " + v + "\n\n" + "event: alarm_raised\ndata: " + al +
+                                        "\n\n");
+  d.on_event(verdict_line("x", 3, 1, false).substr(1));  // broken line: not forwarded
+  EXPECT_EQ(pending_of(*r->stream).size(), first.size() + v.size() + al.size() + 23 + 28);
+}
+
+// ------------------------------------------------------------ end to end
+
+constexpr const char* kNormal = "fan_0_low_0_weight";
+constexpr const char* kFault = "fan_0_high_1_weight";
+
+class DashboardServe : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("tinyad-dashboard-test-" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    const std::string data = (*dir_ / "data").string();
+    test::CliRun s = test::tinyad("simulate -o " + data + " --labels " + kNormal + "," + kFault + " -n 12 --seed 5");
+    ASSERT_EQ(s.status, 0) << s.err;
+    test::CliRun t = test::tinyad("train --data " + data + " --normal " + kNormal + " --anomaly " + kFault + " -o " +
+                                  (*dir_ / "model.json").string());
+    ASSERT_EQ(t.status, 0) << t.err;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
+  static std::string body(const char* label, int i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%04d.csv", i);
+    std::vector<double> rows;
+    std::string err;
+    EXPECT_TRUE(csv_read_window((*dir_ / "data" / label / name).string(), &rows, &err)) << err;
+    return sample_json_format(rows);
+  }
+  static fs::path* dir_;
+};
+fs::path* DashboardServe::dir_ = nullptr;
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until `until` is in *out (true), or the peer closes / 5 s pass.
+bool read_until(int fd, std::string* out, const std::string& until) {
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  char buf[65536];
+  while (out->find(until) == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) <= 0) return false;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return out->find(until) != std::string::npos;
+    out->append(buf, size_t(n));
+  }
+  return true;
+}
+
+bool read_to_close(int fd, std::string* out) {
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) return false;
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    out->append(buf, size_t(n));
+  }
+}
+
+std::string post(const std::string& device, const std::string& json) {
+  return "POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nX-Device-Id: " + device +
+         "\r\nContent-Length: " + std::to_string(json.size()) + "\r\n\r\n" + json;
+}
+
+std::string body_of(const std::string& reply) {
+  const size_t at = reply.find("\r\n\r\n");
+  return at == std::string::npos ? "" : reply.substr(at + 4);
+}
+
+TEST_F(DashboardServe, PageAndLiveEventsThenADrainThatAnswersTheHalfSentWindow) {
+  test::ServerProcess p("serve");
+  ASSERT_TRUE(p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--threads", "2", "--alarm",
+                       "2/3", "--drain", "5"}));
+
+  int fd = connect_to(p.port());
+  const std::string get_page = "GET /dashboard HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  ::send(fd, get_page.data(), get_page.size(), MSG_NOSIGNAL);
+  std::string page;
+  ASSERT_TRUE(read_to_close(fd, &page));
+  ::close(fd);
+  EXPECT_EQ(page.rfind("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n", 0), 0u) << page.substr(0, 200);
+  EXPECT_NE(page.find("<title>tinyad live</title>"), std::string::npos);
+  EXPECT_GT(page.size(), report_asset_plotly_js().size());
+
+  const int events = connect_to(p.port());
+  const std::string get_events = "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n";
+  ::send(events, get_events.data(), get_events.size(), MSG_NOSIGNAL);
+  std::string stream;
+  ASSERT_TRUE(read_until(events, &stream, "event: snapshot\ndata: {")) << stream;
+  ASSERT_TRUE(read_until(events, &stream, "}\n\n")) << stream;
+  EXPECT_NE(stream.find("\"devices\":[]"), std::string::npos) << stream;
+
+  // Two faulty windows from fan-x: two verdicts, then the alarm (2 of 3).
+  for (int i = 0; i < 2; ++i) {
+    fd = connect_to(p.port());
+    const std::string req = post("fan-x", body(kFault, i));
+    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::string reply;
+    ASSERT_TRUE(read_to_close(fd, &reply));
+    ::close(fd);
+    const nlohmann::json v = nlohmann::json::parse(body_of(reply));
+    ASSERT_TRUE(read_until(events, &stream, "\"anomaly\":true}\n\n")) << stream;
+    const size_t at = stream.rfind("event: verdict\ndata: ");
+    ASSERT_NE(at, std::string::npos) << stream;
+    const size_t from = at + 21;
+    const nlohmann::json e = nlohmann::json::parse(stream.substr(from, stream.find('\n', from) - from));
+    EXPECT_EQ(e["device"], "fan-x");
+    EXPECT_EQ(e["score"].get<double>(), v["score"].get<double>()) << "the stream carries the verdict's score";
+    stream.erase(0, stream.find("\n\n", from) + 2);
+  }
+  ASSERT_TRUE(read_until(events, &stream, "event: alarm_raised\ndata: ")) << stream;
+
+  // A window half sent when SIGTERM arrives is still scored and answered.
+  fd = connect_to(p.port());
+  const std::string req = post("fan-y", body(kNormal, 0));
+  const size_t half = req.size() - 500;
+  ::send(fd, req.data(), half, MSG_NOSIGNAL);
+  std::this_thread::sleep_for(100ms);  // the server has read the head
+  auto stopped = std::async(std::launch::async, [&] { return p.stop(SIGTERM); });
+  std::this_thread::sleep_for(300ms);
+  ::send(fd, req.data() + half, req.size() - half, MSG_NOSIGNAL);
+  std::string reply;
+  ASSERT_TRUE(read_to_close(fd, &reply));
+  ::close(fd);
+  ASSERT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+  const nlohmann::json v = nlohmann::json::parse(body_of(reply));  // the whole body: parses
+  EXPECT_EQ(v["device"], "fan-y");
+  EXPECT_FALSE(v["anomaly"].get<bool>());
+  EXPECT_TRUE(read_to_close(events, &stream)) << "the drain ends the event stream";
+  ::close(events);
+  const std::string out = stopped.get();
+  ASSERT_TRUE(WIFEXITED(p.status())) << out;
+  EXPECT_EQ(WEXITSTATUS(p.status()), 0) << out;
+  EXPECT_NE(out.find("stopped: 3 windows scored"), std::string::npos) << out;
+  EXPECT_EQ(out.find("stopped before every request"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace tinyad

@@ -1,0 +1,444 @@
+// mqtt_test.cpp: `tinyad serve --mqtt` end to end on Debian's mosquitto.
+// The broker comes from .ci/run (TINYAD_MQTT_URL): unset, the tests skip and
+// say so; set but unreachable, they fail. Windows are published as a device
+// would; verdicts are checked against `tinyad score --json` on the same files,
+// one per window, errors answered as JSON, alarms published, two serve
+// processes sharing the subscription answering every window once between
+// them, SIGTERM answering what was received. The broker restart test starts
+// its own mosquitto (it kills it), so it does not disturb the others.
+// All broker-sharing checks are one test: ctest runs tests in parallel and
+// every serve process on one broker is in the same share group.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <mosquitto.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "cli_run.h"
+#include "csv_reader.h"
+#include "mqtt_bridge.h"
+#include "raw_http.h"
+#include "sample_json.h"
+#include "server_process.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace tinyad {
+namespace {
+
+using test::ServerProcess;
+using test::tinyad;
+
+constexpr const char* kNormal = "fan_0_low_0_weight";
+constexpr const char* kFault = "fan_0_high_1_weight";
+
+bool port_accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A test client: publishes, and records what arrives on its subscriptions.
+class Client {
+ public:
+  struct Message {
+    std::string topic, payload;
+  };
+  Client() {
+    mosquitto_lib_init();
+    mosq_ = mosquitto_new(nullptr, true, this);
+    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, 1000);
+    mosquitto_subscribe_v5_callback_set(mosq_, [](mosquitto*, void* self, int, int, const int*, const mosquitto_property*) {
+      auto* c = static_cast<Client*>(self);
+      std::lock_guard<std::mutex> lock(c->mutex_);
+      ++c->subacks_;
+      c->cv_.notify_all();
+    });
+    mosquitto_message_v5_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m,
+                                                 const mosquitto_property*) {
+      auto* c = static_cast<Client*>(self);
+      std::lock_guard<std::mutex> lock(c->mutex_);
+      c->got_.push_back({m->topic, std::string(static_cast<const char*>(m->payload), size_t(m->payloadlen))});
+      c->cv_.notify_all();
+    });
+  }
+  ~Client() {
+    if (connected_) {
+      mosquitto_disconnect(mosq_);
+      mosquitto_loop_stop(mosq_, false);
+    }
+    mosquitto_destroy(mosq_);
+  }
+  bool connect(int port) {
+    connected_ = mosquitto_connect(mosq_, "127.0.0.1", port, 30) == MOSQ_ERR_SUCCESS &&
+                 mosquitto_loop_start(mosq_) == MOSQ_ERR_SUCCESS;
+    return connected_;
+  }
+  bool subscribe(const std::vector<std::string>& topics) {
+    for (const auto& t : topics) mosquitto_subscribe_v5(mosq_, nullptr, t.c_str(), 1, 0, nullptr);
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, 5s, [&] { return subacks_ >= int(topics.size()); });
+  }
+  void publish(const std::string& topic, const std::string& payload) {
+    ASSERT_EQ(mosquitto_publish_v5(mosq_, nullptr, topic.c_str(), int(payload.size()), payload.data(), 1, false,
+                                   nullptr),
+              MOSQ_ERR_SUCCESS);
+  }
+  // Waits until at least n messages arrived (false after the timeout), then
+  // `settle` more for any extra (duplicate) one.
+  bool wait_for(size_t n, std::chrono::milliseconds timeout = 10000ms, std::chrono::milliseconds settle = 300ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const bool ok = cv_.wait_for(lock, timeout, [&] { return got_.size() >= n; });
+    lock.unlock();
+    std::this_thread::sleep_for(settle);
+    return ok;
+  }
+  std::vector<Message> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::exchange(got_, {});
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return got_.size();
+  }
+
+ private:
+  mosquitto* mosq_ = nullptr;
+  bool connected_ = false;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int subacks_ = 0;
+  std::vector<Message> got_;
+};
+
+// The topic level between tinyad/ and /verdict|/alarm.
+std::string device_of(const std::string& topic) {
+  const size_t a = topic.find('/'), b = topic.rfind('/');
+  return topic.substr(a + 1, b - a - 1);
+}
+
+double metric(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::strtod(line.c_str() + name.size() + 1, nullptr);
+  }
+  ADD_FAILURE() << "no sample " << name << " in\n" << text;
+  return -1;
+}
+
+std::string metrics_of(int http_port) {
+  return test::body_of(test::send_request(http_port, test::get_request("/metrics")));
+}
+
+// Waits until the process printed `what` (up to 10 s).
+bool printed(ServerProcess& p, const std::string& what) {
+  for (int i = 0; i < 1000; ++i) {
+    if (p.output().find(what) != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+// The broker .ci/run started; skips when unset, fails when unreachable.
+#define TINYAD_REQUIRE_BROKER(port)                                                                   \
+  do {                                                                                                \
+    const char* url = std::getenv("TINYAD_MQTT_URL");                                                 \
+    if (!url || !*url) GTEST_SKIP() << "TINYAD_MQTT_URL is not set; .ci/run starts a mosquitto broker"; \
+    std::string host, err;                                                                            \
+    ASSERT_TRUE(mqtt_url_parse(url, &host, &port, &err)) << err;                                      \
+    ASSERT_TRUE(port_accepts(port)) << "TINYAD_MQTT_URL=" << url << ": no broker accepts connections"; \
+  } while (0)
+
+TEST(MqttUrl, ParsesAndRefuses) {
+  std::string host, err;
+  int port = 0;
+  ASSERT_TRUE(mqtt_url_parse("mqtt://broker.local", &host, &port, &err)) << err;
+  EXPECT_EQ(host, "broker.local");
+  EXPECT_EQ(port, 1883);
+  ASSERT_TRUE(mqtt_url_parse("mqtt://127.0.0.1:18830/", &host, &port, &err)) << err;
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 18830);
+  ASSERT_TRUE(mqtt_url_parse("mqtt://[::1]:1884", &host, &port, &err)) << err;
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(port, 1884);
+  for (const char* bad : {"", "127.0.0.1:1883", "http://h:1883", "mqtt://", "mqtt://h:", "mqtt://h:0",
+                          "mqtt://h:65536", "mqtt://h:12x", "mqtt://h/topic", "mqtts://h"}) {
+    EXPECT_FALSE(mqtt_url_parse(bad, &host, &port, &err)) << bad;
+    EXPECT_NE(err.find("expected mqtt://host"), std::string::npos) << err;
+  }
+}
+
+class Mqtt : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("tinyad-mqtt-test-" + std::to_string(::getpid())));
+    fs::remove_all(*dir_);
+    fs::create_directories(*dir_);
+    const std::string data = (*dir_ / "data").string();
+    test::CliRun s = tinyad("simulate -o " + data + " --labels " + kNormal + "," + kFault + " -n 10 --seed 5");
+    ASSERT_EQ(s.status, 0) << s.err;
+    test::CliRun t = tinyad("train --data " + data + " --normal " + kNormal + " --anomaly " + kFault + " -o " +
+                            (*dir_ / "model.json").string());
+    ASSERT_EQ(t.status, 0) << t.err;
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
+  static std::string window(const char* label, int i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%04d.csv", i);
+    return (*dir_ / "data" / label / name).string();
+  }
+  // The firmware's JSON body of one window file.
+  static std::string body(const std::string& file) {
+    std::vector<double> rows;
+    std::string err;
+    EXPECT_TRUE(csv_read_window(file, &rows, &err)) << err;
+    return sample_json_format(rows);
+  }
+  static nlohmann::json reference(const std::string& file) {
+    test::CliRun r = tinyad("score --json --model " + path("model.json") + " " + file);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+  static bool start_serve(ServerProcess& p, int broker_port, const std::string& id) {
+    return p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--alarm", "3/5", "--mqtt",
+                    "mqtt://127.0.0.1:" + std::to_string(broker_port), "--mqtt-client-id", id, "--mqtt-workers",
+                    "2"}) &&
+           printed(p, "mqtt: connected to 127.0.0.1:" + std::to_string(broker_port) +
+                          ", subscribed to $share/tinyad/tinyad/+/samples");
+  }
+  static fs::path* dir_;
+};
+fs::path* Mqtt::dir_ = nullptr;
+
+TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
+  int port = 0;
+  TINYAD_REQUIRE_BROKER(port);
+  const std::string tag = "t" + std::to_string(::getpid());  // devices no other run uses
+  ServerProcess serve1("serve");
+  ASSERT_TRUE(start_serve(serve1, port, tag + "-serve1")) << serve1.output();
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/+/verdict", "tinyad/+/alarm"}));
+  auto ours = [&](std::vector<Client::Message> all) {  // drops other runs' traffic
+    std::vector<Client::Message> mine;
+    for (auto& m : all)
+      if (device_of(m.topic).rfind(tag, 0) == 0) mine.push_back(std::move(m));
+    return mine;
+  };
+
+  // 1. Verdicts: dev a 5 normal windows, dev b 5 faults (alarm on the 3rd),
+  // dev c 3 normal ones; each verdict equals `tinyad score --json`.
+  std::map<std::string, std::vector<std::string>> files;  // device -> windows
+  for (int i = 0; i < 5; ++i) files[tag + "-a"].push_back(window(kNormal, i));
+  for (int i = 0; i < 5; ++i) files[tag + "-b"].push_back(window(kFault, i));
+  for (int i = 5; i < 8; ++i) files[tag + "-c"].push_back(window(kNormal, i));
+  size_t sent = 0;
+  for (const auto& [device, list] : files) {
+    for (const auto& f : list) {
+      c.publish("tinyad/" + device + "/samples", body(f));
+      ++sent;
+    }
+  }
+  // 2. Errors answered on the verdict topic: a truncated body, a device id
+  // longer than 64 characters.
+  const std::string long_id = tag + "-" + std::string(65, 'x');
+  c.publish("tinyad/" + tag + "-bad/samples", "{\"x\":[1,2,");
+  c.publish("tinyad/" + long_id + "/samples", body(window(kNormal, 0)));
+  ASSERT_TRUE(c.wait_for(sent + 2 + 1)) << c.count() << " messages\n" << serve1.output();
+  std::map<std::string, std::vector<nlohmann::json>> verdicts, alarms;
+  for (const auto& m : ours(c.take())) {
+    const nlohmann::json j = nlohmann::json::parse(m.payload);
+    (m.topic.size() > 6 && m.topic.substr(m.topic.size() - 6) == "/alarm" ? alarms : verdicts)[device_of(m.topic)]
+        .push_back(j);
+  }
+  for (const auto& [device, list] : files) {
+    ASSERT_EQ(verdicts[device].size(), list.size()) << device;
+    // One process, one worker per device: in the order published.
+    for (size_t i = 0; i < list.size(); ++i) {
+      const nlohmann::json ref = reference(list[i]);
+      const nlohmann::json& v = verdicts[device][i];
+      EXPECT_EQ(v["device"], device);
+      EXPECT_DOUBLE_EQ(v["score"].get<double>(), ref["score"].get<double>()) << list[i];
+      EXPECT_EQ(v["threshold"].get<double>(), ref["threshold"].get<double>());
+      EXPECT_EQ(v["anomaly"].get<bool>(), ref["anomaly"].get<bool>()) << list[i];
+      EXPECT_EQ(v["anomaly"].get<bool>(), list[i].find(kFault) != std::string::npos) << "data must separate";
+    }
+  }
+  ASSERT_EQ(verdicts[tag + "-bad"].size(), 1u);
+  EXPECT_EQ(verdicts[tag + "-bad"][0]["status"], 400);
+  EXPECT_EQ(verdicts[tag + "-bad"][0]["device"], tag + "-bad");
+  EXPECT_FALSE(verdicts[tag + "-bad"][0]["error"].get<std::string>().empty());
+  ASSERT_EQ(verdicts[long_id].size(), 1u);
+  EXPECT_EQ(verdicts[long_id][0]["status"], 400);
+  EXPECT_NE(verdicts[long_id][0]["error"].get<std::string>().find("1 to 64 characters"), std::string::npos);
+  // 3. The alarm, once, after the 3rd anomalous window of dev b.
+  ASSERT_EQ(alarms.size(), 1u);
+  ASSERT_EQ(alarms[tag + "-b"].size(), 1u);
+  EXPECT_EQ(alarms[tag + "-b"][0]["event"], "alarm_raised");
+  EXPECT_EQ(alarms[tag + "-b"][0]["device"], tag + "-b");
+  EXPECT_EQ(alarms[tag + "-b"][0]["anomalous"], 3);
+  const std::string m1 = metrics_of(serve1.port());
+  EXPECT_EQ(metric(m1, "tinyad_mqtt_messages_received_total"), double(sent + 2));
+  EXPECT_EQ(metric(m1, "tinyad_mqtt_verdicts_published_total"), double(sent));
+  EXPECT_EQ(metric(m1, "tinyad_mqtt_errors_published_total"), 2);
+  EXPECT_EQ(metric(m1, "tinyad_mqtt_alarms_published_total"), 1);
+  EXPECT_EQ(metric(m1, "tinyad_windows_scored_total"), double(sent));
+
+  // 4. A second process joins the share group: 400 windows from 40 devices
+  // are answered exactly once between the two, and both take some.
+  ServerProcess serve2("serve");
+  ASSERT_TRUE(start_serve(serve2, port, tag + "-serve2")) << serve2.output();
+  const std::string normal = body(window(kNormal, 9));
+  const int kDevices = 40, kEach = 10;
+  for (int i = 0; i < kEach; ++i)
+    for (int d = 0; d < kDevices; ++d) c.publish("tinyad/" + tag + "-s" + std::to_string(d) + "/samples", normal);
+  ASSERT_TRUE(c.wait_for(kDevices * kEach)) << c.count();
+  std::map<std::string, int> per_device;
+  for (const auto& m : ours(c.take())) {
+    ASSERT_EQ(m.topic.substr(m.topic.size() - 8), "/verdict") << m.topic << " " << m.payload;
+    ++per_device[device_of(m.topic)];
+  }
+  ASSERT_EQ(per_device.size(), size_t(kDevices));
+  for (const auto& [device, n] : per_device) EXPECT_EQ(n, kEach) << device;
+  const double in1 = metric(metrics_of(serve1.port()), "tinyad_mqtt_messages_received_total") - double(sent + 2);
+  const double in2 = metric(metrics_of(serve2.port()), "tinyad_mqtt_messages_received_total");
+  EXPECT_EQ(in1 + in2, kDevices * kEach);
+  EXPECT_GT(in1, 0);
+  EXPECT_GT(in2, 0);
+
+  // 5. SIGTERM right after a burst: serve2 answers what it received, serve1
+  // the rest; none lost, none twice.
+  for (int i = 0; i < kEach; ++i)
+    for (int d = 0; d < kDevices; ++d) c.publish("tinyad/" + tag + "-u" + std::to_string(d) + "/samples", normal);
+  const std::string out2 = serve2.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(serve2.status())) << out2;
+  EXPECT_EQ(WEXITSTATUS(serve2.status()), 0) << out2;
+  EXPECT_NE(out2.find("mqtt: stopped: "), std::string::npos) << out2;
+  EXPECT_NE(out2.find("all acknowledged"), std::string::npos) << out2;
+  ASSERT_TRUE(c.wait_for(kDevices * kEach)) << c.count();
+  per_device.clear();
+  for (const auto& m : ours(c.take())) ++per_device[device_of(m.topic)];
+  ASSERT_EQ(per_device.size(), size_t(kDevices));
+  for (const auto& [device, n] : per_device) EXPECT_EQ(n, kEach) << device;
+
+  const std::string out1 = serve1.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve1.status()), 0) << out1;
+}
+
+TEST_F(Mqtt, SurvivesABrokerRestart) {
+  if (!std::getenv("TINYAD_MQTT_URL") || !*std::getenv("TINYAD_MQTT_URL"))
+    GTEST_SKIP() << "TINYAD_MQTT_URL is not set; .ci/run starts a mosquitto broker (and installs it)";
+  const std::string broker_bin = "/usr/sbin/mosquitto";
+  ASSERT_TRUE(fs::exists(broker_bin)) << broker_bin << " is missing: scripts/deps.sh test installs mosquitto";
+  const int port = free_port();
+  const std::string conf = path("mosquitto-restart.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  pid_t broker = -1;
+  auto start_broker = [&] {
+    broker = ::fork();
+    if (broker == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+      ::execl(broker_bin.c_str(), broker_bin.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && !port_accepts(port); ++i) std::this_thread::sleep_for(10ms);
+    return port_accepts(port);
+  };
+  auto stop_broker = [&] {
+    ::kill(broker, SIGKILL);
+    ::waitpid(broker, nullptr, 0);
+    broker = -1;
+  };
+  ASSERT_TRUE(start_broker());
+  struct Reaper {
+    pid_t* pid;
+    ~Reaper() {
+      if (*pid > 0) {
+        ::kill(*pid, SIGKILL);
+        ::waitpid(*pid, nullptr, 0);
+      }
+    }
+  } reaper{&broker};
+
+  ServerProcess serve("serve");
+  ASSERT_TRUE(start_serve(serve, port, "restart-serve")) << serve.output();
+  const std::string w = body(window(kNormal, 1));
+  {
+    Client c;
+    ASSERT_TRUE(c.connect(port));
+    ASSERT_TRUE(c.subscribe({"tinyad/+/verdict"}));
+    c.publish("tinyad/before/samples", w);
+    ASSERT_TRUE(c.wait_for(1, 5000ms, 0ms));
+    EXPECT_EQ(c.take()[0].topic, "tinyad/before/verdict");
+  }
+  stop_broker();
+  ASSERT_TRUE(printed(serve, "mqtt: connection to 127.0.0.1:" + std::to_string(port) + " lost")) << serve.output();
+  ASSERT_TRUE(start_broker());
+  // serve reconnects after its back-off (1 s first) and subscribes again.
+  ASSERT_TRUE(printed(serve, "mqtt: reconnected to 127.0.0.1:" + std::to_string(port))) << serve.output();
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/+/verdict"}));
+  c.publish("tinyad/after/samples", w);
+  ASSERT_TRUE(c.wait_for(1, 5000ms, 0ms)) << serve.output();
+  EXPECT_EQ(c.take()[0].topic, "tinyad/after/verdict");
+  EXPECT_EQ(metric(metrics_of(serve.port()), "tinyad_mqtt_reconnects_total"), 1);
+  serve.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve.status()), 0);
+}
+
+TEST_F(Mqtt, RefusesABadUrlAndAnUnreachableBroker) {
+  test::CliRun r = tinyad("serve --model " + path("model.json") + " -p 0 --mqtt http://127.0.0.1:1883");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("--mqtt http://127.0.0.1:1883: not an mqtt:// URL"), std::string::npos) << r.err;
+  const int port = free_port();  // nothing listens there
+  r = tinyad("serve --model " + path("model.json") + " -p 0 --host 127.0.0.1 --mqtt mqtt://127.0.0.1:" +
+             std::to_string(port));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cannot connect to the MQTT broker 127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace tinyad
