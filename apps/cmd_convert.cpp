@@ -1,9 +1,11 @@
-// cmd_convert.cpp: `tinyad convert IN OUT`, chosen by the file extensions:
-//   .npz  -> .json   the original's Mahalanobis model (model_mu, model_cov)
-//   (every import is src/model_import.h, which `serve` uses too)
-//   .json -> .npz    back to numpy, for the original's scripts
-//   .h5 / .tflite -> .json   autoencoders (Keras model.save(), TFLite flatbuffers)
-//   .json -> .tflite         float32, or int8 with --int8 (src/tflite_export.h)
+// cmd_convert.cpp: `tinyad convert IN OUT`, chosen by the file extensions.
+// Reads .json (tinyad), .npz (the original's Mahalanobis model_mu/model_cov),
+// .h5 (Keras model.save()) or .tflite (every import is src/model_import.h,
+// which `serve` uses too); writes
+//   .json     the tinyad model file
+//   .npz      mean and covariance, for the original's scripts (Mahalanobis)
+//   .tflite   float32, or int8 with --int8 (src/tflite_export.h; autoencoders)
+// so a Keras .h5 goes straight to a .tflite for TFLite Micro.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -41,35 +43,38 @@ struct InteropArgs {
   bool threshold_given = false, int8 = false, float_io = false;
 };
 
-// .npz / .h5 / .tflite -> tinyad model, with the threshold fixed or calibrated.
-int import_model(const std::string& in, const std::string& out, const std::string& threshold, const InteropArgs& x) {
-  std::string err;
+// Any model file as a Model: tinyad .json as it is; .npz / .h5 / .tflite
+// imported with the threshold fixed or calibrated (src/model_import.h).
+bool read_model(const std::string& in, const std::string& threshold, const InteropArgs& x, Model* m,
+                std::string* err) {
   ImportOptions o;
   o.threshold = threshold;
   o.threshold_given = x.threshold_given;
   o.data = x.data;
   if (!x.normal.empty()) o.normal = split_list(x.normal);
-  Model m;
   std::vector<std::string> warnings;
-  if (!model_import(in, o, &m, &warnings, &err)) return fail(err);
+  if (!model_import(in, o, m, &warnings, err)) return false;
   for (const auto& w : warnings) warn(w);
+  return true;
+}
+
+int save_json(const Model& m, const std::string& in, const std::string& out) {
+  std::string err;
   if (!model_save(m, out, &err)) return fail(err);
   if (m.detector == "autoencoder") {
     std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n", in.c_str(),
                 autoencoder_shape(m.autoencoder).c_str(), m.recipe.name.c_str(), m.threshold.value,
                 threshold_spec(m.threshold).c_str(), out.c_str());
   } else {
-    std::printf("imported %s (original recipe, %zu features, threshold %g) -> %s\n", in.c_str(),
+    std::printf("imported %s (%s recipe, %zu features, threshold %g) -> %s\n", in.c_str(), m.recipe.name.c_str(),
                 size_t(m.mahalanobis.mean.size()), m.threshold.value, out.c_str());
   }
   return 0;
 }
 
 // tinyad model -> .tflite; int8 calibrates on the training windows.
-int export_tflite(const std::string& in, const std::string& out, const InteropArgs& x) {
+int export_tflite(const Model& m, const std::string& in, const std::string& out, const InteropArgs& x) {
   std::string err;
-  Model m;
-  if (!model_load(in, &m, &err)) return fail(err);
   Eigen::MatrixXd rep;
   if (x.int8) {
     const bool ok = !x.data.empty() ? load_label_windows(m, x.data, split_list(x.normal), &rep, &err)
@@ -122,11 +127,13 @@ RunFn attach_convert(CLI::App* cmd) {
     const std::string from = extension(a->in), to = extension(a->out);
     std::string err;
     a->x.threshold_given = thr->count() > 0;
-    if (model_is_foreign(a->in) && to == ".json") return import_model(a->in, a->out, a->threshold, a->x);
-    if (from == ".json" && to == ".tflite") return export_tflite(a->in, a->out, a->x);
-    if (from == ".json" && to == ".npz") {
+    const bool foreign = model_is_foreign(a->in);
+    if ((foreign || from == ".json") && (to == ".json" || to == ".tflite" || to == ".npz")) {
       Model m;
-      if (!model_load(a->in, &m, &err) || !export_npz(m, a->out, &err)) return fail(err);
+      if (!read_model(a->in, a->threshold, a->x, &m, &err)) return fail(err);
+      if (to == ".json") return save_json(m, a->in, a->out);
+      if (to == ".tflite") return export_tflite(m, a->in, a->out, a->x);
+      if (!export_npz(m, a->out, &err)) return fail(err);
       if (m.recipe.name != "original")
         warn("the .npz holds only mean and covariance: the recipe '" + m.recipe.name +
              "' and the threshold stay in " + a->in);
@@ -134,7 +141,7 @@ RunFn attach_convert(CLI::App* cmd) {
       return 0;
     }
     return fail("cannot convert " + (from.empty() ? std::string("(no extension)") : from) + " to " +
-                (to.empty() ? std::string("(no extension)") : to) + "; supported: .npz/.h5/.tflite -> .json, .json -> .npz/.tflite");
+                (to.empty() ? std::string("(no extension)") : to) + "; supported: from .json/.npz/.h5/.tflite to .json/.npz/.tflite");
   };
 }
 

@@ -209,18 +209,24 @@ TEST(Tflite, ConvertCommandRoundTrips) {
   ASSERT_EQ(run(dir + "/a.json " + dir + "/a.tflite"), 0);
   ASSERT_EQ(run(dir + "/a.tflite " + dir + "/b.json"), 0);
   ASSERT_EQ(run(ae + ".tflite " + dir + "/c.json --threshold 0.001"), 0);
+  // Straight from Keras to TFLite, no .json in between: the same weights.
+  ASSERT_EQ(run(ae + ".h5 " + dir + "/d.tflite --threshold 0.001"), 0);
+  ASSERT_EQ(run(dir + "/d.tflite " + dir + "/d.json --threshold 0.001"), 0);
   // An imported model has no training windows to calibrate int8 on, unless --data/--normal name some.
   EXPECT_NE(run(dir + "/a.json " + dir + "/a_int8.tflite --int8"), 0);
   EXPECT_FALSE(std::filesystem::exists(dir + "/a_int8.tflite"));
   EXPECT_NE(run(dir + "/a.json " + dir + "/a.npz"), 0);  // an autoencoder has no mean/covariance
-  Model a, b, c;
+  Model a, b, c, d;
   ASSERT_TRUE(model_load(dir + "/a.json", &a, &err)) << err;
+  ASSERT_TRUE(model_load(dir + "/d.json", &d, &err)) << err;
   ASSERT_TRUE(model_load(dir + "/b.json", &b, &err)) << err;
   ASSERT_TRUE(model_load(dir + "/c.json", &c, &err)) << err;
   EXPECT_EQ(a.detector, "autoencoder");
   EXPECT_DOUBLE_EQ(b.threshold.value, 0.001);
   for (size_t k = 0; k < 2; ++k) {
     EXPECT_EQ(b.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // float32 all the way
+    EXPECT_EQ(d.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);
+    EXPECT_EQ(d.autoencoder.layers[k].bias, a.autoencoder.layers[k].bias);
     EXPECT_EQ(c.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // DATA.md: -moving files match
     EXPECT_EQ(c.autoencoder.layers[k].bias, a.autoencoder.layers[k].bias);
   }
