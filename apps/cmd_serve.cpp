@@ -59,22 +59,195 @@ class LineOut {
   bool flush_each_;
 };
 
+struct ServeArgs {
+  std::string model, alarm = "3/5", events;
+  ImportOptions import;  // for .npz / .h5 / .tflite models
+  bool threshold_given = false;
+  std::string normal;
+  // --learn (per-device baselines, device_baselines.h)
+  uint32_t learn = 0, calibrate = 0;
+  double learn_sd = 3;
+  std::string baselines, recipe = "default";
+  std::string mqtt, mqtt_client_id;
+  int mqtt_workers = 0;
+  ServerFlags server;
+};
+
+// The fleet model (any file tinyad reads), or with --learn and no --model
+// just the recipe the baselines use.
+bool load_fleet_model(ServeArgs& a, Model* model, std::string* err) {
+  if (a.model.empty() && a.learn == 0) {
+    *err = "--model is required (or --learn N for per-device baselines)";
+    return false;
+  }
+  if (a.model.empty()) {
+    if (recipe_named(a.recipe, &model->recipe, err)) return true;
+    *err = "--recipe: " + *err;
+    return false;
+  }
+  a.import.threshold_given = a.threshold_given;
+  if (!a.normal.empty()) a.import.normal = split_list(a.normal);
+  std::vector<std::string> warnings;
+  if (!model_import(a.model, a.import, model, &warnings, err)) return false;
+  for (const auto& w : warnings) warn(w);
+  return true;
+}
+
+// --learn: the per-device baseline table (loaded from --baselines when it
+// exists) in io; *note says what was set up, for the log.
+bool setup_baselines(const ServeArgs& a, const Model& model, InferenceOptions* io, std::string* note,
+                     std::string* err) {
+  if (a.learn == 0) {
+    if (a.baselines.empty()) return true;
+    *err = "--baselines needs --learn N";
+    return false;
+  }
+  BaselineOptions bo;
+  bo.learn = a.learn;
+  bo.calibrate = a.calibrate > 0 ? a.calibrate : baseline_default_calibrate(a.learn);
+  bo.sd = a.learn_sd;
+  const size_t n = tinyad_recipe_n_features(&model.recipe.core);
+  if (bo.learn <= n) {
+    *err = "--learn " + std::to_string(bo.learn) + ": must exceed the recipe's " + std::to_string(n) +
+           " features (" + model.recipe.name + "), or the covariance is singular";
+    return false;
+  }
+  if (3 * size_t(bo.learn) < 4 * n) {  // measured in docs/baselines.md
+    warn("--learn " + std::to_string(bo.learn) + " is under 4/3 of the recipe's " + std::to_string(n) +
+         " features: the learned covariance is poor (docs/baselines.md)");
+  }
+  if (bo.calibrate < 2) {
+    *err = "--calibrate: at least 2 windows (their sd sets the threshold)";
+    return false;
+  }
+  if (!(bo.sd >= 0)) {
+    *err = "--learn-sd: expected a number >= 0";
+    return false;
+  }
+  io->max_devices = bo.max_devices = std::min(io->max_devices, bo.max_devices);
+  io->baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
+  io->fleet_model = !a.model.empty();
+  bool existed = false;
+  if (!a.baselines.empty() && !io->baselines->load(a.baselines, &existed, err)) return false;
+  const auto phases = io->baselines->phase_counts();
+  char sd_text[32];
+  std::snprintf(sd_text, sizeof sd_text, "%g", bo.sd);
+  *note = "per-device baselines: learn " + std::to_string(bo.learn) + ", calibrate " + std::to_string(bo.calibrate) +
+          ", threshold mean+" + sd_text + "sd, recipe " + model.recipe.name + "; " +
+          (existed ? std::to_string(phases[0] + phases[1] + phases[2]) + " devices from " + a.baselines + " (" +
+                         std::to_string(phases[2]) + " monitoring)"
+           : a.baselines.empty() ? "not kept (no --baselines)"
+                                 : a.baselines + " is new");
+  return true;
+}
+
+int run_serve(ServeArgs& a) {
+  sigset_t stop_signals = prepare_server_process();
+
+  std::string err;
+  InferenceOptions io;
+  if (!alarm_rule_parse(a.alarm, &io.alarm, &err)) return fail(err);
+  io.limits.max_readings = a.server.max_readings;
+  MqttOptions mo;
+  if (!a.mqtt.empty() && !mqtt_url_parse(a.mqtt, &mo.host, &mo.port, &err)) return fail(err);
+  Model model;
+  if (!load_fleet_model(a, &model, &err)) return fail(err);
+  std::string baselines_note;
+  if (!setup_baselines(a, model, &io, &baselines_note, &err)) return fail(err);
+  std::unique_ptr<FILE, int (*)(FILE*)> events_file(nullptr, &std::fclose);
+  std::unique_ptr<LineOut> events;
+  if (!a.events.empty()) {
+    events_file.reset(std::fopen(a.events.c_str(), "ae"));
+    if (!events_file) return fail("cannot open the event log " + a.events + ": " + std::strerror(errno));
+    events = std::make_unique<LineOut>(events_file.get(), false);
+  }
+  auto out = std::make_shared<LineOut>(stdout, true);
+  Dashboard dashboard(DashboardInfo{a.model, model.detector, model.threshold.value, a.alarm});
+  // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
+  std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
+  InferenceService::EventSink sink = [e = events.get(), &dashboard, &mqtt](const std::string& s) {
+    if (e) e->line(s);
+    dashboard.on_event(s);
+    if (MqttBridge* m = mqtt.load()) m->on_service_event(s);
+  };
+  InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
+
+  HttpServer server(
+      server_options(a.server),
+      [&service, &dashboard, &mqtt](const HttpRequest& r, const HttpPeer& p) {
+        if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
+        HttpResponse res = service.handle(r, p);
+        MqttBridge* m = mqtt.load();
+        if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
+        return res;
+      },
+      [&service](const HttpPeer& p, int status, const std::string& reason) { service.on_rejected(p, status, reason); });
+  if (!server.start(&err)) return fail("cannot listen on " + err);
+  service.set_ready(true);
+  out->line("listening on port " + std::to_string(server.port()));
+  if (!a.model.empty()) {
+    out->line("serving " + a.model + " (" + service.model().detector + ", threshold " +
+              std::to_string(service.model().threshold.value) + ", alarm " + a.alarm + ") until interrupted");
+  } else {
+    out->line("serving per-device baselines only (alarm " + a.alarm + ") until interrupted");
+  }
+  if (!baselines_note.empty()) out->line(baselines_note);
+  std::unique_ptr<BaselineSaver> saver;
+  if (!a.baselines.empty()) {
+    saver = std::make_unique<BaselineSaver>(io.baselines.get(), a.baselines, 10.0,
+                                            [out](const std::string& s) { out->line(s); });
+  }
+  out->line("live dashboard: http://" + (a.server.host == "0.0.0.0" ? std::string("localhost") : a.server.host) +
+            ":" + std::to_string(server.port()) + "/dashboard");
+  std::unique_ptr<MqttBridge> bridge;
+  if (!a.mqtt.empty()) {
+    mo.client_id = a.mqtt_client_id;
+    mo.workers = a.mqtt_workers > 0 ? a.mqtt_workers : std::max(1, int(std::thread::hardware_concurrency()));
+    mo.max_payload = a.server.max_body;
+    bridge = std::make_unique<MqttBridge>(
+        mo,
+        [&service](const std::string& device, std::string_view body, const std::string& topic) {
+          InferenceService::WindowOutcome o = service.process_window(device, body, device, topic);
+          return MqttBridge::Outcome{o.status, std::move(o.body)};
+        },
+        [out](const std::string& s) { out->line(s); });
+    mqtt = bridge.get();  // before start(): the first windows' alarms go out too
+    if (!bridge->start(&err)) {
+      mqtt = nullptr;
+      server.drain(0);
+      return fail(err);
+    }
+  }
+
+  siginfo_t info;
+  while (::sigwaitinfo(&stop_signals, &info) < 0) {
+  }
+  // MQTT first: unsubscribe, answer what was received, disconnect.
+  if (bridge) bridge->stop(a.server.drain);
+  mqtt = nullptr;  // alarms from HTTP windows under way no longer go out
+  // Windows already under way are still scored and answered (the ready
+  // flag stays 1 until then: a post refused now would be a lost window).
+  const bool drained = server.drain(int(std::lround(a.server.drain * 1000)));
+  service.set_ready(false);
+  if (!drained) out->line("stopped before every request under way was answered (--drain)");
+  int status = 0;
+  if (saver && !saver->stop(&err)) status = fail("cannot save the baselines: " + err);
+  if (events) {
+    const bool ok = events->flush();
+    events.reset();
+    if (std::fclose(events_file.release()) != 0 || !ok) status = fail("cannot write the event log " + a.events);
+  }
+  out->line("stopped: " + std::to_string(service.windows()) + " windows scored, " +
+            std::to_string(service.anomalies()) + " anomalies, " + std::to_string(service.alarms_raised()) +
+            " alarms raised, " + std::to_string(service.alarms_cleared()) + " cleared, " +
+            std::to_string(service.bad_requests()) + " requests refused");
+  return status;
+}
+
 }  // namespace
 
 RunFn attach_serve(CLI::App* cmd) {
-  struct Args {
-    std::string model, alarm = "3/5", events;
-    std::string mqtt, mqtt_client_id;
-    int mqtt_workers = 0;
-    ImportOptions import;  // for .npz / .h5 / .tflite models
-    std::string normal;
-    ServerFlags server;
-    // --learn (per-device baselines, device_baselines.h)
-    uint32_t learn = 0, calibrate = 0;
-    double learn_sd = 3;
-    std::string baselines, recipe = "default";
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<ServeArgs>();
   cmd->add_option("--model", a->model,
                   "Model file: tinyad .json, or the original's .npz, a Keras .h5 or a .tflite autoencoder; with "
                   "--learn the fleet default until a device has its own baseline");
@@ -107,148 +280,8 @@ RunFn attach_serve(CLI::App* cmd) {
       ->check(CLI::Range(0, 256));
   add_server_flags(cmd, &a->server);
   return [a, thr] {
-    sigset_t stop_signals = prepare_server_process();
-
-    std::string err;
-    InferenceOptions io;
-    if (!alarm_rule_parse(a->alarm, &io.alarm, &err)) return fail(err);
-    MqttOptions mo;
-    if (!a->mqtt.empty() && !mqtt_url_parse(a->mqtt, &mo.host, &mo.port, &err)) return fail(err);
-    io.limits.max_readings = a->server.max_readings;
-    Model model;
-    if (a->model.empty() && a->learn == 0) return fail("--model is required (or --learn N for per-device baselines)");
-    if (!a->model.empty()) {
-      a->import.threshold_given = thr->count() > 0;
-      if (!a->normal.empty()) a->import.normal = split_list(a->normal);
-      std::vector<std::string> warnings;
-      if (!model_import(a->model, a->import, &model, &warnings, &err)) return fail(err);
-      for (const auto& w : warnings) warn(w);
-    } else if (!recipe_named(a->recipe, &model.recipe, &err)) {
-      return fail("--recipe: " + err);
-    }
-    if (a->learn == 0 && !a->baselines.empty()) return fail("--baselines needs --learn N");
-    std::string baselines_note;
-    if (a->learn > 0) {
-      BaselineOptions bo;
-      bo.learn = a->learn;
-      bo.calibrate = a->calibrate > 0 ? a->calibrate : baseline_default_calibrate(a->learn);
-      bo.sd = a->learn_sd;
-      const size_t n = tinyad_recipe_n_features(&model.recipe.core);
-      if (bo.learn <= n) {
-        return fail("--learn " + std::to_string(bo.learn) + ": must exceed the recipe's " + std::to_string(n) +
-                    " features (" + model.recipe.name + "), or the covariance is singular");
-      }
-      if (3 * size_t(bo.learn) < 4 * n) {  // measured in docs/baselines.md
-        warn("--learn " + std::to_string(bo.learn) + " is under 4/3 of the recipe's " + std::to_string(n) +
-             " features: the learned covariance is poor (docs/baselines.md)");
-      }
-      if (bo.calibrate < 2) return fail("--calibrate: at least 2 windows (their sd sets the threshold)");
-      if (!(bo.sd >= 0)) return fail("--learn-sd: expected a number >= 0");
-      io.max_devices = bo.max_devices = std::min(io.max_devices, bo.max_devices);
-      io.baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
-      io.fleet_model = !a->model.empty();
-      bool existed = false;
-      if (!a->baselines.empty() && !io.baselines->load(a->baselines, &existed, &err)) return fail(err);
-      const auto phases = io.baselines->phase_counts();
-      char sd_text[32];
-      std::snprintf(sd_text, sizeof sd_text, "%g", bo.sd);
-      baselines_note = "per-device baselines: learn " + std::to_string(bo.learn) + ", calibrate " +
-                       std::to_string(bo.calibrate) + ", threshold mean+" + sd_text + "sd, recipe " +
-                       model.recipe.name + "; " +
-                       (existed ? std::to_string(phases[0] + phases[1] + phases[2]) + " devices from " +
-                                      a->baselines + " (" + std::to_string(phases[2]) + " monitoring)"
-                                : a->baselines.empty() ? "not kept (no --baselines)" : a->baselines + " is new");
-    }
-    std::unique_ptr<FILE, int (*)(FILE*)> events_file(nullptr, &std::fclose);
-    std::unique_ptr<LineOut> events;
-    if (!a->events.empty()) {
-      events_file.reset(std::fopen(a->events.c_str(), "ae"));
-      if (!events_file) return fail("cannot open the event log " + a->events + ": " + std::strerror(errno));
-      events = std::make_unique<LineOut>(events_file.get(), false);
-    }
-    auto out = std::make_shared<LineOut>(stdout, true);
-    Dashboard dashboard(DashboardInfo{a->model, model.detector, model.threshold.value, a->alarm});
-    // Every verdict and alarm goes to the event log (if any) and the dashboard.
-    std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
-    InferenceService::EventSink sink = [e = events.get(), &dashboard, &mqtt](const std::string& s) {
-      if (e) e->line(s);
-      dashboard.on_event(s);
-      if (MqttBridge* m = mqtt.load()) m->on_service_event(s);
-    };
-    InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
-
-    HttpServer server(
-        server_options(a->server),
-        [&service, &dashboard, &mqtt](const HttpRequest& r, const HttpPeer& p) {
-          if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
-          HttpResponse res = service.handle(r, p);
-          MqttBridge* m = mqtt.load();
-          if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
-          return res;
-        },
-        [&service](const HttpPeer& p, int status, const std::string& reason) {
-          service.on_rejected(p, status, reason);
-        });
-    if (!server.start(&err)) return fail("cannot listen on " + err);
-    service.set_ready(true);
-    out->line("listening on port " + std::to_string(server.port()));
-    if (!a->model.empty()) {
-      out->line("serving " + a->model + " (" + service.model().detector + ", threshold " +
-                std::to_string(service.model().threshold.value) + ", alarm " + a->alarm + ") until interrupted");
-    } else {
-      out->line("serving per-device baselines only (alarm " + a->alarm + ") until interrupted");
-    }
-    if (!baselines_note.empty()) out->line(baselines_note);
-    std::unique_ptr<BaselineSaver> saver;
-    if (!a->baselines.empty()) {
-      saver = std::make_unique<BaselineSaver>(io.baselines.get(), a->baselines, 10.0,
-                                              [out](const std::string& s) { out->line(s); });
-    }
-    out->line("live dashboard: http://" + (a->server.host == "0.0.0.0" ? std::string("localhost") : a->server.host) +
-              ":" + std::to_string(server.port()) + "/dashboard");
-    std::unique_ptr<MqttBridge> bridge;
-    if (!a->mqtt.empty()) {
-      mo.client_id = a->mqtt_client_id;
-      mo.workers = a->mqtt_workers > 0 ? a->mqtt_workers : std::max(1, int(std::thread::hardware_concurrency()));
-      mo.max_payload = a->server.max_body;
-      bridge = std::make_unique<MqttBridge>(
-          mo,
-          [&service](const std::string& device, std::string_view body, const std::string& topic) {
-            InferenceService::WindowOutcome o = service.process_window(device, body, device, topic);
-            return MqttBridge::Outcome{o.status, std::move(o.body)};
-          },
-          [out](const std::string& s) { out->line(s); });
-      mqtt = bridge.get();  // before start(): the first windows' alarms go out too
-      if (!bridge->start(&err)) {
-        mqtt = nullptr;
-        server.drain(0);
-        return fail(err);
-      }
-    }
-
-    siginfo_t info;
-    while (::sigwaitinfo(&stop_signals, &info) < 0) {
-    }
-    // MQTT first: unsubscribe, answer what was received, disconnect.
-    if (bridge) bridge->stop(a->server.drain);
-    mqtt = nullptr;  // alarms from HTTP windows under way no longer go out
-    // Windows already under way are still scored and answered (the ready
-    // flag stays 1 until then: a post refused now would be a lost window).
-    const bool drained = server.drain(int(std::lround(a->server.drain * 1000)));
-    service.set_ready(false);
-    if (!drained) out->line("stopped before every request under way was answered (--drain)");
-    int status = 0;
-    if (saver && !saver->stop(&err)) status = fail("cannot save the baselines: " + err);
-    if (events) {
-      const bool ok = events->flush();
-      events.reset();
-      if (std::fclose(events_file.release()) != 0 || !ok) status = fail("cannot write the event log " + a->events);
-    }
-    out->line("stopped: " + std::to_string(service.windows()) + " windows scored, " +
-              std::to_string(service.anomalies()) + " anomalies, " + std::to_string(service.alarms_raised()) +
-              " alarms raised, " + std::to_string(service.alarms_cleared()) + " cleared, " +
-              std::to_string(service.bad_requests()) + " requests refused");
-    return status;
+    a->threshold_given = thr->count() > 0;
+    return run_serve(*a);
   };
 }
 
