@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <memory>
 
+#include "core_model.h"
 #include "feature_table.h"
 #include "tflite_export.h"
 #include "tinyad_dense.h"
 #include "tinyad_features.h"
-#include "tinyad_mahalanobis.h"
 #include "tinyad_q8_net.h"
 
 namespace tinyad {
@@ -77,10 +76,10 @@ bool window_features_of(const Model& m, const ExportWindow& w, std::vector<doubl
   return window_features(m.recipe.core, w.rows, w.id, f, err);
 }
 
-}  // namespace
-
-bool c_export_float_score(const Model& m, const std::vector<double>& rows, float* score, std::string* err) {
-  const tinyad_recipe& r = m.recipe.core;
+// The float score of one window: float features, then the detector's float
+// constants (core_model.h casts them as the header writes them).
+bool float_score(const tinyad_recipe& r, const CoreModel<float>& core, const std::vector<double>& rows, float* score,
+                 std::string* err) {
   const size_t n = tinyad_recipe_n_features(&r);
   if (rows.size() < size_t(r.window) * 3) {
     *err = "window has " + std::to_string(rows.size() / 3) + " rows, the recipe needs " + std::to_string(r.window);
@@ -89,23 +88,19 @@ bool c_export_float_score(const Model& m, const std::vector<double>& rows, float
   std::vector<float> x(size_t(r.window) * 3), f(n), scratch(tinyad_features_scratch_size(&r));
   for (size_t i = 0; i < x.size(); ++i) x[i] = float(rows[i]);
   tinyad_status st = tinyad_features_extract(&r, x.data(), r.window, f.data(), n, scratch.data(), scratch.size());
-  if (st == TINYAD_STATUS_OK && m.detector == "mahalanobis") {
-    std::vector<float> mean(n), precision(n * n);
-    for (size_t i = 0; i < n; ++i) mean[i] = float(m.mahalanobis.mean(Eigen::Index(i)));
-    for (size_t i = 0; i < n; ++i)
-      for (size_t j = 0; j < n; ++j) precision[i * n + j] = float(m.mahalanobis.precision(Eigen::Index(i), Eigen::Index(j)));
-    const tinyad_mahalanobis<float> model{n, mean.data(), precision.data()};
-    st = tinyad_mahalanobis_score(&model, f.data(), n, score);
-  } else if (st == TINYAD_STATUS_OK) {
-    const auto view = autoencoder_view<float>(m.autoencoder);
-    std::vector<float> ae_scratch(tinyad_autoencoder_scratch_size(&view->net));
-    st = tinyad_autoencoder_score(&view->net, f.data(), n, ae_scratch.data(), ae_scratch.size(), score);
-  }
+  if (st == TINYAD_STATUS_OK) st = core.score(f.data(), n, score);
   if (st != TINYAD_STATUS_OK) {
     *err = std::string("float scoring failed: ") + tinyad_status_str(st);
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool c_export_float_score(const Model& m, const std::vector<double>& rows, float* score, std::string* err) {
+  CoreModel<float> core;
+  return core_model_build(m, &core, err) && float_score(m.recipe.core, core, rows, score, err);
 }
 
 // The int8 score a device computes: float features, int8 network.
@@ -279,6 +274,8 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
     *err = "no test windows to export";
     return false;
   }
+  CoreModel<float> core;
+  if (!core_model_build(m, &core, err)) return false;
   Eigen::MatrixXd X(Eigen::Index(n_win), Eigen::Index(tinyad_recipe_n_features(&r)));
   std::vector<float> fscore(n_win), q8score(n_win);
   for (size_t k = 0; k < n_win; ++k) {
@@ -289,7 +286,7 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
       *err = windows[k].id + ": " + *err;
       return false;
     }
-    if (!c_export_float_score(m, windows[k].rows, &fscore[k], err)) {
+    if (!float_score(r, core, windows[k].rows, &fscore[k], err)) {
       *err = windows[k].id + ": " + *err;
       return false;
     }

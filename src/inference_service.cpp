@@ -143,7 +143,11 @@ std::string verdict_json(const Verdict& v) {
 }
 
 InferenceService::InferenceService(Model model, InferenceOptions options, EventSink events, Log log)
-    : model_(std::move(model)), options_(options), events_(std::move(events)), log_(std::move(log)) {}
+    : model_(std::move(model)), options_(options), events_(std::move(events)), log_(std::move(log)) {
+  if (options_.fleet_model && !core_model_build(model_, &core_, &core_error_)) {
+    core_error_ = "the model cannot be scored: " + core_error_;
+  }
+}
 
 bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std::string* err) const {
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -158,8 +162,12 @@ bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std:
     out->has_score = out->has_threshold = false;
     return true;
   }
-  const Eigen::Map<const Eigen::RowVectorXd> row(out->features.data(), Eigen::Index(out->features.size()));
-  out->score = model_scores(model_, row)[0];
+  if (!core_error_.empty()) {
+    *err = core_error_;
+    return false;
+  }
+  // The core's scorer, as on a device; the same bits as model_scores.
+  out->score = core_.score_or_nonfinite(out->features.data(), out->features.size());
   out->threshold = model_.threshold.value;
   out->anomaly = out->score > out->threshold;
   return true;

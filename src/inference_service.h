@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core_model.h"
 #include "device_baselines.h"
 #include "http_request.h"
 #include "http_server.h"
@@ -154,6 +155,8 @@ class InferenceService {
   bool device_table_full(const std::string& device) const;
 
   Model model_;
+  CoreModel<double> core_;  // model_'s detector for the core, built once (read-only after)
+  std::string core_error_;  // why core_ could not be built (then every window is refused)
   InferenceOptions options_;
   EventSink events_;
   Log log_;

@@ -24,6 +24,7 @@
 #include "inference_service.h"
 #include "raw_http.h"
 #include "sample_json.h"
+#include "serve_fixture.h"
 #include "server_process.h"
 
 namespace fs = std::filesystem;
@@ -223,15 +224,7 @@ std::vector<double> window_rows(std::mt19937* rng, double scale = 1) {
   return rows;
 }
 
-HttpRequest request(const std::string& method, const std::string& target, const std::string& body = "",
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpRequest r;
-  r.method = method;
-  r.target = target;
-  r.body = body;
-  r.headers = std::move(headers);
-  return r;
-}
+using test::request;
 
 nlohmann::ordered_json post_window(InferenceService* svc, const std::string& device, const std::vector<double>& rows) {
   const HttpResponse r = svc->handle(request("POST", "/", sample_json_format(rows), {{"x-device-id", device}}),

@@ -14,6 +14,8 @@
 #include <limits>
 #include <numbers>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "tinyad_math.h"
 
@@ -45,25 +47,30 @@ std::vector<T> positive_samples(int lo, int hi, size_t n, uint64_t seed) {
   return out;
 }
 
-TEST(CoreMath, SqrtDoubleWithin2UlpOverAllBinades) {
+// The largest ulp_diff(f(x), ref(x)) over the finite non-zero `xs`, and the x where it is.
+template <typename T, typename F, typename Ref>
+std::pair<int64_t, T> worst_ulp(const std::vector<T>& xs, F f, Ref ref) {
   int64_t worst = 0;
-  double worst_x = 0;
-  for (double x : positive_samples<double>(-1074, 1023, 100000, 1)) {
-    if (x == 0) continue;
-    const int64_t d = ulp_diff(tinyad_sqrt(x), std::sqrt(x));
+  T worst_x = 0;
+  for (T x : xs) {
+    if (x == 0 || !std::isfinite(x)) continue;  // float samples can round to 0 or inf
+    const int64_t d = ulp_diff(f(x), ref(x));
     if (d > worst) worst = d, worst_x = x;
   }
+  return {worst, worst_x};
+}
+
+TEST(CoreMath, SqrtDoubleWithin2UlpOverAllBinades) {
+  const auto [worst, worst_x] = worst_ulp(positive_samples<double>(-1074, 1023, 100000, 1),
+                                          [](double x) { return tinyad_sqrt(x); },
+                                          [](double x) { return std::sqrt(x); });
   EXPECT_LE(worst, 2) << "at x = " << worst_x;
 }
 
 TEST(CoreMath, SqrtFloatWithin2UlpOverAllBinades) {
-  int64_t worst = 0;
-  float worst_x = 0;
-  for (float x : positive_samples<float>(-149, 127, 100000, 2)) {
-    if (x == 0 || !std::isfinite(x)) continue;
-    const int64_t d = ulp_diff(tinyad_sqrt(x), std::sqrt(x));
-    if (d > worst) worst = d, worst_x = x;
-  }
+  const auto [worst, worst_x] = worst_ulp(positive_samples<float>(-149, 127, 100000, 2),
+                                          [](float x) { return tinyad_sqrt(x); },
+                                          [](float x) { return std::sqrt(x); });
   EXPECT_LE(worst, 2) << "at x = " << worst_x;
 }
 
@@ -117,13 +124,9 @@ TEST(CoreMath, LogDoubleNearOneKeepsRelativeAccuracy) {
 }
 
 TEST(CoreMath, LogFloatWithin2UlpOverAllBinades) {
-  int64_t worst = 0;
-  float worst_x = 0;
-  for (float x : positive_samples<float>(-149, 127, 100000, 5)) {
-    if (x == 0 || !std::isfinite(x)) continue;
-    const int64_t d = ulp_diff(tinyad_log(x), float(std::log(double(x))));
-    if (d > worst) worst = d, worst_x = x;
-  }
+  const auto [worst, worst_x] = worst_ulp(positive_samples<float>(-149, 127, 100000, 5),
+                                          [](float x) { return tinyad_log(x); },
+                                          [](float x) { return float(std::log(double(x))); });
   EXPECT_LE(worst, 2) << "at x = " << worst_x;
 }
 

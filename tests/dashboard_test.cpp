@@ -3,34 +3,28 @@
 // /dashboard served, /events giving a snapshot and then each verdict as it is
 // scored, and SIGTERM while a window is half sent: the window is still scored
 // and answered in full, the stream is ended, and the process exits 0.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "cli_run.h"
-#include "csv_reader.h"
 #include "dashboard.h"
+#include "raw_http.h"
 #include "report_html.h"
-#include "sample_json.h"
+#include "serve_fixture.h"
 #include "server_process.h"
-
-namespace fs = std::filesystem;
 
 namespace tinyad {
 namespace {
 
 using namespace std::chrono_literals;
+using test::request;
 
 std::string verdict_line(const std::string& device, double time, double score, bool anomaly) {
   return nlohmann::ordered_json{{"time", time},   {"event", "verdict"},   {"device", device},
@@ -45,13 +39,6 @@ std::string alarm_line(const std::string& device, bool raised) {
                                 {"anomalous", 3},
                                 {"of", 5}}
       .dump();
-}
-
-HttpRequest get(const std::string& target, const std::string& method = "GET") {
-  HttpRequest r;
-  r.method = method;
-  r.target = target;
-  return r;
 }
 
 std::string pending_of(const HttpStream& s) {
@@ -70,16 +57,16 @@ TEST(Dashboard, PageIsOneSelfContainedFile) {
   EXPECT_EQ(page.find("<script src="), std::string::npos);
   EXPECT_EQ(page.find("<link"), page.find("<link rel=\"icon\" href=\"data:,\">")) << "only the empty icon";
   EXPECT_EQ(page.find("<link", page.find("<link") + 1), std::string::npos);
-  std::optional<HttpResponse> r = d.handle(get("/dashboard"));
+  std::optional<HttpResponse> r = d.handle(request("GET", "/dashboard"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->content_type, "text/html; charset=utf-8");
   EXPECT_EQ(r->body, page);
-  r = d.handle(get("/dashboard", "POST"));
+  r = d.handle(request("POST", "/dashboard"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 405);
-  EXPECT_FALSE(d.handle(get("/")));
-  EXPECT_FALSE(d.handle(get("/metrics")));
+  EXPECT_FALSE(d.handle(request("GET", "/")));
+  EXPECT_FALSE(d.handle(request("GET", "/metrics")));
 }
 
 TEST(Dashboard, KeepsTheLastScoresAndTheAlarmStatePerDevice) {
@@ -131,7 +118,7 @@ TEST(Dashboard, VerdictsWithoutAScoreAreGapsNotErrors) {
 TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
   Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "2/3"});
   d.on_event(verdict_line("fan-a", 1, 1.5, false));
-  std::optional<HttpResponse> r = d.handle(get("/events"));
+  std::optional<HttpResponse> r = d.handle(request("GET", "/events"));
   ASSERT_TRUE(r && r->stream);
   EXPECT_EQ(d.subscribers(), 1u);
   const std::string first = pending_of(*r->stream);
@@ -153,121 +140,50 @@ TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
 
 // ------------------------------------------------------------ end to end
 
-constexpr const char* kNormal = "fan_0_low_0_weight";
-constexpr const char* kFault = "fan_0_high_1_weight";
+using test::connect_loopback;
+using test::kFault;
+using test::kNormal;
+using test::read_to_close;
+using test::read_until;
 
-class DashboardServe : public ::testing::Test {
+constexpr int kWaitMs = 5000;  // for each read below
+
+class DashboardServe : public test::SimulatedModelTest<DashboardServe> {
+ public:
+  static constexpr test::SimulatedModelOptions kSimulated{"tinyad-dashboard-test", 12, 5};
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("tinyad-dashboard-test-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string data = (*dir_ / "data").string();
-    test::CliRun s = test::tinyad("simulate -o " + data + " --labels " + kNormal + "," + kFault + " -n 12 --seed 5");
-    ASSERT_EQ(s.status, 0) << s.err;
-    test::CliRun t = test::tinyad("train --data " + data + " --normal " + kNormal + " --anomaly " + kFault + " -o " +
-                                  (*dir_ / "model.json").string());
-    ASSERT_EQ(t.status, 0) << t.err;
+  // A device's POST / of one window file, with its id in the header.
+  static std::string post(const std::string& device, const std::string& file) {
+    return test::post_request(body(file), "X-Device-Id: " + device + "\r\n");
   }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
-  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
-  static std::string body(const char* label, int i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%04d.csv", i);
-    std::vector<double> rows;
-    std::string err;
-    EXPECT_TRUE(csv_read_window((*dir_ / "data" / label / name).string(), &rows, &err)) << err;
-    return sample_json_format(rows);
-  }
-  static fs::path* dir_;
 };
-fs::path* DashboardServe::dir_ = nullptr;
-
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Reads until `until` is in *out (true), or the peer closes / 5 s pass.
-bool read_until(int fd, std::string* out, const std::string& until) {
-  const auto end = std::chrono::steady_clock::now() + 5s;
-  char buf[65536];
-  while (out->find(until) == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) <= 0) return false;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out->find(until) != std::string::npos;
-    out->append(buf, size_t(n));
-  }
-  return true;
-}
-
-bool read_to_close(int fd, std::string* out) {
-  char buf[65536];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return false;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-    out->append(buf, size_t(n));
-  }
-}
-
-std::string post(const std::string& device, const std::string& json) {
-  return "POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nX-Device-Id: " + device +
-         "\r\nContent-Length: " + std::to_string(json.size()) + "\r\n\r\n" + json;
-}
-
-std::string body_of(const std::string& reply) {
-  const size_t at = reply.find("\r\n\r\n");
-  return at == std::string::npos ? "" : reply.substr(at + 4);
-}
 
 TEST_F(DashboardServe, PageAndLiveEventsThenADrainThatAnswersTheHalfSentWindow) {
   test::ServerProcess p("serve");
   ASSERT_TRUE(p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--threads", "2", "--alarm",
                        "2/3", "--drain", "5"}));
 
-  int fd = connect_to(p.port());
-  const std::string get_page = "GET /dashboard HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  ::send(fd, get_page.data(), get_page.size(), MSG_NOSIGNAL);
   std::string page;
-  ASSERT_TRUE(read_to_close(fd, &page));
-  ::close(fd);
+  ASSERT_TRUE(test::send_to_close(p.port(), test::get_request("/dashboard"), &page, kWaitMs));
   EXPECT_EQ(page.rfind("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n", 0), 0u) << page.substr(0, 200);
   EXPECT_NE(page.find("<title>tinyad live</title>"), std::string::npos);
   EXPECT_GT(page.size(), report_asset_plotly_js().size());
 
-  const int events = connect_to(p.port());
-  const std::string get_events = "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n";
+  const int events = connect_loopback(p.port());
+  const std::string get_events = test::event_stream_request();
   ::send(events, get_events.data(), get_events.size(), MSG_NOSIGNAL);
   std::string stream;
-  ASSERT_TRUE(read_until(events, &stream, "event: snapshot\ndata: {")) << stream;
-  ASSERT_TRUE(read_until(events, &stream, "}\n\n")) << stream;
+  ASSERT_TRUE(read_until(events, &stream, "event: snapshot\ndata: {", kWaitMs)) << stream;
+  ASSERT_TRUE(read_until(events, &stream, "}\n\n", kWaitMs)) << stream;
   EXPECT_NE(stream.find("\"devices\":[]"), std::string::npos) << stream;
 
   // Two faulty windows from fan-x: two verdicts, then the alarm (2 of 3).
   for (int i = 0; i < 2; ++i) {
-    fd = connect_to(p.port());
-    const std::string req = post("fan-x", body(kFault, i));
-    ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     std::string reply;
-    ASSERT_TRUE(read_to_close(fd, &reply));
-    ::close(fd);
-    const nlohmann::json v = nlohmann::json::parse(body_of(reply));
-    ASSERT_TRUE(read_until(events, &stream, "\"anomaly\":true}\n\n")) << stream;
+    ASSERT_TRUE(test::send_to_close(p.port(), post("fan-x", window(kFault, i)), &reply, kWaitMs));
+    const nlohmann::json v = nlohmann::json::parse(test::body_of(reply));
+    ASSERT_TRUE(read_until(events, &stream, "\"anomaly\":true}\n\n", kWaitMs)) << stream;
     const size_t at = stream.rfind("event: verdict\ndata: ");
     ASSERT_NE(at, std::string::npos) << stream;
     const size_t from = at + 21;
@@ -276,11 +192,11 @@ TEST_F(DashboardServe, PageAndLiveEventsThenADrainThatAnswersTheHalfSentWindow) 
     EXPECT_EQ(e["score"].get<double>(), v["score"].get<double>()) << "the stream carries the verdict's score";
     stream.erase(0, stream.find("\n\n", from) + 2);
   }
-  ASSERT_TRUE(read_until(events, &stream, "event: alarm_raised\ndata: ")) << stream;
+  ASSERT_TRUE(read_until(events, &stream, "event: alarm_raised\ndata: ", kWaitMs)) << stream;
 
   // A window half sent when SIGTERM arrives is still scored and answered.
-  fd = connect_to(p.port());
-  const std::string req = post("fan-y", body(kNormal, 0));
+  const int fd = connect_loopback(p.port());
+  const std::string req = post("fan-y", window(kNormal, 0));
   const size_t half = req.size() - 500;
   ::send(fd, req.data(), half, MSG_NOSIGNAL);
   std::this_thread::sleep_for(100ms);  // the server has read the head
@@ -288,13 +204,13 @@ TEST_F(DashboardServe, PageAndLiveEventsThenADrainThatAnswersTheHalfSentWindow) 
   std::this_thread::sleep_for(300ms);
   ::send(fd, req.data() + half, req.size() - half, MSG_NOSIGNAL);
   std::string reply;
-  ASSERT_TRUE(read_to_close(fd, &reply));
+  ASSERT_TRUE(read_to_close(fd, &reply, kWaitMs));
   ::close(fd);
   ASSERT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
-  const nlohmann::json v = nlohmann::json::parse(body_of(reply));  // the whole body: parses
+  const nlohmann::json v = nlohmann::json::parse(test::body_of(reply));  // the whole body: parses
   EXPECT_EQ(v["device"], "fan-y");
   EXPECT_FALSE(v["anomaly"].get<bool>());
-  EXPECT_TRUE(read_to_close(events, &stream)) << "the drain ends the event stream";
+  EXPECT_TRUE(read_to_close(events, &stream, kWaitMs)) << "the drain ends the event stream";
   ::close(events);
   const std::string out = stopped.get();
   ASSERT_TRUE(WIFEXITED(p.status())) << out;

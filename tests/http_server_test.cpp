@@ -5,10 +5,7 @@
 // server-sent event streams (broadcast to every subscriber, heartbeats, no
 // request timeout, a subscriber that stops reading dropped without holding
 // up publish() or the others).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 
 #include "http_server.h"
 #include "http_stream.h"
+#include "raw_http.h"
 
 namespace tinyad {
 namespace {
@@ -27,53 +25,11 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+using test::connect_loopback;
+using test::read_to_close;  // 3 s unless told
+using test::read_until;     // 3 s unless told
 
 void send_all(int fd, const std::string& s) { ASSERT_EQ(::send(fd, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size())); }
-
-// Reads until `until` appears (returns true), the peer closes, or the time is up.
-bool read_until(int fd, std::string* out, const std::string& until, int timeout_ms = 3000) {
-  const auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buf[16384];
-  size_t from = 0;  // only the tail can hold a new match (streams read megabytes)
-  while (out->find(until, from) == std::string::npos) {
-    from = out->size() > until.size() ? out->size() - until.size() : 0;
-    const int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, left) <= 0) return false;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return out->find(until) != std::string::npos;
-    out->append(buf, size_t(n));
-  }
-  return true;
-}
-
-// Reads until the peer closes; false on timeout.
-bool read_to_close(int fd, std::string* out, int timeout_ms = 3000) {
-  const auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buf[4096];
-  for (;;) {
-    const int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
-    if (left <= 0) return false;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, left) <= 0) return false;
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-    out->append(buf, size_t(n));
-  }
-}
 
 template <typename F>
 bool eventually(F f, int timeout_ms = 3000) {
@@ -86,7 +42,7 @@ bool eventually(F f, int timeout_ms = 3000) {
 }
 
 const std::string kGet = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";                             // kept alive
-const std::string kGetClose = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+const std::string kGetClose = test::get_request("/");
 
 HttpResponse hello(const HttpRequest&, const HttpPeer&) { return HttpResponse::text(200, "hello\n"); }
 
@@ -104,11 +60,11 @@ TEST(HttpServerLimits, ConnectionsPastTheLimitGet503AndClose) {
   HttpServer server(o, hello, [&](const HttpPeer&, int status, const std::string&) { logged += status == 503; });
   std::string err;
   ASSERT_TRUE(server.start(&err)) << err;
-  const int a = connect_to(server.port()), b = connect_to(server.port());
+  const int a = connect_loopback(server.port()), b = connect_loopback(server.port());
   ASSERT_GE(a, 0);
   ASSERT_GE(b, 0);
   ASSERT_TRUE(eventually([&] { return server.stats().open == 2; })) << server.stats().open;
-  const int c = connect_to(server.port());
+  const int c = connect_loopback(server.port());
   ASSERT_GE(c, 0);
   std::string reply;
   EXPECT_TRUE(read_to_close(c, &reply)) << reply;
@@ -126,7 +82,7 @@ TEST(HttpServerLimits, ConnectionsPastTheLimitGet503AndClose) {
   EXPECT_EQ(reply.rfind("HTTP/1.1 200 ", 0), 0u) << reply;
   ::close(a);
   ASSERT_TRUE(eventually([&] { return server.stats().open == 1; }));
-  const int d = connect_to(server.port());
+  const int d = connect_loopback(server.port());
   send_all(d, kGetClose);
   reply.clear();
   EXPECT_TRUE(read_to_close(d, &reply));
@@ -145,7 +101,7 @@ TEST(HttpServerLimits, IdleKeepAliveConnectionsCloseButRequestsUnderWayDoNot) {
   ASSERT_TRUE(server.start(&err)) << err;
 
   // Idle after a reply: closed quietly (no 408) after about the idle limit.
-  int fd = connect_to(server.port());
+  int fd = connect_loopback(server.port());
   send_all(fd, kGet);
   std::string reply;
   ASSERT_TRUE(read_until(fd, &reply, "hello\n"));
@@ -161,7 +117,7 @@ TEST(HttpServerLimits, IdleKeepAliveConnectionsCloseButRequestsUnderWayDoNot) {
 
   // A second request that starts before the idle limit and takes longer than
   // it (but less than the request timeout) is answered.
-  fd = connect_to(server.port());
+  fd = connect_loopback(server.port());
   send_all(fd, kGet);
   reply.clear();
   ASSERT_TRUE(read_until(fd, &reply, "hello\n"));
@@ -184,7 +140,7 @@ TEST(HttpServerLimits, ANewConnectionThatSaysNothingStillGets408NotAnIdleClose) 
   HttpServer server(o, hello);
   std::string err;
   ASSERT_TRUE(server.start(&err)) << err;
-  const int fd = connect_to(server.port());
+  const int fd = connect_loopback(server.port());
   std::string reply;
   EXPECT_TRUE(read_to_close(fd, &reply));
   EXPECT_EQ(reply.rfind("HTTP/1.1 408 ", 0), 0u) << reply;
@@ -209,13 +165,13 @@ TEST(HttpServerDrain, RequestsUnderWayAreAnsweredTheRestEnds) {
   const int port = server.port();
 
   // 1: its handler is running when drain starts (kept-alive request).
-  const int slow = connect_to(port);
+  const int slow = connect_loopback(port);
   send_all(slow, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
   // 2: half of its body is sent when drain starts.
-  const int half = connect_to(port);
+  const int half = connect_loopback(port);
   send_all(half, "POST /half HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345");
   // 3: idle after a kept-alive reply: ended by the drain.
-  const int idle = connect_to(port);
+  const int idle = connect_loopback(port);
   send_all(idle, kGet);
   std::string idle_reply;
   ASSERT_TRUE(read_until(idle, &idle_reply, "done / 0\n"));
@@ -240,7 +196,7 @@ TEST(HttpServerDrain, RequestsUnderWayAreAnsweredTheRestEnds) {
   EXPECT_EQ(idle_reply, "");
   EXPECT_TRUE(drained.get()) << "nothing had to be cut";
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 2.0);
-  EXPECT_LT(connect_to(port), 0) << "the port is closed after a drain";
+  EXPECT_LT(connect_loopback(port), 0) << "the port is closed after a drain";
   for (int fd : {slow, half, idle}) ::close(fd);
 }
 
@@ -250,7 +206,7 @@ TEST(HttpServerDrain, StopsAtItsTimeoutWhenARequestNeverCompletes) {
   HttpServer server(o, hello);
   std::string err;
   ASSERT_TRUE(server.start(&err)) << err;
-  const int fd = connect_to(server.port());
+  const int fd = connect_loopback(server.port());
   send_all(fd, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
   ASSERT_TRUE(eventually([&] { return server.stats().open == 1; }));
   const auto t0 = Clock::now();
@@ -276,8 +232,15 @@ struct StreamServer {
     EXPECT_TRUE(server.start(&err)) << err;
   }
   int subscribe() {
-    const int fd = connect_to(server.port());
-    send_all(fd, "GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+    const int fd = connect_loopback(server.port());
+    send_all(fd, test::event_stream_request());
+    return fd;
+  }
+  // A subscriber with a 4 KiB receive buffer, for one the test then stops
+  // reading (the kernel buffers little for it); -1 if it could not connect.
+  int subscribe_small_buffer() {
+    const int fd = test::connect_loopback(server.port(), 4096);
+    if (fd >= 0) send_all(fd, "GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
     return fd;
   }
   HttpServer server;
@@ -334,15 +297,8 @@ TEST(HttpServerStreams, ASubscriberThatStopsReadingIsDroppedWithoutBlocking) {
   HttpStreamHub hub(64 * 1024);
   StreamServer s(&hub);
   // The slow one: a small receive buffer, never read after the first event.
-  const int slow = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;
-  ::setsockopt(slow, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(uint16_t(s.server.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(slow, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  send_all(slow, "GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
+  const int slow = s.subscribe_small_buffer();
+  ASSERT_GE(slow, 0);
   std::string rs;
   ASSERT_TRUE(read_until(slow, &rs, "data: first\n\n"));
   // The fast one reads everything in a thread.
@@ -387,15 +343,8 @@ TEST(HttpServerStreams, AStreamThatTakesNothingForAHeartbeatIntervalIsClosed) {
   HttpServerOptions o = local(1);
   o.stream_heartbeat_ms = 150;
   StreamServer s(&hub, o);
-  const int stuck = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;
-  ::setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(uint16_t(s.server.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(stuck, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  send_all(stuck, "GET /events HTTP/1.1\r\nHost: t\r\n\r\n");
+  const int stuck = s.subscribe_small_buffer();
+  ASSERT_GE(stuck, 0);
   std::string r;
   ASSERT_TRUE(read_until(stuck, &r, "data: first\n\n"));
   ASSERT_TRUE(eventually([&] { return s.server.stats().streams == 1; }));

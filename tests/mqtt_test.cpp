@@ -26,15 +26,13 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 #include <utility>
 
 #include "cli_run.h"
-#include "csv_reader.h"
 #include "mqtt_bridge.h"
 #include "raw_http.h"
-#include "sample_json.h"
+#include "serve_fixture.h"
 #include "server_process.h"
 
 namespace fs = std::filesystem;
@@ -43,21 +41,16 @@ using namespace std::chrono_literals;
 namespace tinyad {
 namespace {
 
+using test::kFault;
+using test::kNormal;
+using test::metric;
 using test::ServerProcess;
 using test::tinyad;
 
-constexpr const char* kNormal = "fan_0_low_0_weight";
-constexpr const char* kFault = "fan_0_high_1_weight";
-
 bool port_accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
+  const int fd = test::connect_loopback(port);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 int free_port() {
@@ -152,15 +145,6 @@ std::string device_of(const std::string& topic) {
   return topic.substr(a + 1, b - a - 1);
 }
 
-double metric(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(name + " ", 0) == 0) return std::strtod(line.c_str() + name.size() + 1, nullptr);
-  }
-  ADD_FAILURE() << "no sample " << name << " in\n" << text;
-  return -1;
-}
-
 std::string metrics_of(int http_port) {
   return test::body_of(test::send_request(http_port, test::get_request("/metrics")));
 }
@@ -203,41 +187,11 @@ TEST(MqttUrl, ParsesAndRefuses) {
   }
 }
 
-class Mqtt : public ::testing::Test {
+class Mqtt : public test::SimulatedModelTest<Mqtt> {
+ public:
+  static constexpr test::SimulatedModelOptions kSimulated{"tinyad-mqtt-test", 10, 5};
+
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("tinyad-mqtt-test-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string data = (*dir_ / "data").string();
-    test::CliRun s = tinyad("simulate -o " + data + " --labels " + kNormal + "," + kFault + " -n 10 --seed 5");
-    ASSERT_EQ(s.status, 0) << s.err;
-    test::CliRun t = tinyad("train --data " + data + " --normal " + kNormal + " --anomaly " + kFault + " -o " +
-                            (*dir_ / "model.json").string());
-    ASSERT_EQ(t.status, 0) << t.err;
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
-  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
-  static std::string window(const char* label, int i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%04d.csv", i);
-    return (*dir_ / "data" / label / name).string();
-  }
-  // The firmware's JSON body of one window file.
-  static std::string body(const std::string& file) {
-    std::vector<double> rows;
-    std::string err;
-    EXPECT_TRUE(csv_read_window(file, &rows, &err)) << err;
-    return sample_json_format(rows);
-  }
-  static nlohmann::json reference(const std::string& file) {
-    test::CliRun r = tinyad("score --json --model " + path("model.json") + " " + file);
-    EXPECT_EQ(r.status, 0) << r.err;
-    return nlohmann::json::parse(r.out);
-  }
   static bool start_serve(ServerProcess& p, int broker_port, const std::string& id) {
     return p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--alarm", "3/5", "--mqtt",
                     "mqtt://127.0.0.1:" + std::to_string(broker_port), "--mqtt-client-id", id, "--mqtt-workers",
@@ -245,9 +199,7 @@ class Mqtt : public ::testing::Test {
            printed(p, "mqtt: connected to 127.0.0.1:" + std::to_string(broker_port) +
                           ", subscribed to $share/tinyad/tinyad/+/samples");
   }
-  static fs::path* dir_;
 };
-fs::path* Mqtt::dir_ = nullptr;
 
 TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
   int port = 0;

@@ -4,44 +4,35 @@
 // windows posted over plain sockets and checked against `tinyad score --json`
 // on the same files, the firmware's flag bytes, /healthz, /metrics counters,
 // refused requests counted, SIGTERM exiting 0 with the event log complete.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "cli_run.h"
-#include "csv_reader.h"
 #include "feature_table.h"
 #include "inference_service.h"
 #include "model.h"
-#include "sample_json.h"
 #include "raw_http.h"
+#include "sample_json.h"
+#include "serve_fixture.h"
 #include "server_process.h"
-
-namespace fs = std::filesystem;
 
 namespace tinyad {
 namespace {
 
+using test::kFault;
+using test::kNormal;
+using test::metric;
+using test::request;
 using test::tinyad;
 using Change = AlarmDebouncer::Change;
-
-constexpr const char* kNormal = "fan_0_low_0_weight";
-constexpr const char* kFault = "fan_0_high_1_weight";
 
 TEST(AlarmRule, ParsesAndRefuses) {
   AlarmRule r;
@@ -87,68 +78,11 @@ TEST(AlarmDebouncer, OneOfOneFollowsEveryVerdict) {
   EXPECT_EQ(d.push(false), Change::kCleared);
 }
 
-// A small simulated dataset and a model trained on it, once for the suite.
-class Serve : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / ("tinyad-serve-test-" + std::to_string(::getpid())));
-    fs::remove_all(*dir_);
-    fs::create_directories(*dir_);
-    const std::string data = (*dir_ / "data").string();
-    test::CliRun s = tinyad("simulate -o " + data + " --labels " + kNormal + "," + kFault + " -n 25 --seed 11");
-    ASSERT_EQ(s.status, 0) << s.err;
-    test::CliRun t = tinyad("train --data " + data + " --normal " + kNormal + " --anomaly " + kFault + " -o " +
-                            (*dir_ / "model.json").string());
-    ASSERT_EQ(t.status, 0) << t.err;
-    t = tinyad("train --detector autoencoder --epochs 20 --data " + data + " --normal " + kNormal + " -o " +
-               (*dir_ / "ae.json").string());
-    ASSERT_EQ(t.status, 0) << t.err;
-  }
-  static void TearDownTestSuite() {
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
-  static std::string path(const std::string& name) { return (*dir_ / name).string(); }
-  static std::string window(const char* label, int i) {
-    char name[16];
-    std::snprintf(name, sizeof name, "%04d.csv", i);
-    return (*dir_ / "data" / label / name).string();
-  }
-  static std::vector<double> rows_of(const std::string& file) {
-    std::vector<double> rows;
-    std::string err;
-    EXPECT_TRUE(csv_read_window(file, &rows, &err)) << err;
-    return rows;
-  }
-  // `tinyad score --json` on one file: the reference verdict.
-  static nlohmann::json reference(const std::string& file, const std::string& model = "model.json") {
-    test::CliRun r = tinyad("score --json --model " + path(model) + " " + file);
-    EXPECT_EQ(r.status, 0) << r.err;
-    return nlohmann::json::parse(r.out);
-  }
-  static fs::path* dir_;
+// A small simulated dataset, a model and an autoencoder trained on it, once for the suite.
+class Serve : public test::SimulatedModelTest<Serve> {
+ public:
+  static constexpr test::SimulatedModelOptions kSimulated{"tinyad-serve-test", 25, 11, true};
 };
-fs::path* Serve::dir_ = nullptr;
-
-HttpRequest request(const std::string& method, const std::string& target, const std::string& body = "",
-                    std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpRequest r;
-  r.method = method;
-  r.target = target;
-  r.body = body;
-  r.headers = std::move(headers);
-  return r;
-}
-
-// The value of an unlabelled or labelled sample line in Prometheus text.
-double metric(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(name + " ", 0) == 0) return std::strtod(line.c_str() + name.size() + 1, nullptr);
-  }
-  ADD_FAILURE() << "no sample " << name << " in\n" << text;
-  return -1;
-}
 
 TEST_F(Serve, HandlerScoresCountsAndRefuses) {
   Model m;

@@ -17,30 +17,15 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const http = require("http");
 const { execFileSync, spawn } = require("child_process");
+const { settings, check, run, loadChromium, launchBrowser, watchPage } = require("./common.cjs");
 
-const binary = process.env.TINYAD_BINARY;
-const modules = process.env.TINYAD_WEB_MODULES;
-const artifacts = process.env.TINYAD_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), "tinyad-dashboard-"));
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const copyTo = process.argv.includes("--copy-to") ? process.argv[process.argv.indexOf("--copy-to") + 1] : null;
+const { binary, modules, artifacts, chromiumPath, copyTo } = settings("tinyad-dashboard-");
 
 const NORMAL = "fan_0_low_0_weight", FAULT = "fan_0_high_1_weight";
 
-let passed = 0, failed = 0;
-function check(ok, what, detail) {
-  if (ok) {
-    passed++;
-    console.log(`ok    ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL  ${what}${detail ? ": " + detail : ""}`);
-  }
-  return ok;
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- server
@@ -99,8 +84,7 @@ const windowFile = (data, label, i) => path.join(data, label, String(i).padStart
 
 // ---------------------------------------------------------------- main
 async function main() {
-  if (!binary || !modules) throw new Error("set TINYAD_BINARY and TINYAD_WEB_MODULES");
-  const { chromium } = require(path.join(modules, "playwright-core"));
+  const chromium = loadChromium({ binary, modules });
   fs.mkdirSync(artifacts, { recursive: true });
   const data = path.join(artifacts, "dashboard-data");
   const model = path.join(artifacts, "dashboard-model.json");
@@ -131,25 +115,11 @@ async function main() {
       await sleep(40);
     }
 
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "tinyad-chromium-"));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1280, height: 720 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await launchBrowser(chromium, chromiumPath, { width: 1280, height: 720 });
     try {
-      const page = await context.newPage();
-      const errors = [], external = [];
-      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-      page.on("pageerror", (e) => errors.push(String(e)));
-      await page.route("**/*", (route) => {
-        const url = route.request().url();
-        if (url.startsWith(base + "/") || /^(data|blob):/.test(url)) return route.continue();
-        external.push(url);
-        return route.abort();
-      });
+      const page = await browser.context.newPage();
+      const { errors, external } = await watchPage(page,
+                                                   (url) => url.startsWith(base + "/") || /^(data|blob):/.test(url));
       await page.goto(base + "/dashboard", { waitUntil: "load" });
       await page.waitForFunction(() => window.tinyadDashboard && window.tinyadDashboard.snapshots >= 1 &&
                                        window.tinyadDashboard.connected, null, { timeout: 20000 });
@@ -233,8 +203,7 @@ async function main() {
               (e) => check(false, "the page shows the lost connection", String(e)));
       await page.close();
     } finally {
-      await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     }
   } finally {
     if (!stopped) server.child.kill("SIGKILL");
@@ -246,8 +215,4 @@ async function main() {
   }
 }
 
-main().catch((e) => check(false, "browser test ran", e.stack || String(e))).finally(() => {
-  console.log(`artifacts in ${artifacts}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-});
+run(main, artifacts);

@@ -15,27 +15,11 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { execFileSync } = require("child_process");
+const { settings, check, run: runMain, loadChromium, launchBrowser, watchPage } = require("./common.cjs");
 
-const binary = process.env.TINYAD_BINARY;
-const modules = process.env.TINYAD_WEB_MODULES;
-const artifacts = process.env.TINYAD_ARTIFACTS || fs.mkdtempSync(path.join(os.tmpdir(), "tinyad-browser-"));
-const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
-const copyTo = process.argv.includes("--copy-to") ? process.argv[process.argv.indexOf("--copy-to") + 1] : null;
-
-let passed = 0, failed = 0;
-function check(ok, what, detail) {
-  if (ok) {
-    passed++;
-    console.log(`ok    ${what}`);
-  } else {
-    failed++;
-    console.log(`FAIL  ${what}${detail ? ": " + detail : ""}`);
-  }
-  return ok;
-}
+const { binary, modules, artifacts, chromiumPath, copyTo } = settings("tinyad-browser-");
 
 // ---------------------------------------------------------------- data
 const REAL = {
@@ -121,15 +105,7 @@ async function openReport(context, name, minCharts) {
   check(!/<link\b/i.test(html) && !/<script[^>]+src=/i.test(html), `${name}: no linked stylesheet or script`);
 
   const page = await context.newPage();
-  const errors = [], external = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    if (/^(file|data|blob):/.test(url)) return route.continue();
-    external.push(url);
-    return route.abort();
-  });
+  const { errors, external } = await watchPage(page, (url) => /^(file|data|blob):/.test(url));
   const t0 = Date.now();
   await page.goto("file://" + file, { waitUntil: "load" });
   await page.waitForFunction(() => window.tinyadReport && (window.tinyadReport.ready || window.tinyadReport.error),
@@ -184,8 +160,7 @@ async function openReport(context, name, minCharts) {
 }
 
 async function main() {
-  if (!binary || !modules) throw new Error("set TINYAD_BINARY and TINYAD_WEB_MODULES");
-  const { chromium } = require(path.join(modules, "playwright-core"));
+  const chromium = loadChromium({ binary, modules });
   fs.mkdirSync(artifacts, { recursive: true });
   let data = process.env.TINYAD_DATA, labels = REAL;
   if (data) {
@@ -204,14 +179,8 @@ async function main() {
   for (const [k, v] of Object.entries(built.times)) check(v < 20, `${k} report built in under 20 s (${v.toFixed(2)} s)`);
 
   // A new, empty profile and the flags that keep chromium off the network.
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "tinyad-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchBrowser(chromium, chromiumPath, { width: 1280, height: 900 });
+  const context = browser.context;
   try {
     await openReport(context, "analysis", 12);
     await openReport(context, "train", 3);
@@ -224,8 +193,7 @@ async function main() {
     check(d && JSON.stringify(d.eval) === JSON.stringify(built.evalJson),
           "eval: the report's embedded JSON equals `tinyad eval --json`");
   } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
   if (copyTo) {
     fs.mkdirSync(copyTo, { recursive: true });
@@ -235,8 +203,4 @@ async function main() {
   }
 }
 
-main().catch((e) => check(false, "browser test ran", e.stack || String(e))).finally(() => {
-  console.log(`artifacts in ${artifacts}`);
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 && passed > 0 ? 0 : 1);
-});
+runMain(main, artifacts);
