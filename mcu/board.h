@@ -1,4 +1,5 @@
-// board.h: the three things the self-test needs from a board, implemented
+// board.h: the three things the self-test needs from a board (plus a
+// number printer on top of them), implemented
 // per target in cm4/board.c and rv32/board.c: write text, read an instruction
 // (or cycle) counter, and end the emulation with a status the shell sees.
 // Plain C, no C library.
@@ -24,5 +25,17 @@ void board_exit(int status) __attribute__((noreturn));
 #ifdef __cplusplus
 }
 #endif
+
+/// Writes v in decimal (no C library for printf here).
+static inline void board_write_u32(uint32_t v) {
+  char buf[11];
+  char* p = buf + sizeof buf - 1;
+  *p = '\0';
+  do {
+    *--p = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  board_write(p);
+}
 
 #endif  // TINYAD_MCU_BOARD_H

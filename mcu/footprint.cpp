@@ -43,17 +43,6 @@ __attribute__((noinline)) tinyad_verdict<float> verdict(tinyad_window<float>* w)
 #endif
 }
 
-void put_u32(uint32_t v) {
-  char buf[11];
-  char* p = buf + sizeof buf - 1;
-  *p = '\0';
-  do {
-    *--p = char('0' + v % 10u);
-    v /= 10u;
-  } while (v);
-  board_write(p);
-}
-
 }  // namespace
 
 extern "C" int main(void) {
@@ -88,9 +77,9 @@ extern "C" int main(void) {
   while (p < top && *p == 0xA5A5A5A5u) ++p;
   const uint32_t used = uint32_t(frame - reinterpret_cast<uintptr_t>(p));
   board_write("footprint stack_bytes=");
-  put_u32(used);
+  board_write_u32(used);
   board_write(" verdict_cost=");
-  put_u32(cost);
+  board_write_u32(cost);
   board_write(" ");
   board_write(board_counter_unit());
   board_write("\n");

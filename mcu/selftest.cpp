@@ -25,17 +25,6 @@ namespace {
 
 void put(const char* s) { board_write(s); }
 
-void put_u32(uint32_t v) {
-  char buf[11];
-  char* p = buf + sizeof buf - 1;
-  *p = '\0';
-  do {
-    *--p = char('0' + v % 10u);
-    v /= 10u;
-  } while (v);
-  put(p);
-}
-
 void put_hex(uint64_t v, int digits) {
   char buf[19] = {'0', 'x'};
   for (int i = 0; i < digits; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (4 * (digits - 1 - i))) & 0xFu];
@@ -123,7 +112,7 @@ extern "C" int main(void) {
       ++float_ok;
     } else {
       put("window ");
-      put_u32(k);
+      board_write_u32(k);
       put(": float score ");
       put_hex(bits(v.score), 8);
       put(" (");
@@ -141,7 +130,7 @@ extern "C" int main(void) {
       ++double_ok;
     } else {
       put("window ");
-      put_u32(k);
+      board_write_u32(k);
       put(": double score ");
       put_hex(bits(sd), 16);
       put(", host ");
@@ -159,7 +148,7 @@ extern "C" int main(void) {
       ++q8_ok;
     } else {
       put("window ");
-      put_u32(k);
+      board_write_u32(k);
       put(": int8 network score ");
       put_hex(bits(s), 8);
       put(", host ");
@@ -173,25 +162,25 @@ extern "C" int main(void) {
   put("tinyad selftest " TINYAD_TARGET " " TINYAD_VARIANT ": ");
   put(pass ? "PASS" : "FAIL");
   put(", float scores bit-exact ");
-  put_u32(float_ok);
+  board_write_u32(float_ok);
   put("/");
-  put_u32(TINYAD_TEST_N_WINDOWS);
+  board_write_u32(TINYAD_TEST_N_WINDOWS);
   put(", double ");
-  put_u32(double_ok);
+  board_write_u32(double_ok);
   put("/");
-  put_u32(double_n);
+  board_write_u32(double_n);
   put(", int8 ");
-  put_u32(q8_ok);
+  board_write_u32(q8_ok);
   put("/");
-  put_u32(q8_n);
+  board_write_u32(q8_n);
   put(", verdicts ");
-  put_u32(verdicts_ok);
+  board_write_u32(verdicts_ok);
   put("/");
-  put_u32(TINYAD_TEST_N_WINDOWS);
+  board_write_u32(TINYAD_TEST_N_WINDOWS);
   put(", per window ");
-  put_u32(cost_min);
+  board_write_u32(cost_min);
   put("..");
-  put_u32(cost_max);
+  board_write_u32(cost_max);
   put(" ");
   put(board_counter_unit());
   put("\n");
