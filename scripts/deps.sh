@@ -30,8 +30,9 @@ test_packages=(
   # the libFuzzer target of the device protocol parsers (tests/fuzz/), and
   # wrk for the collect server's load benchmark (bench/collect/load.sh)
   clang libclang-rt-14-dev wrk
-  # the broker the MQTT tests and bench/mqtt/ run on loopback (.ci/run starts it)
-  mosquitto
+  # the broker the MQTT tests and bench/mqtt/ run on loopback (.ci/run starts it),
+  # and nginx, the reference server of bench/serve/http_load.sh
+  mosquitto nginx-light
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )
