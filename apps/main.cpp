@@ -32,12 +32,13 @@ const Command kCommands[] = {
     {"train", "Train a detector on normal windows and write a model file", attach_train},
     {"eval", "Evaluate a model on labelled windows (held-out files only)", attach_eval},
     {"score", "Score CSV windows with a model: path, score, verdict", attach_score},
-    {"convert", "Convert models: .npz/.h5/.tflite -> tinyad .json -> .npz/.tflite", attach_convert},
+    {"convert", "Convert models between .json (tinyad), .npz, .h5 (read only) and .tflite", attach_convert},
     {"export", "Write C headers for a microcontroller: model constants and self-test windows", attach_export},
     {"simulate", "Write a synthetic fan dataset (DIR/<label>/NNNN.csv) from a calibrated model", attach_simulate},
     {"collect", "Data collection server for the device firmware: stores posted windows as NNNN.csv", attach_collect},
     {"device", "Emulate ESP32 collection boards posting windows to a collect server", attach_device},
-    {"serve", "Inference service over HTTP: scores posted windows, /metrics, /healthz, alarms", attach_serve},
+    {"serve", "Inference service for a fleet: windows scored over HTTP and MQTT, alarms, baselines, live /dashboard",
+     attach_serve},
 };
 
 }  // namespace
