@@ -226,6 +226,7 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
       r = refuse(peer, device, 404, "no baseline for device '" + baseline_device + "'");
     } else {
       if (log_) log_("device " + baseline_device + ": baseline reset over HTTP: learning again");
+      forget_alarm(baseline_device, "baseline reset");
       r.content_type = "application/json";
       r.body = nlohmann::json({{"device", baseline_device}, {"phase", "learning"}}).dump() + "\n";
     }
@@ -325,6 +326,24 @@ InferenceService::WindowOutcome InferenceService::process_window(std::string dev
     }
   }
   return {200, std::move(verdict)};
+}
+
+// A reset device starts over (re-mounted, repaired): its alarm history is
+// about the old baseline, so a raised alarm is cleared now, with an event
+// saying why, rather than after k of its learning windows.
+void InferenceService::forget_alarm(const std::string& device, const char* reason) {
+  std::lock_guard<std::mutex> lock(devices_mutex_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) return;
+  const bool was_active = it->second.debouncer.active();
+  it->second.debouncer = AlarmDebouncer(options_.alarm);
+  if (!was_active) return;
+  alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
+  if (events_) {
+    nlohmann::ordered_json a = {
+        {"time", unix_seconds()}, {"event", "alarm_cleared"}, {"device", device}, {"reason", reason}};
+    events_(a.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  }
 }
 
 bool InferenceService::device_table_full(const std::string& device) const {

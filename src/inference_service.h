@@ -153,6 +153,7 @@ class InferenceService {
   HttpResponse post(const HttpRequest& req, const HttpPeer& peer);
   void observe_latency(double seconds);
   bool device_table_full(const std::string& device) const;
+  void forget_alarm(const std::string& device, const char* reason);
 
   Model model_;
   CoreModel<double> core_;  // model_'s detector for the core, built once (read-only after)

@@ -320,6 +320,41 @@ TEST(ServeBaselines, VerdictsPerPhaseDevicesAndReset) {
   EXPECT_NE(svc.handle(request("GET", "/nope"), peer).body.find("/devices"), std::string::npos);
 }
 
+// A device in alarm that is reset (re-mounted) gets its alarm cleared at
+// once, with an event that says why, not after k of its learning windows.
+TEST(ServeBaselines, ResetClearsARaisedAlarm) {
+  InferenceOptions io;
+  io.alarm = AlarmRule{2, 3};
+  io.baselines = std::make_shared<DeviceBaselines>(named("original"), options(20, 10, 3));
+  io.fleet_model = false;
+  Model recipe_only;
+  recipe_only.recipe = named("original");
+  std::vector<std::string> events;
+  InferenceService svc(recipe_only, io, [&](const std::string& e) { events.push_back(e); });
+  svc.set_ready(true);
+  std::mt19937 rng(5);
+  for (int i = 0; i < 30; ++i) post_window(&svc, "m1", window_rows(&rng));  // learned and calibrated
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(post_window(&svc, "m1", window_rows(&rng, 6.0))["anomaly"].get<bool>());
+  ASSERT_EQ(svc.alarms_raised(), 1u);
+  ASSERT_TRUE(nlohmann::json::parse(svc.handle(request("GET", "/devices"), HttpPeer{"1.1.1.1:1"}).body)[0]["alarm"]
+                  .get<bool>());
+  events.clear();
+  ASSERT_EQ(svc.handle(request("DELETE", "/devices/m1/baseline"), HttpPeer{"1.1.1.1:1"}).status, 200);
+  EXPECT_EQ(svc.alarms_cleared(), 1u);
+  ASSERT_EQ(events.size(), 1u);
+  const nlohmann::json e = nlohmann::json::parse(events[0]);
+  EXPECT_EQ(e["event"], "alarm_cleared");
+  EXPECT_EQ(e["device"], "m1");
+  EXPECT_EQ(e["reason"], "baseline reset");
+  EXPECT_FALSE(nlohmann::json::parse(svc.handle(request("GET", "/devices"), HttpPeer{"1.1.1.1:1"}).body)[0]["alarm"]
+                   .get<bool>());
+  // A device not in alarm is reset without an event.
+  events.clear();
+  ASSERT_EQ(svc.handle(request("DELETE", "/devices/m1/baseline"), HttpPeer{"1.1.1.1:1"}).status, 200);
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(svc.alarms_cleared(), 1u);
+}
+
 TEST(ServeBaselines, FleetModelJudgesUntilTheDeviceHasItsOwn) {
   // A fleet model made here: the first windows' mean, identity precision.
   std::mt19937 rng(21);
