@@ -148,6 +148,7 @@ int run_serve(ServeArgs& a) {
   InferenceOptions io;
   if (!alarm_rule_parse(a.alarm, &io.alarm, &err)) return fail(err);
   io.limits.max_readings = a.server.max_readings;
+  io.other_paths = {"/dashboard", "/events"};  // Dashboard::handle, in front of the service
   MqttOptions mo;
   if (!a.mqtt.empty() && !mqtt_url_parse(a.mqtt, &mo.host, &mo.port, &err)) return fail(err);
   Model model;

@@ -234,9 +234,9 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
     r = refuse(peer, device, 405, "method " + req.method + " is not served on " + std::string(path) + ": use GET");
     r.headers.emplace_back("Allow", "GET");
   } else {
-    r = refuse(peer, device, 404, "no such path " + req.target +
-                                     ": the service answers /, /healthz, /metrics, /devices and "
-                                     "/devices/<id>/baseline (DELETE)");
+    std::string paths = "/, /healthz, /metrics, /devices, /devices/<id>/baseline (DELETE)";
+    for (const std::string& p : options_.other_paths) paths += ", " + p;
+    r = refuse(peer, device, 404, "no such path " + req.target + ": the service answers " + paths);
   }
   observe_latency(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;

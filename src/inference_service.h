@@ -86,6 +86,9 @@ struct InferenceOptions {
   // Model carries only the feature recipe (serve --learn without --model).
   std::shared_ptr<DeviceBaselines> baselines = nullptr;
   bool fleet_model = true;
+  // Paths answered in front of the service (the dashboard's), named in the
+  // 404 reason so it lists everything the process serves.
+  std::vector<std::string> other_paths;
 };
 
 class InferenceService {
