@@ -49,6 +49,7 @@ golden:
 	/usr/bin/python3 scripts/golden/make_golden.py
 	/usr/bin/python3 scripts/golden/make_autoencoder_golden.py
 	/usr/bin/python3 scripts/golden/make_baselines_golden.py
+	/usr/bin/python3 scripts/golden/make_mcd_golden.py
 
 clean:
 	rm -rf $(BUILD)

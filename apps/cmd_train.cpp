@@ -58,6 +58,11 @@ RunFn attach_train(CLI::App* cmd) {
                   "mean+Ksd, quantile:Q, K*median or a number (default: 3.5*median; mean+3sd for original)");
   cmd->add_option("--shrinkage", a->shrinkage, "Covariance shrinkage: auto, none, ledoit-wolf (default: ledoit-wolf; auto for original)")
       ->check(CLI::IsMember({"auto", "none", "ledoit-wolf"}));
+  cmd->add_option("--fit", a->opt.fit, "Mahalanobis fit: classical (default) or mcd (robust FastMCD, docs/mcd.md)")
+      ->check(CLI::IsMember({"classical", "mcd"}));
+  cmd->add_option("--mcd-support", a->opt.mcd_support,
+                  "With --fit mcd: fraction of training windows in the MCD subset (default (n + features + 1) / 2)")
+      ->check(CLI::Range(0.5, 1.0));
   cmd->add_option("-o,--output", a->out, "Model file to write (JSON)")->required();
   cmd->add_option("--report", a->report, "Also write an HTML report (scores, ROC, confusion, loss curves)");
   auto* ae = "Autoencoder";

@@ -2,6 +2,7 @@
 # mcu_test.sh: trains small models on a simulated fan, exports them with
 # `tinyad export --to c`, builds the self-test (mcu/selftest.cpp) for the
 # host (strict warnings), Cortex-M4F and RV32IMC, runs the targets under QEMU
+# (and its C99 twin selftest_c.c through the C API, core/tinyad.h)
 # and checks that every score matches the host's bit for bit. Also writes
 # WORK/footprint.md (size, stack) for bench/RESULTS.md.
 #
@@ -52,6 +53,9 @@ done
 "$tinyad" export "$work/models/autoencoder-original.json" "$work/gen/autoencoder-float" --to c --windows 1 >/dev/null
 
 strict=(-Wall -Wextra -Wdouble-promotion -Wfloat-conversion -Werror)
+# C programs (selftest_c.c): the same, pedantic C99; the generated headers
+# hold constants a given program does not use, which C warns about.
+cstrict=(-std=c99 -pedantic "${strict[@]}" -Wno-unused-const-variable)
 common=(-std=c++17 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit
         -ffp-contract=off -ffunction-sections -fdata-sections "${strict[@]}" -I"$here" -I"$root/core")
 cm4=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)
@@ -70,11 +74,19 @@ build() {
   esac
   local obj=${elf%.elf}
   mkdir -p "$obj"
-  # shellcheck disable=SC2086  # $EXTRA: optional -D flags
-  "$cxx" "${flags[@]}" "${common[@]}" ${EXTRA:-} -Os -fstack-usage -DTINYAD_TEST_DOUBLE -DTINYAD_MODEL_DOUBLE \
-    -DTINYAD_TARGET="\"$target\"" -DTINYAD_VARIANT="\"$variant\"" -I"$work/gen/$variant" \
-    -c "$main" -o "$obj/main.o"
   local objs=("$obj/main.o") s
+  if [[ $main == *.c ]]; then  # a C99 program: with the C API's one C++ file
+    "$cc" "${flags[@]}" "${cstrict[@]}" -ffreestanding -ffp-contract=off -ffunction-sections -fdata-sections -Os \
+      -I"$here" -I"$root/core" -DTINYAD_TARGET="\"$target\"" -DTINYAD_VARIANT="\"$variant\"" \
+      -I"$work/gen/$variant" -c "$main" -o "$obj/main.o"
+    "$cxx" "${flags[@]}" "${common[@]}" -Os -c "$root/core/tinyad_c.cpp" -o "$obj/tinyad_c.o"
+    objs+=("$obj/tinyad_c.o")
+  else
+    # shellcheck disable=SC2086  # $EXTRA: optional -D flags
+    "$cxx" "${flags[@]}" "${common[@]}" ${EXTRA:-} -Os -fstack-usage -DTINYAD_TEST_DOUBLE -DTINYAD_MODEL_DOUBLE \
+      -DTINYAD_TARGET="\"$target\"" -DTINYAD_VARIANT="\"$variant\"" -I"$work/gen/$variant" \
+      -c "$main" -o "$obj/main.o"
+  fi
   for s in "${startup[@]}" "$here/libc_min.c"; do
     "$cc" "${flags[@]}" -std=c99 -Os -ffreestanding -fno-tree-loop-distribute-patterns -fstack-usage \
       -ffunction-sections -fdata-sections -Wall -Wextra -Werror -c "$s" -o "$obj/$(basename "$s").o"
@@ -100,6 +112,13 @@ for v in "${variants[@]}"; do
     -DTINYAD_TEST_DOUBLE -DTINYAD_MODEL_DOUBLE -DTINYAD_MODEL_TFLITE -DTINYAD_VARIANT="\"$v\"" \
     -I"$work/gen/$v" "$here/selftest.cpp" "$work/host/board.o" -o "$work/host/$v"
   if ! "$work/host/$v"; then status=1; fi
+  # The same through the C API (core/tinyad.h) from a C99 program.
+  g++ -std=c++17 -fno-exceptions -fno-rtti -ffp-contract=off "${strict[@]}" -O2 -I"$root/core" \
+    -c "$root/core/tinyad_c.cpp" -o "$work/host/tinyad_c.o"
+  gcc "${cstrict[@]}" -ffp-contract=off -O2 -I"$here" -I"$root/core" -DTINYAD_VARIANT="\"$v\"" -I"$work/gen/$v" \
+    -c "$here/selftest_c.c" -o "$work/host/selftest_c-$v.o"
+  g++ "$work/host/selftest_c-$v.o" "$work/host/tinyad_c.o" "$work/host/board.o" -o "$work/host/c-$v"
+  if ! "$work/host/c-$v"; then status=1; fi
 done
 
 # 4. Emulated targets.
@@ -111,6 +130,14 @@ for target in cm4 rv32; do
     echo "$out"
     if [ $rc -ne 0 ] || ! grep -q ": PASS," <<<"$out"; then
       echo "mcu-test: $target $v failed (emulator exit status $rc)" >&2
+      status=1
+    fi
+    elf=$work/$target/selftest-c-$v.elf  # the C API from C99
+    build "$elf" "$target" "$here/selftest_c.c" "$v"
+    out=$(run "$target" "$elf" 2>&1) && rc=0 || rc=$?
+    echo "$out"
+    if [ $rc -ne 0 ] || ! grep -q ": PASS," <<<"$out"; then
+      echo "mcu-test: $target $v (C API) failed (emulator exit status $rc)" >&2
       status=1
     fi
   done

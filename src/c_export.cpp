@@ -175,10 +175,11 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
   s += "/* tinyad_model.h: the model for a microcontroller: recipe '" + m.recipe.name + "', detector '" +
        m.detector + "', " + std::to_string(n) + " features, threshold " + f64(m.threshold.value) +
        " (" + threshold_spec(m.threshold) + ").\n"
-       "   Include after the core headers it names; constants are float, for tinyad_*<float>. */\n"
-       "#ifndef TINYAD_MODEL_H\n#define TINYAD_MODEL_H\n\n#include \"tinyad_features.h\"\n";
+       "   Constants are float: for tinyad_*<float> in C++, for core/tinyad.h's tinyad_*_f in C. */\n"
+       "#ifndef TINYAD_MODEL_H\n#define TINYAD_MODEL_H\n\n#ifdef __cplusplus\n#include \"tinyad_features.h\"\n";
   s += m.detector == "mahalanobis" ? "#include \"tinyad_mahalanobis.h\"\n" : "#include \"tinyad_dense.h\"\n";
   if (o.int8_net) s += "#include \"tinyad_q8_net.h\"\n";
+  s += "#else\n#include \"tinyad.h\"  /* plain C: the C API over the same core */\n#endif\n";
   char mask[16];
   std::snprintf(mask, sizeof mask, "0x%xu", group_mask(r));
   s += "\n#define TINYAD_MODEL_WINDOW " + std::to_string(r.window) + "  /* rows per window */\n";
@@ -237,10 +238,18 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
       layers += "    {" + std::to_string(cols) + ", " + std::to_string(rows) + ", tinyad_model_w" + id + ", tinyad_model_b" + id +
                 ", " + std::to_string(l.activation) + "},\n";
     }
-    s += "static const tinyad_dense_layer<float> tinyad_model_layers[TINYAD_MODEL_N_LAYERS] = {\n" + layers + "};\n";
-    s += "static const tinyad_autoencoder<float> tinyad_model_net = {TINYAD_MODEL_N_LAYERS, tinyad_model_layers,\n"
-         "                                                       tinyad_model_input_mean, tinyad_model_input_scale};\n";
-    if (o.int8_net) s += q8_section(*o.int8_net);
+    // The same network as the templates' structs (C++) or core/tinyad.h's twins (C).
+    for (const bool cpp : {true, false}) {
+      s += cpp ? "#ifdef __cplusplus\n" : "#else\n";
+      s += std::string("static const ") + (cpp ? "tinyad_dense_layer<float>" : "tinyad_dense_layer_f") +
+           " tinyad_model_layers[TINYAD_MODEL_N_LAYERS] = {\n" + layers + "};\n";
+      s += std::string("static const ") + (cpp ? "tinyad_autoencoder<float>" : "tinyad_autoencoder_f") +
+           " tinyad_model_net = {TINYAD_MODEL_N_LAYERS, tinyad_model_layers,\n"
+           "    tinyad_model_input_mean, tinyad_model_input_scale};\n";
+    }
+    s += "#endif\n";
+    // The int8 network has no C API: C++ only.
+    if (o.int8_net) s += "\n#ifdef __cplusplus" + q8_section(*o.int8_net) + "#endif\n";
     if (o.with_tflite) {
       std::string bytes = o.int8_tflite;
       TfliteExportOptions to;

@@ -5,6 +5,7 @@
 
 #include "dataset.h"
 #include "feature_table.h"
+#include "mcd.h"
 #include "split.h"
 
 namespace tinyad {
@@ -20,6 +21,26 @@ std::vector<std::string> ids_of(const FeatureTable& t, const std::vector<size_t>
   std::vector<std::string> ids;
   for (size_t r : rows) ids.push_back(t.files[r].id());
   return ids;
+}
+
+// The robust option: FastMCD picks the windows that look like the bulk (its
+// reweighted support), then the usual fit (with its shrinkage) runs on those,
+// so the model file and scoring are the same as for the classical fit.
+bool fit_mcd(const Eigen::MatrixXd& X, Shrinkage shrinkage, uint64_t seed, double support_fraction,
+             MahalanobisModel* m, nlohmann::json* prov, std::string* err) {
+  McdOptions mo;
+  mo.seed = seed;
+  mo.support_fraction = support_fraction;
+  McdResult r;
+  if (!mcd_fit(X, mo, &r, err)) {
+    *err += " (--fit mcd; use --fit classical)";
+    return false;
+  }
+  Eigen::MatrixXd kept(Eigen::Index(r.support.size()), X.cols());
+  for (size_t i = 0; i < r.support.size(); ++i) kept.row(Eigen::Index(i)) = X.row(Eigen::Index(r.support[i]));
+  *prov = {{"h", r.h}, {"n_support", r.support.size()}, {"raw_log_det", r.raw_log_det},
+           {"consistency", r.consistency}};
+  return mahalanobis_fit(kept, shrinkage, m, err);
 }
 
 }  // namespace
@@ -93,7 +114,16 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                      {"dead_units", rep.dead_units}};
     out->autoencoder = std::move(rep);
   } else if (opt.detector == "mahalanobis") {
-    if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) return false;
+    if (opt.fit == "mcd") {
+      if (!fit_mcd(select_rows(table.X, train_rows), shrinkage, opt.seed, opt.mcd_support, &model.mahalanobis,
+                   &detector_prov, err))
+        return false;
+    } else if (opt.fit != "classical") {
+      *err = "unknown fit '" + opt.fit + "' (known: classical, mcd)";
+      return false;
+    } else if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) {
+      return false;
+    }
   } else {
     *err = "unknown detector '" + opt.detector + "' (known: mahalanobis, autoencoder)";
     return false;
@@ -125,8 +155,13 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"n_validation", out->n_validation},
                          {"n_test", out->n_test},
                          {"n_skipped", table.skipped.size()}};
-  if (opt.detector == "mahalanobis") prov["shrinkage"] = shrinkage_name(shrinkage);
-  else prov["autoencoder"] = detector_prov;
+  if (opt.detector == "mahalanobis") {
+    prov["shrinkage"] = shrinkage_name(shrinkage);
+    prov["fit"] = opt.fit;
+    if (opt.fit == "mcd") prov["mcd"] = detector_prov;
+  } else {
+    prov["autoencoder"] = detector_prov;
+  }
   if (!anomaly_rows.empty()) {
     out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
     prov["test_metrics"] = eval_to_json(*out->test_eval);

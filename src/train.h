@@ -22,6 +22,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
+  std::string fit = "classical";  // Mahalanobis only: "classical" or "mcd" (robust, docs/mcd.md)
+  double mcd_support = 0;         // MCD support fraction of the training windows; 0: (n + p + 1) / 2
   std::string detector = "mahalanobis";  // or "autoencoder"
   // Autoencoder settings; empty: autoencoder_default_options(recipe). Its
   // seed is replaced by `seed` above, so one seed fixes split and training.

@@ -89,7 +89,9 @@ TEST_F(Serve, HandlerScoresCountsAndRefuses) {
   std::string err;
   ASSERT_TRUE(model_load(path("model.json"), &m, &err)) << err;
   std::vector<std::string> events;
-  InferenceService svc(m, InferenceOptions{AlarmRule{2, 3}, {}}, [&](const std::string& e) { events.push_back(e); });
+  InferenceOptions io;
+  io.alarm = AlarmRule{2, 3};
+  InferenceService svc(m, io, [&](const std::string& e) { events.push_back(e); });
   const HttpPeer peer{"10.0.0.7:40000"};
   // Not ready yet: flag 0, healthz 503, posts refused.
   EXPECT_EQ(svc.handle(request("GET", "/"), peer).body, "0");
