@@ -4,7 +4,6 @@
 // window and a final count. Signals are taken synchronously (sigtimedwait) in
 // the main thread, so no work happens in a signal handler.
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,7 +11,6 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
-#include <mutex>
 
 #include "collect_service.h"
 #include "commands.h"
@@ -21,25 +19,6 @@
 
 namespace tinyad::app {
 namespace {
-
-// One line at a time on stdout from any thread.
-class LineLog {
- public:
-  void line(const std::string& s) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::fwrite(s.data(), 1, s.size(), stdout);
-    std::fputc('\n', stdout);
-    if (tty_) std::fflush(stdout);
-  }
-  void flush() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::fflush(stdout);
-  }
-
- private:
-  std::mutex mutex_;
-  bool tty_ = ::isatty(STDOUT_FILENO);
-};
 
 std::string secs(double s) {
   char buf[32];
@@ -75,7 +54,9 @@ RunFn attach_collect(CLI::App* cmd) {
   return [a] {
     sigset_t stop_signals = prepare_server_process();
 
-    auto log = std::make_shared<LineLog>();
+    // Flushed per line only on a terminal: a redirected log of many windows
+    // is written in blocks (and flushed at the plan and the summary).
+    auto log = std::make_shared<LineOut>(stdout, ::isatty(STDOUT_FILENO));
     CollectService service;
     CollectOptions co;
     co.dir = a->dir;

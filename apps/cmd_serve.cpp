@@ -11,8 +11,6 @@
 // --learn N adds per-device baselines (device_baselines.h), kept in --baselines
 // FILE by a saver thread and written a last time after the drain.
 #include <signal.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,27 +35,6 @@
 
 namespace tinyad::app {
 namespace {
-
-// One line at a time on a stream from any thread.
-class LineOut {
- public:
-  explicit LineOut(FILE* f, bool flush_each) : f_(f), flush_each_(flush_each) {}
-  void line(const std::string& s) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    std::fwrite(s.data(), 1, s.size(), f_);
-    std::fputc('\n', f_);
-    if (flush_each_) std::fflush(f_);
-  }
-  bool flush() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return std::fflush(f_) == 0 && !std::ferror(f_);
-  }
-
- private:
-  std::mutex mutex_;
-  FILE* f_;
-  bool flush_each_;
-};
 
 struct ServeArgs {
   std::string model, alarm = "3/5", events;

@@ -58,4 +58,16 @@ sigset_t prepare_server_process() {
   return stop_signals;
 }
 
+void LineOut::line(const std::string& s) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::fwrite(s.data(), 1, s.size(), f_);
+  std::fputc('\n', f_);
+  if (flush_each_) std::fflush(f_);
+}
+
+bool LineOut::flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::fflush(f_) == 0 && !std::ferror(f_);
+}
+
 }  // namespace tinyad::app

@@ -1,12 +1,15 @@
 // server_flags.h: what `collect` and `serve` share as HTTP services: the
-// listening flags, the server options built from them, and the process
-// set-up for a server that stops on SIGINT/SIGTERM.
+// listening flags, the server options built from them, the process set-up
+// for a server that stops on SIGINT/SIGTERM, and the line writer their
+// threads log through.
 #pragma once
 
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
+#include <cstdio>
+#include <mutex>
 #include <string>
 
 #include "http_server.h"
@@ -34,5 +37,21 @@ HttpServerOptions server_options(const ServerFlags& flags);
 /// inherits the mask and only the caller's sigwait sees them), ignores
 /// SIGPIPE, raises the open-file limit. Returns the stop signals.
 sigset_t prepare_server_process();
+
+/// Whole lines on a stream from any thread (handler threads, the MQTT
+/// workers, the main thread): one lock per line so lines never interleave.
+/// `flush_each`: flush after every line (a log someone is watching).
+class LineOut {
+ public:
+  LineOut(FILE* f, bool flush_each) : f_(f), flush_each_(flush_each) {}
+  void line(const std::string& s);
+  /// Flushes; false when the stream has had a write error.
+  bool flush();
+
+ private:
+  std::mutex mutex_;
+  FILE* f_;
+  bool flush_each_;
+};
 
 }  // namespace tinyad::app

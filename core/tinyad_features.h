@@ -120,18 +120,27 @@ inline size_t tinyad_features_scratch_size_destructive(const tinyad_recipe* r) {
   return 0;
 }
 
+/// Spectrum of one axis of interleaved (x, y, z) rows: the first `window`
+/// values, mean removed, Hann-windowed, zero padded to n, FFT'd into `fft`
+/// (n, 2). Shared by the band features and the host's report spectra, so
+/// both see the same bins. `hann` (window,), `tw` twiddles for n.
+template <typename T>
+inline void tinyad_axis_fft(const T* axis, size_t window, T mean, const T* hann, T* fft, const T* tw,
+                            size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    fft[2 * i] = i < window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
+    fft[2 * i + 1] = T(0);
+  }
+  tinyad_fft(fft, tw, n);
+}
+
 /// Band energies of one axis: mean |X_k|^2 per band of the mean-removed,
 /// Hann-windowed, zero-padded signal. `hann` (window,), `fft` (fft_size, 2),
 /// `tw` twiddles; `out` (n_bands,).
 template <typename T>
 inline void tinyad_band_energies(const tinyad_recipe* r, const T* axis, T mean, const T* hann,
                                  T* fft, const T* tw, T* out) {
-  const size_t n = tinyad_recipe_fft_size(r);
-  for (size_t i = 0; i < n; ++i) {
-    fft[2 * i] = i < r->window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
-    fft[2 * i + 1] = T(0);
-  }
-  tinyad_fft(fft, tw, n);
+  tinyad_axis_fft(axis, r->window, mean, hann, fft, tw, tinyad_recipe_fft_size(r));
   for (uint8_t b = 0; b < r->n_bands; ++b) {
     T sum = T(0);
     for (size_t k = r->band_edges[b]; k < r->band_edges[b + 1]; ++k)

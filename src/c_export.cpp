@@ -76,19 +76,27 @@ bool window_features_of(const Model& m, const ExportWindow& w, std::vector<doubl
   return window_features(m.recipe.core, w.rows, w.id, f, err);
 }
 
+// What a device computes first for one window: its rows as float readings,
+// then the float features into *f. Shared by the float and int8 scores.
+tinyad_status float_features(const tinyad_recipe& r, const std::vector<double>& rows, std::vector<float>* f) {
+  if (rows.size() < size_t(r.window) * 3) return TINYAD_STATUS_WINDOW_TOO_SHORT;
+  std::vector<float> x(size_t(r.window) * 3), scratch(tinyad_features_scratch_size(&r));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(rows[i]);
+  f->resize(tinyad_recipe_n_features(&r));
+  return tinyad_features_extract(&r, x.data(), r.window, f->data(), f->size(), scratch.data(), scratch.size());
+}
+
 // The float score of one window: float features, then the detector's float
 // constants (core_model.h casts them as the header writes them).
 bool float_score(const tinyad_recipe& r, const CoreModel<float>& core, const std::vector<double>& rows, float* score,
                  std::string* err) {
-  const size_t n = tinyad_recipe_n_features(&r);
   if (rows.size() < size_t(r.window) * 3) {
     *err = "window has " + std::to_string(rows.size() / 3) + " rows, the recipe needs " + std::to_string(r.window);
     return false;
   }
-  std::vector<float> x(size_t(r.window) * 3), f(n), scratch(tinyad_features_scratch_size(&r));
-  for (size_t i = 0; i < x.size(); ++i) x[i] = float(rows[i]);
-  tinyad_status st = tinyad_features_extract(&r, x.data(), r.window, f.data(), n, scratch.data(), scratch.size());
-  if (st == TINYAD_STATUS_OK) st = core.score(f.data(), n, score);
+  std::vector<float> f;
+  tinyad_status st = float_features(r, rows, &f);
+  if (st == TINYAD_STATUS_OK) st = core.score(f.data(), f.size(), score);
   if (st != TINYAD_STATUS_OK) {
     *err = std::string("float scoring failed: ") + tinyad_status_str(st);
     return false;
@@ -96,20 +104,12 @@ bool float_score(const tinyad_recipe& r, const CoreModel<float>& core, const std
   return true;
 }
 
-}  // namespace
-
-bool c_export_float_score(const Model& m, const std::vector<double>& rows, float* score, std::string* err) {
-  CoreModel<float> core;
-  return core_model_build(m, &core, err) && float_score(m.recipe.core, core, rows, score, err);
-}
-
 // The int8 score a device computes: float features, int8 network.
 bool q8_float_score(const Model& m, const TfliteNet& net, const std::vector<double>& rows, float* score,
                     std::string* err) {
   const tinyad_recipe& r = m.recipe.core;
   const size_t n = tinyad_recipe_n_features(&r);
-  std::vector<float> x(size_t(r.window) * 3), f(n), scratch(tinyad_features_scratch_size(&r)), z(n), mean(n), scale(n);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = float(rows[i]);
+  std::vector<float> f, z(n), mean(n), scale(n);
   for (size_t i = 0; i < n; ++i) {
     mean[i] = float(m.autoencoder.input_mean(Eigen::Index(i)));
     scale[i] = float(m.autoencoder.input_scale(Eigen::Index(i)));
@@ -121,7 +121,7 @@ bool q8_float_score(const Model& m, const TfliteNet& net, const std::vector<doub
   const tinyad_q8_network qn{layers.size(), layers.data(), net.input_scale, net.input_zero_point, net.output_scale,
                              net.output_zero_point};
   std::vector<int8_t> qs(tinyad_q8_scratch_size(&qn));
-  tinyad_status st = tinyad_features_extract(&r, x.data(), r.window, f.data(), n, scratch.data(), scratch.size());
+  tinyad_status st = float_features(r, rows, &f);
   if (st == TINYAD_STATUS_OK)
     st = tinyad_q8_score(&qn, mean.data(), scale.data(), f.data(), n, z.data(), qs.data(), qs.size(), score);
   if (st != TINYAD_STATUS_OK) {
@@ -164,10 +164,17 @@ std::string q8_section(const TfliteNet& net) {
   return s;
 }
 
+}  // namespace (q8_float_score and q8_section are file-local too: c_export.h declares neither)
+
+bool c_export_float_score(const Model& m, const std::vector<double>& rows, float* score, std::string* err) {
+  CoreModel<float> core;
+  return core_model_build(m, &core, err) && float_score(m.recipe.core, core, rows, score, err);
+}
+
 bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, std::string* err) {
   const tinyad_recipe& r = m.recipe.core;
-  if (tinyad_recipe_check(&r) != TINYAD_STATUS_OK) {  // devices trust exported recipes
-    *err = std::string("the model's recipe is invalid: ") + tinyad_status_str(tinyad_recipe_check(&r));
+  if (const tinyad_status st = tinyad_recipe_check(&r); st != TINYAD_STATUS_OK) {  // devices trust exported recipes
+    *err = std::string("the model's recipe is invalid: ") + tinyad_status_str(st);
     return false;
   }
   const size_t n = tinyad_recipe_n_features(&r);

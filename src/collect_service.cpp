@@ -51,22 +51,22 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
     r.bare_head = true;
     return r;
   }
-  if (req.method == "POST") return post(req, peer);
+  if (req.method == "POST") return post(req, peer, device);
   HttpResponse r = refuse(peer, device, 405, "method " + req.method + " is not served: use GET / or POST /");
   r.headers.emplace_back("Allow", "GET, POST");
   return r;
 }
 
-HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer) {
-  const std::string* id = req.header("x-device-id");
-  std::string device = id ? id->substr(0, 64) : "";
-  if (!started_) return refuse(peer, device, 503, "not collecting yet: wait for the ready flag 1");
-  if (store_.full()) {
-    if (!full_logged_.exchange(true) && log_) {
-      log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
-    }
-    return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
+HttpResponse CollectService::refuse_full(const HttpPeer& peer, const std::string& device) {
+  if (!full_logged_.exchange(true) && log_) {
+    log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
   }
+  return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
+}
+
+HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, std::string device) {
+  if (!started_) return refuse(peer, device, 503, "not collecting yet: wait for the ready flag 1");
+  if (store_.full()) return refuse_full(peer, device);
   if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
   }
@@ -79,11 +79,8 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer) 
   switch (store_.store(sample_csv_format_sent(w), &name, &err)) {
     case SampleStore::Status::kStored:
       break;
-    case SampleStore::Status::kFull:
-      if (!full_logged_.exchange(true) && log_) {
-        log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
-      }
-      return refuse(peer, device, 507, options_.dir + " is full (10000 files, 0000-9999)");
+    case SampleStore::Status::kFull:  // filled up by a concurrent post since the check above
+      return refuse_full(peer, device);
     case SampleStore::Status::kError:
       return refuse(peer, device, 500, "cannot store the window: " + err);
   }

@@ -53,7 +53,10 @@ class CollectService {
 
  private:
   HttpResponse refuse(const HttpPeer& peer, const std::string& device, int status, const std::string& reason);
-  HttpResponse post(const HttpRequest& req, const HttpPeer& peer);
+  // `device`: the X-Device-Id handle() already read ("" when none).
+  HttpResponse post(const HttpRequest& req, const HttpPeer& peer, std::string device);
+  // 507 for a full folder; logs the first time only.
+  HttpResponse refuse_full(const HttpPeer& peer, const std::string& device);
 
   CollectOptions options_;
   SampleStore store_;

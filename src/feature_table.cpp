@@ -23,21 +23,19 @@ bool window_features(const tinyad_recipe& recipe, const std::vector<double>& row
   // sizes: computed once per thread and size, not per window. A recipe
   // without bands sorts where the tables live, so it invalidates them.
   thread_local std::vector<double> scratch;
-  thread_local size_t tables_window = 0, tables_fft = 0;  // what the tables in scratch are for; 0: none
+  // The window the tables in scratch are for; 0: none. Enough on its own:
+  // the FFT size is a function of the window (tinyad_recipe_fft_size).
+  thread_local size_t tables_window = 0;
   const size_t need = tinyad_features_scratch_size(&recipe);
   if (scratch.size() != need) {
     scratch.assign(need, 0.0);
-    tables_window = tables_fft = 0;
+    tables_window = 0;
   }
-  const bool bands = tinyad_recipe_uses_bands(&recipe);
-  if (!bands) {
-    tables_window = tables_fft = 0;
-  } else if (recipe.window != tables_window || tinyad_recipe_fft_size(&recipe) != tables_fft) {
-    tables_window = tables_fft = 0;
-    if (tinyad_features_prepare(&recipe, scratch.data(), scratch.size()) == TINYAD_STATUS_OK) {
-      tables_window = recipe.window;
-      tables_fft = tinyad_recipe_fft_size(&recipe);
-    }
+  if (!tinyad_recipe_uses_bands(&recipe)) {
+    tables_window = 0;
+  } else if (recipe.window != tables_window) {
+    tables_window =
+        tinyad_features_prepare(&recipe, scratch.data(), scratch.size()) == TINYAD_STATUS_OK ? recipe.window : 0;
   }
   const tinyad_status st =
       tables_window ? tinyad_features_extract<double, TINYAD_GROUPS_ALL, true>(

@@ -499,16 +499,15 @@ void HttpServer::run_loop(Loop* loop) {
       close_conn(c);
       return;
     }
-    std::string what;
-    HttpRequest req;
-    const HttpParseResult pr = http_parse_request(c->in, options_.limits, &req);
-    if (c->in.empty()) {
-      what = "no request received";
-    } else if (pr.head_bytes) {
-      what = "got " + std::to_string(c->in.size() - pr.head_bytes) + " of the " + std::to_string(pr.body_bytes) +
-             " body bytes announced by Content-Length";
-    } else {
-      what = "the request head is incomplete (" + std::to_string(c->in.size()) + " bytes)";
+    std::string what = "no request received";
+    if (!c->in.empty()) {
+      // Parsed again only to say how far the request got (nothing to parse
+      // when none of it arrived).
+      HttpRequest req;
+      const HttpParseResult pr = http_parse_request(c->in, options_.limits, &req);
+      what = pr.head_bytes ? "got " + std::to_string(c->in.size() - pr.head_bytes) + " of the " +
+                                 std::to_string(pr.body_bytes) + " body bytes announced by Content-Length"
+                           : "the request head is incomplete (" + std::to_string(c->in.size()) + " bytes)";
     }
     reject(c, 408, "timed out after " + seconds_text(options_.request_timeout_ms) + ": " + what);
   };

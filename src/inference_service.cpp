@@ -203,7 +203,7 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
       r.body = ready() ? "1" : "0";
       r.bare_head = true;
     } else if (req.method == "POST") {
-      r = post(req, peer);
+      r = post(req, peer, device);
     } else {
       r = refuse(peer, device, 405, "method " + req.method + " is not served on /: use GET or POST");
       r.headers.emplace_back("Allow", "GET, POST");
@@ -242,9 +242,7 @@ HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& pe
   return r;
 }
 
-HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer) {
-  const std::string* id = req.header("x-device-id");
-  std::string device = id ? id->substr(0, 64) : "";
+HttpResponse InferenceService::post(const HttpRequest& req, const HttpPeer& peer, std::string device) {
   if (!ready()) return refuse(peer, device, 503, "not serving yet: wait for the ready flag 1");
   if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));

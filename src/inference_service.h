@@ -153,7 +153,8 @@ class InferenceService {
   HttpResponse refuse(const HttpPeer& peer, const std::string& device, int status, const std::string& reason);
   WindowOutcome refuse_window(const std::string& source, const std::string& device, int status,
                               const std::string& reason);
-  HttpResponse post(const HttpRequest& req, const HttpPeer& peer);
+  // `device`: the X-Device-Id handle() already read ("" when none).
+  HttpResponse post(const HttpRequest& req, const HttpPeer& peer, std::string device);
   void observe_latency(double seconds);
   bool device_table_full(const std::string& device) const;
   void forget_alarm(const std::string& device, const char* reason);

@@ -57,7 +57,9 @@ SubsetFit fit_rows(const Eigen::MatrixXd& X, const std::vector<size_t>& rows) {
   const Eigen::MatrixXd S = C.transpose() * C / double(rows.size());
   f.llt.compute(S);
   if (f.llt.info() != Eigen::Success) return f;
-  const Eigen::VectorXd diag = Eigen::MatrixXd(f.llt.matrixL()).diagonal();
+  // L's diagonal read in place (matrixLLT holds L): fit_rows runs for every
+  // C-step of every start, so no p x p copy of the factor just for p numbers.
+  const Eigen::VectorXd diag = f.llt.matrixLLT().diagonal();
   // A pivot this small relative to the scale means a numerically singular subset.
   const double scale = std::max(S.diagonal().maxCoeff(), 1e-300);
   if (diag.minCoeff() <= 0 || diag.minCoeff() * diag.minCoeff() < 1e-13 * scale) return f;

@@ -10,11 +10,13 @@
 namespace tinyad {
 namespace {
 
-bool load_ids(const Model& m, const std::vector<std::string>& ids, Eigen::MatrixXd* X, std::string* err) {
+// The windows of one list of the model's split (`which`: train or test).
+bool load_ids(const Model& m, std::vector<std::string> ModelSplit::*which, Eigen::MatrixXd* X, std::string* err) {
   if (!m.split) {
     *err = "the model records no training split (imported?): give --data and --normal";
     return false;
   }
+  const std::vector<std::string>& ids = (*m.split).*which;
   Dataset ds;
   if (!dataset_open(m.split->dataset, &ds, err)) {
     *err = "cannot reopen the model's training dataset: " + *err + " (give --data and --normal instead)";
@@ -74,12 +76,14 @@ bool load_label_windows(const Model& m, const std::string& data, const std::vect
   return true;
 }
 
+// load_ids reports a model without a split itself; the split's list is picked
+// there, once, instead of a ternary in each caller.
 bool load_training_windows(const Model& m, Eigen::MatrixXd* X, std::string* err) {
-  return m.split ? load_ids(m, m.split->train, X, err) : load_ids(m, {}, X, err);
+  return load_ids(m, &ModelSplit::train, X, err);
 }
 
 bool load_test_windows(const Model& m, Eigen::MatrixXd* X, std::string* err) {
-  return m.split ? load_ids(m, m.split->test, X, err) : load_ids(m, {}, X, err);
+  return load_ids(m, &ModelSplit::test, X, err);
 }
 
 Eigen::VectorXd tflite_scores(const TfliteNet& net, const AutoencoderModel& s, const Eigen::MatrixXd& X) {

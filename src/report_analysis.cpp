@@ -95,11 +95,8 @@ void load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe, bo
       for (int a = 0; a < 3; ++a) {
         double mean = 0;
         for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
-        for (size_t t = 0; t < n_fft; ++t) {
-          fft[2 * t] = t < w ? (rows[3 * t + size_t(a)] - mean) * b.hann[t] : 0.0;
-          fft[2 * t + 1] = 0.0;
-        }
-        tinyad_fft(fft.data(), b.tw.data(), n_fft);
+        // The core's band-feature spectrum step (same fill, same FFT).
+        tinyad_axis_fft(rows.data() + a, w, mean, b.hann.data(), fft.data(), b.tw.data(), n_fft);
         for (size_t k = 1; k <= n_bins; ++k)
           out->power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
               fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];

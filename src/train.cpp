@@ -36,11 +36,9 @@ bool fit_mcd(const Eigen::MatrixXd& X, Shrinkage shrinkage, uint64_t seed, doubl
     *err += " (--fit mcd; use --fit classical)";
     return false;
   }
-  Eigen::MatrixXd kept(Eigen::Index(r.support.size()), X.cols());
-  for (size_t i = 0; i < r.support.size(); ++i) kept.row(Eigen::Index(i)) = X.row(Eigen::Index(r.support[i]));
   *prov = {{"h", r.h}, {"n_support", r.support.size()}, {"raw_log_det", r.raw_log_det},
            {"consistency", r.consistency}};
-  return mahalanobis_fit(kept, shrinkage, m, err);
+  return mahalanobis_fit(select_rows(X, r.support), shrinkage, m, err);  // the kept windows
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ bin=${1:?usage: load.sh TINYAD_BINARY [FOLDER_PARENT] [ROUNDS]}
 parent=${2:-${TMPDIR:-/tmp}}
 rounds=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common.sh"  # window_body
 work=$(mktemp -d "$parent/tinyad-load.XXXXXX")
 server_pid=
 cleanup() {
@@ -22,9 +23,7 @@ trap cleanup EXIT
 
 # One simulated window as the firmware's JSON body.
 "$bin" simulate -o "$work/sim" -n 1 --labels fan_0_high_0_weight >/dev/null
-awk -F', ' '{x = x sep $1; y = y sep $2; z = z sep $3; sep = ","}
-  END {printf "{\"x\":[%s],\"y\":[%s],\"z\":[%s]}", x, y, z}' \
-  "$work/sim/fan_0_high_0_weight/0000.csv" >"$work/body.json"
+window_body "$work/sim/fan_0_high_0_weight/0000.csv" "$work/body.json"
 
 # Each round writes a new folder and nothing is deleted until the end: ext4's
 # inode allocator slows down a lot right after mass deletions (it skips

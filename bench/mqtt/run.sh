@@ -17,6 +17,7 @@ windows=${3:-30000}
 rounds=${4:-3}
 loss_windows=${5:-100000}
 devices=${6:-256}
+. "$(cd "$(dirname "$0")" && pwd)/../common.sh"  # window_body, free_port
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-mqtt-bench.XXXXXX")
 pids=()
 cleanup() {
@@ -28,13 +29,11 @@ trap cleanup EXIT
 
 # The payload (as bench/collect/load.sh) and a model trained on simulated data.
 "$bin" simulate -o "$work/sim" -n 20 --seed 3 --labels fan_0_low_0_weight,fan_0_high_1_weight >/dev/null
-awk -F', ' '{x = x sep $1; y = y sep $2; z = z sep $3; sep = ","}
-  END {printf "{\"x\":[%s],\"y\":[%s],\"z\":[%s]}", x, y, z}' \
-  "$work/sim/fan_0_low_0_weight/0000.csv" >"$work/body.json"
+window_body "$work/sim/fan_0_low_0_weight/0000.csv" "$work/body.json"
 "$bin" train --data "$work/sim" --normal fan_0_low_0_weight --anomaly fan_0_high_1_weight \
   -o "$work/model.json" >/dev/null
 
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)

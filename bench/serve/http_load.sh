@@ -14,6 +14,7 @@ bin=$(realpath "${1:?usage: http_load.sh TINYAD_BINARY [SECONDS] [ROUNDS]}")
 secs=${2:-5}
 rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../common.sh"  # window_body, free_port
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "http_load.sh: nginx not found (scripts/deps.sh test installs nginx-light)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-http-load.XXXXXX")
@@ -24,15 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 # A model trained on simulated windows (no dataset needed), and one normal
 # window as the firmware's JSON body.
 "$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
 "$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
-awk -F', ' '{x = x sep $1; y = y sep $2; z = z sep $3; sep = ","}
-  END {printf "{\"x\":[%s],\"y\":[%s],\"z\":[%s]}", x, y, z}' \
-  "$work/sim/fan_0_low_0_weight/0149.csv" >"$work/body.json"
+window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
 
 # tinyad on its port, and one verdict to give nginx a reply of the same size.
 tport=$(free_port)
