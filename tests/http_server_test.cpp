@@ -294,7 +294,10 @@ TEST(HttpServerStreams, EverySubscriberGetsEachEventAndNoTimeoutEndsThem) {
 }
 
 TEST(HttpServerStreams, ASubscriberThatStopsReadingIsDroppedWithoutBlocking) {
-  HttpStreamHub hub(64 * 1024);
+  // 1 MiB per subscriber: enough slack that the fast reader survives being
+  // descheduled for ~100 ms on a loaded CI machine (with 64 KiB it was
+  // dropped too once, under ctest -j2), still far below the 12 MB sent.
+  HttpStreamHub hub(1024 * 1024);
   StreamServer s(&hub);
   // The slow one: a small receive buffer, never read after the first event.
   const int slow = s.subscribe_small_buffer();
@@ -314,7 +317,7 @@ TEST(HttpServerStreams, ASubscriberThatStopsReadingIsDroppedWithoutBlocking) {
                       10000);
   });
 
-  // 12 MB to each: far more than the slow one's socket and 64 KiB buffer hold.
+  // 12 MB to each: far more than the slow one's socket and 1 MiB buffer hold.
   double slowest = 0;
   const auto t0 = Clock::now();
   for (int i = 0; i < kEvents; ++i) {
