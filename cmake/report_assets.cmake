@@ -37,7 +37,7 @@ add_custom_target(tinyad_web_modules DEPENDS ${TINYAD_NPM_STAMP})
 
 set(TINYAD_REPORT_TEMPLATE ${PROJECT_SOURCE_DIR}/web/report.html)
 set(TINYAD_REPORT_JS ${PROJECT_SOURCE_DIR}/web/report.js)
-# The live dashboard of `tinyad serve` (src/dashboard.cpp) rides along.
+# The live dashboard of `tinyad serve` (src/service/dashboard.cpp) rides along.
 set(TINYAD_DASHBOARD_TEMPLATE ${PROJECT_SOURCE_DIR}/web/dashboard.html)
 set(TINYAD_DASHBOARD_JS ${PROJECT_SOURCE_DIR}/web/dashboard.js)
 set(TINYAD_REPORT_ASSETS_S ${CMAKE_BINARY_DIR}/report_assets.S)

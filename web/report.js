@@ -1,5 +1,5 @@
 // report.js: draws a tinyad report from its JSON data with Plotly. The C++
-// side (src/report_*.cpp) computes every number; this file only lays out
+// side (src/report/report_*.cpp) computes every number; this file only lays out
 // sections, tables and charts. No network, no other library.
 "use strict";
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for per-device baselines (src/device_baselines.h, `tinyad serve --learn`).
+"""Golden values for per-device baselines (src/service/device_baselines.h, `tinyad serve --learn`).
 
 Run:  /usr/bin/python3 scripts/golden/make_baselines_golden.py   (also part of `make golden`)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for src/mcd.cpp: the EXACT Minimum Covariance Determinant of
+"""Golden values for src/train/mcd.cpp: the EXACT Minimum Covariance Determinant of
 small data sets, by brute force over every h-subset (numpy), plus the
 consistency correction and the reweighting step (scipy's chi2). Shares no code
 with tinyad, so a FastMCD that misses the optimum fails the test.

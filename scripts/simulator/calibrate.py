@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """calibrate.py: fits the simulator's per-label, per-axis component levels to a
-real dataset and prints them as the C++ table in src/simulator_table.inc.
+real dataset and prints them as the C++ table in src/sim/simulator_table.inc.
 
-  /usr/bin/python3 scripts/simulator/calibrate.py ../shared/datasets/ceiling-fan > src/simulator_table.inc
+  /usr/bin/python3 scripts/simulator/calibrate.py ../shared/datasets/ceiling-fan > src/sim/simulator_table.inc
 
 For each label and axis it averages the Hann-windowed periodogram of the
 real windows (101 bins at 1 Hz). The hum level comes from the 80 Hz line

@@ -1,4 +1,4 @@
-"""fan_model.py: the fan vibration model of src/simulator.cpp in numpy, used
+"""fan_model.py: the fan vibration model of src/sim/simulator.cpp in numpy, used
 only to fit its per-label levels to a real dataset (calibrate.py). The C++
 simulator is the product; this mirrors its unit components exactly:
   hum   120 Hz motor hum (twice the 60 Hz mains; aliased to 80 Hz by 200 Hz
