@@ -4,7 +4,8 @@
 // way answered, idle connections and streams ended, the port closed), and
 // server-sent event streams (broadcast to every subscriber, heartbeats, no
 // request timeout, a subscriber that stops reading dropped without holding
-// up publish() or the others).
+// up publish() or the others), and requests pipelined in one write (all
+// answered, in order).
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -217,6 +218,40 @@ TEST(HttpServerDrain, StopsAtItsTimeoutWhenARequestNeverCompletes) {
   std::string rest;
   EXPECT_TRUE(read_to_close(fd, &rest));
   ::close(fd);
+}
+
+TEST(HttpServerPipelining, ThousandsOfRequestsInOneWriteAreAllAnsweredInOrder) {
+  HttpServer server(local(1), [](const HttpRequest& r, const HttpPeer&) {
+    return HttpResponse::text(200, "<" + std::string(r.path().substr(1)) + ">");
+  });
+  std::string err;
+  ASSERT_TRUE(server.start(&err)) << err;
+  const int kRequests = 2000;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) {
+    batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n";
+    batch += i + 1 == kRequests ? "Connection: close\r\n\r\n" : "\r\n";
+  }
+  const int fd = connect_loopback(server.port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, batch);
+  std::string reply;
+  EXPECT_TRUE(read_to_close(fd, &reply, 10000)) << reply.size() << " bytes";
+  ::close(fd);
+  // Every body, in the order asked, each after its own status line.
+  size_t at = 0;
+  int answered = 0;
+  for (; answered < kRequests; ++answered) {
+    const size_t status = reply.find("HTTP/1.1 200 ", at);
+    const size_t body = reply.find("\r\n\r\n<" + std::to_string(answered) + ">", at);
+    if (status == std::string::npos || body == std::string::npos || status > body) break;
+    EXPECT_EQ(reply.find("HTTP/1.1 ", status + 1), reply.find("HTTP/1.1 ", body)) << "one reply per request";
+    at = body + 4;
+  }
+  EXPECT_EQ(answered, kRequests) << "the first missing or out of order: " << answered;
+  EXPECT_EQ(reply.find("HTTP/1.1 ", at), std::string::npos) << "nothing after the last";
+  EXPECT_EQ(server.stats().requests, uint64_t(kRequests));
+  EXPECT_EQ(server.stats().rejected, 0u);
 }
 
 // A server whose /events subscribes to `hub` with a "hello" event first.
