@@ -87,8 +87,7 @@ class HttpServer {
   HttpServerStats stats() const;
 
  private:
-  struct Loop;
-  void run_loop(Loop* loop);
+  class Loop;  // one event-loop thread (http_loop.h)
   void wake_all();
   enum State : int { kRunning, kDraining, kStopping };
 
