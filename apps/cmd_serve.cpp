@@ -140,13 +140,18 @@ int run_serve(ServeArgs& a) {
     events = std::make_unique<LineOut>(events_file.get(), false);
   }
   auto out = std::make_shared<LineOut>(stdout, true);
-  Dashboard dashboard(DashboardInfo{a.model, model.detector, model.threshold.value, a.alarm});
+  // The dashboard draws at most the monitor's devices (fewer by default: a
+  // page of 1000 timelines is already more than a browser shows well).
+  DashboardOptions dashboard_options;
+  dashboard_options.max_devices = std::min(dashboard_options.max_devices, io.max_devices);
+  Dashboard dashboard(DashboardInfo{a.model, model.detector, model.threshold.value, a.alarm}, dashboard_options);
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
-  InferenceService::EventSink sink = [e = events.get(), &dashboard, &mqtt](const std::string& s) {
-    if (e) e->line(s);
-    dashboard.on_event(s);
-    if (MqttBridge* m = mqtt.load()) m->on_service_event(s);
+  // The monitor calls this with none of its locks held, several devices at once.
+  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt](const FleetEvent& event) {
+    if (e) e->line(event.json);
+    dashboard.on_event(event);
+    if (MqttBridge* m = mqtt.load()) m->on_service_event(event);
   };
   InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
 
@@ -185,8 +190,7 @@ int run_serve(ServeArgs& a) {
     bridge = std::make_unique<MqttBridge>(
         mo,
         [&service](const std::string& device, std::string_view body, const std::string& topic) {
-          InferenceService::WindowOutcome o = service.process_window(device, body, device, topic);
-          return MqttBridge::Outcome{o.status, std::move(o.body)};
+          return service.monitor().process_window(device, body, device, topic);
         },
         [out](const std::string& s) { out->line(s); });
     mqtt = bridge.get();  // before start(): the first windows' alarms go out too

@@ -240,7 +240,7 @@ TEST(ServeBaselines, VerdictsPerPhaseDevicesAndReset) {
   Model recipe_only;
   recipe_only.recipe = named("original");
   std::vector<std::string> log, events;
-  InferenceService svc(recipe_only, io, [&](const std::string& e) { events.push_back(e); },
+  InferenceService svc(recipe_only, io, [&](const FleetEvent& e) { events.push_back(e.json); },
                        [&](const std::string& l) { log.push_back(l); });
   svc.set_ready(true);
   DeviceBaselines mirror(named("original"), options(30, 15, 3));  // the same windows' features, fed directly
@@ -330,7 +330,7 @@ TEST(ServeBaselines, ResetClearsARaisedAlarm) {
   Model recipe_only;
   recipe_only.recipe = named("original");
   std::vector<std::string> events;
-  InferenceService svc(recipe_only, io, [&](const std::string& e) { events.push_back(e); });
+  InferenceService svc(recipe_only, io, [&](const FleetEvent& e) { events.push_back(e.json); });
   svc.set_ready(true);
   std::mt19937 rng(5);
   for (int i = 0; i < 30; ++i) post_window(&svc, "m1", window_rows(&rng));  // learned and calibrated

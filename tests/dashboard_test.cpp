@@ -1,5 +1,6 @@
 // dashboard_test.cpp: the live dashboard's state and event stream (no
-// sockets: Dashboard driven with event lines), then `tinyad serve` end to end:
+// sockets: Dashboard driven with event-log lines turned into the monitor's
+// typed events, as a replay of an event log would), then `tinyad serve` end to end:
 // /dashboard served, /events giving a snapshot and then each verdict as it is
 // scored, and SIGTERM while a window is half sent: the window is still scored
 // and answered in full, the stream is ended, and the process exits 0.
@@ -41,6 +42,30 @@ std::string alarm_line(const std::string& device, bool raised) {
       .dump();
 }
 
+// An event-log line as the typed event the monitor made it from; lines that
+// are no event (not JSON, another "event", no device) are not fed at all.
+// Fields of the wrong type read as missing, as event readers default them.
+void feed(Dashboard& d, const std::string& line) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object() || !j.contains("device") || !j["device"].is_string() || !j.contains("event")) return;
+  FleetEvent e;
+  const std::string kind = j["event"].is_string() ? j["event"].get<std::string>() : "";
+  if (kind == "verdict") e.kind = FleetEventKind::kVerdict;
+  else if (kind == "alarm_raised") e.kind = FleetEventKind::kAlarmRaised;
+  else if (kind == "alarm_cleared") e.kind = FleetEventKind::kAlarmCleared;
+  else return;
+  e.device = j["device"].get<std::string>();
+  e.time = j.contains("time") && j["time"].is_number() ? j["time"].get<double>() : 0;
+  e.has_score = j.contains("score") && j["score"].is_number();
+  e.score = e.has_score ? j["score"].get<double>() : 0;
+  e.has_threshold = j.contains("threshold") && j["threshold"].is_number();
+  e.threshold = e.has_threshold ? j["threshold"].get<double>() : 0;
+  e.anomaly = j.contains("anomaly") && j["anomaly"].is_boolean() && j["anomaly"].get<bool>();
+  e.baseline = j.contains("baseline") && j["baseline"].is_string() ? j["baseline"].get<std::string>() : "";
+  e.json = line;
+  d.on_event(e);
+}
+
 std::string pending_of(const HttpStream& s) {
   std::lock_guard<std::mutex> lock(const_cast<HttpStream&>(s).mutex);
   return s.pending;
@@ -74,12 +99,12 @@ TEST(Dashboard, KeepsTheLastScoresAndTheAlarmStatePerDevice) {
   o.history = 120;
   o.max_devices = 2;
   Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "3/5"}, o);
-  for (int i = 0; i < 130; ++i) d.on_event(verdict_line("fan-a", 1000 + i, i, i % 10 == 0));
-  d.on_event(verdict_line("fan-b", 2000, 9, true));
-  d.on_event(alarm_line("fan-b", true));
-  d.on_event(verdict_line("fan-c", 3000, 1, false));  // past max_devices: counted only
-  d.on_event("not json");
-  d.on_event("{\"event\":\"something_else\",\"device\":\"fan-a\"}");
+  for (int i = 0; i < 130; ++i) feed(d, verdict_line("fan-a", 1000 + i, i, i % 10 == 0));
+  feed(d, verdict_line("fan-b", 2000, 9, true));
+  feed(d, alarm_line("fan-b", true));
+  feed(d, verdict_line("fan-c", 3000, 1, false));  // past max_devices: counted only
+  feed(d, "not json");
+  feed(d, "{\"event\":\"something_else\",\"device\":\"fan-a\"}");
   const nlohmann::json s = d.snapshot();
   EXPECT_EQ(s["model"], "m.json");
   EXPECT_EQ(s["alarm"], "3/5");
@@ -96,16 +121,16 @@ TEST(Dashboard, KeepsTheLastScoresAndTheAlarmStatePerDevice) {
   const nlohmann::json& b = s["devices"][1];
   EXPECT_TRUE(b["alarm"].get<bool>());
   EXPECT_EQ(b["threshold"], 2.5);
-  d.on_event(alarm_line("fan-b", false));
+  feed(d, alarm_line("fan-b", false));
   EXPECT_FALSE(d.snapshot()["devices"][1]["alarm"].get<bool>());
 }
 
 TEST(Dashboard, VerdictsWithoutAScoreAreGapsNotErrors) {
   // A device learning its own baseline: "score" and "threshold" are null.
   Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "3/5"});
-  d.on_event("{\"time\":5,\"event\":\"verdict\",\"device\":\"new\",\"score\":null,\"threshold\":null,"
+  feed(d, "{\"time\":5,\"event\":\"verdict\",\"device\":\"new\",\"score\":null,\"threshold\":null,"
              "\"anomaly\":false,\"baseline\":\"learning\"}");
-  d.on_event("{\"time\":\"x\",\"event\":\"verdict\",\"device\":\"new\",\"score\":\"1\",\"anomaly\":3}");
+  feed(d, "{\"time\":\"x\",\"event\":\"verdict\",\"device\":\"new\",\"score\":\"1\",\"anomaly\":3}");
   const nlohmann::json dev = d.snapshot()["devices"][0];
   EXPECT_EQ(dev["windows"], 2);
   EXPECT_EQ(dev["phase"], "");
@@ -117,7 +142,7 @@ TEST(Dashboard, VerdictsWithoutAScoreAreGapsNotErrors) {
 
 TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
   Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "2/3"});
-  d.on_event(verdict_line("fan-a", 1, 1.5, false));
+  feed(d, verdict_line("fan-a", 1, 1.5, false));
   std::optional<HttpResponse> r = d.handle(request("GET", "/events"));
   ASSERT_TRUE(r && r->stream);
   EXPECT_EQ(d.subscribers(), 1u);
@@ -130,11 +155,11 @@ TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
   EXPECT_EQ(snap["devices"][0]["points"][0][1], 1.5);
 
   const std::string v = verdict_line("fan-a", 2, 7.5, true), al = alarm_line("fan-a", true);
-  d.on_event(v);
-  d.on_event(al);
+  feed(d, v);
+  feed(d, al);
   EXPECT_EQ(pending_of(*r->stream), first + "event: verdict\ndata: " + v + "\n\n" + "event: alarm_raised\ndata: " + al +
                                         "\n\n");
-  d.on_event(verdict_line("x", 3, 1, false).substr(1));  // broken line: not forwarded
+  feed(d, verdict_line("x", 3, 1, false).substr(1));  // broken line: not forwarded
   EXPECT_EQ(pending_of(*r->stream).size(), first.size() + v.size() + al.size() + 23 + 28);
 }
 

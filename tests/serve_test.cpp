@@ -91,7 +91,7 @@ TEST_F(Serve, HandlerScoresCountsAndRefuses) {
   std::vector<std::string> events;
   InferenceOptions io;
   io.alarm = AlarmRule{2, 3};
-  InferenceService svc(m, io, [&](const std::string& e) { events.push_back(e); });
+  InferenceService svc(m, io, [&](const FleetEvent& e) { events.push_back(e.json); });
   const HttpPeer peer{"10.0.0.7:40000"};
   // Not ready yet: flag 0, healthz 503, posts refused.
   EXPECT_EQ(svc.handle(request("GET", "/"), peer).body, "0");

@@ -329,6 +329,20 @@ std::string http_format_response(const HttpResponse& r) {
   return out;
 }
 
+std::string http_percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += char(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 bool http_is_json_content_type(const std::string* content_type) {
   if (!content_type) return true;
   std::string v = content_type->substr(0, content_type->find(';'));

@@ -79,6 +79,10 @@ const char* http_status_text(int status);
 /// looked); anything else is a client talking another protocol.
 bool http_is_json_content_type(const std::string* content_type);
 
+/// `%XX` escapes of a path segment decoded (a malformed escape is kept as
+/// it is; '+' stays '+': it means a space only in query strings).
+std::string http_percent_decode(std::string_view s);
+
 /// Formats a response: status line, Content-Type and Content-Length (none for
 /// 1xx/204/304), the extra headers, a blank line and the body. A response with
 /// no extra headers therefore has exactly two header lines, which is what the

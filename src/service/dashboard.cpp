@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
 
 #include "report_html.h"
 
@@ -39,13 +38,6 @@ double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// A number field, or `fallback` when missing or not a number (a device
-// still learning its baseline has "score": null).
-double number_or(const nlohmann::json& e, const char* key, double fallback) {
-  const auto it = e.find(key);
-  return it != e.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 }  // namespace
@@ -63,49 +55,35 @@ Dashboard::Dashboard(DashboardInfo info, DashboardOptions options)
                                             {"<!--TINYAD_DASHBOARD_JS-->", dashboard_asset_script()}});
 }
 
-void Dashboard::on_event(const std::string& line) {
-  // Called while the service holds its lock for the window: nothing here may
-  // fail the window, whatever the line holds.
-  try {
-    on_event_parsed(line);
-  } catch (const std::exception&) {
-  }
-}
-
-void Dashboard::on_event_parsed(const std::string& line) {
-  const nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
-  if (!e.is_object() || !e.contains("event") || !e.contains("device") || !e["device"].is_string()) return;
-  const std::string kind = e["event"].is_string() ? e["event"].get<std::string>() : "";
-  const bool verdict = kind == "verdict";
-  if (!verdict && kind != "alarm_raised" && kind != "alarm_cleared") return;
-  const std::string device = e["device"].get<std::string>();
+void Dashboard::on_event(const FleetEvent& e) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = devices_.find(device);
+  auto it = devices_.find(e.device);
   if (it == devices_.end()) {
     if (devices_.size() >= options_.max_devices) {
       ++untracked_events_;
       return;
     }
-    it = devices_.emplace(device, Device{}).first;
+    it = devices_.emplace(e.device, Device{}).first;
   }
   Device& d = it->second;
-  if (verdict) {
-    const auto anomaly = e.find("anomaly");
-    // NaN: no score yet (written as null, a gap in the timeline).
-    const Point p{number_or(e, "time", unix_seconds()), number_or(e, "score", std::nan("")),
-                  anomaly != e.end() && anomaly->is_boolean() && anomaly->get<bool>()};
-    d.points.push_back(p);
-    while (d.points.size() > options_.history) d.points.pop_front();
-    d.threshold = number_or(e, "threshold", d.points.size() > 1 ? d.threshold : info_.threshold);
-    const auto phase = e.find("baseline");
-    d.phase = phase != e.end() && phase->is_string() ? phase->get<std::string>() : "";
-    ++d.windows;
-    d.anomalies += p.anomaly;
-  } else {
-    d.alarm = kind == "alarm_raised";
+  switch (e.kind) {
+    case FleetEventKind::kVerdict: {
+      // NaN: no score yet (written as null, a gap in the timeline).
+      const Point p{e.time, e.has_score ? e.score : std::nan(""), e.anomaly};
+      d.points.push_back(p);
+      while (d.points.size() > options_.history) d.points.pop_front();
+      if (e.has_threshold) d.threshold = e.threshold;
+      else if (d.points.size() <= 1) d.threshold = info_.threshold;  // the model's until the device has its own
+      d.phase = e.baseline;
+      ++d.windows;
+      d.anomalies += p.anomaly;
+      break;
+    }
+    case FleetEventKind::kAlarmRaised: d.alarm = true; break;
+    case FleetEventKind::kAlarmCleared: d.alarm = false; break;
   }
-  // The service's line as it is: the page reads the event log's contract.
-  hub_.publish(sse_event(kind, line));
+  // The event log's line as it is: the page reads the event log's contract.
+  hub_.publish(sse_event(fleet_event_name(e.kind), e.json));
 }
 
 nlohmann::json Dashboard::snapshot_locked() const {

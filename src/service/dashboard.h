@@ -3,8 +3,8 @@
 // plotly.min.js inlined, embedded into the binary like the reports) and
 // GET /events (server-sent events: a snapshot of every device with its
 // recent scores on connect, then each verdict and alarm raise/clear as it
-// happens). Fed by the inference service's event lines (an EventSink), so it
-// knows nothing of scoring or alarms beyond what the event log says. What it
+// happens). Fed by the fleet monitor's typed events (a FleetEventSink), so it
+// knows nothing of scoring or alarms beyond what the events say. What it
 // avoids: history beyond a small ring per device (the event log keeps it),
 // and any state in the browser that a reconnect's snapshot does not rebuild.
 #pragma once
@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "fleet_event.h"
 #include "http_request.h"
 #include "http_stream.h"
 
@@ -46,10 +47,10 @@ class Dashboard {
  public:
   explicit Dashboard(DashboardInfo info, DashboardOptions options = {});
 
-  /// Takes one event line of the inference service (verdict, alarm_raised,
-  /// alarm_cleared; others are ignored). Thread-safe; never blocks on a
-  /// browser.
-  void on_event(const std::string& line);
+  /// Takes one event of the fleet monitor and forwards its line to the
+  /// browsers. Thread-safe (events of several devices may come at once);
+  /// never blocks on a browser.
+  void on_event(const FleetEvent& event);
 
   /// GET /dashboard and GET /events (405 for other methods on them);
   /// nullopt for every other path.
@@ -74,7 +75,6 @@ class Dashboard {
     std::string phase;  // the verdict's "baseline" field when the service learns per device
     uint64_t windows = 0, anomalies = 0;
   };
-  void on_event_parsed(const std::string& line);
   nlohmann::json snapshot_locked() const;
 
   DashboardInfo info_;

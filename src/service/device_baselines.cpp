@@ -91,6 +91,8 @@ bool DeviceBaselines::add(const std::string& device, const std::vector<double>& 
     d = it->second.get();
   } else {
     if (devices_.size() >= options_.max_devices) {
+      *out = BaselineStep{};
+      out->table_full = true;
       *err = "too many devices: already keeping " + std::to_string(options_.max_devices) + " baselines (the limit)";
       return false;
     }

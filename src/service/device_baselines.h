@@ -51,6 +51,7 @@ struct BaselineStep {
   uint32_t learned = 0, calibrated = 0;  // windows so far in each phase
   bool restarted = false;  // the covariance was singular: learning starts over
   bool phase_changed = false;
+  bool table_full = false;  // add() refused a new device: the table is at max_devices
 };
 
 /// One device as GET /devices lists it.
@@ -71,8 +72,9 @@ class DeviceBaselines {
   DeviceBaselines& operator=(const DeviceBaselines&) = delete;
 
   /// Feeds one window's features to the device's learner (created on first
-  /// sight). False (*err set) when the table is full for a new device, the
-  /// feature count is wrong or a value is not finite.
+  /// sight). False (*err set) when the table is full for a new device
+  /// (out->table_full set), the feature count is wrong or a value is not
+  /// finite.
   bool add(const std::string& device, const std::vector<double>& features, BaselineStep* out, std::string* err);
 
   /// Forgets the device's baseline: it learns again. False if unknown.

@@ -261,24 +261,25 @@ void MqttBridge::worker(size_t shard) {
 }
 
 void MqttBridge::answer(const Job& job) {
-  Outcome o;
+  WindowResult o;
   if (job.device.empty() || job.device.size() > kMaxDeviceId) {
-    o.status = 400;
-    o.body = "the device id (the topic level after tinyad/) must be 1 to " + std::to_string(kMaxDeviceId) +
-             " characters, got " + std::to_string(job.device.size());
+    o.error = WindowError::kBadBody;
+    o.message = "the device id (the topic level after tinyad/) must be 1 to " + std::to_string(kMaxDeviceId) +
+                " characters, got " + std::to_string(job.device.size());
   } else if (job.payload.size() > options_.max_payload) {
-    o.status = 413;
-    o.body = "window of " + std::to_string(job.payload.size()) + " bytes, the limit is " +
-             std::to_string(options_.max_payload);
+    o.error = WindowError::kTooLarge;
+    o.message = "window of " + std::to_string(job.payload.size()) + " bytes, the limit is " +
+                std::to_string(options_.max_payload);
   } else {
     o = handler_(job.device, job.payload, job.topic);
   }
   const std::string topic = "tinyad/" + job.device + "/verdict";
-  if (o.status == 200) {
-    publish(topic, o.body, &verdicts_out_);
+  if (o.ok()) {
+    publish(topic, o.json, &verdicts_out_);
     return;
   }
-  nlohmann::ordered_json e = {{"device", job.device}, {"status", o.status}, {"error", o.body}};
+  nlohmann::ordered_json e = {
+      {"device", job.device}, {"status", window_error_status(o.error)}, {"error", o.message}};
   publish(topic, e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), &errors_out_);
 }
 
@@ -287,16 +288,13 @@ void MqttBridge::publish_alarm(const std::string& device, const std::string& jso
   publish("tinyad/" + device + "/alarm", json_line, &alarms_out_);
 }
 
-void MqttBridge::on_service_event(const std::string& json_line) {
-  // Verdict lines are the many; only alarm lines are parsed.
-  if (json_line.find("\"event\":\"alarm_") == std::string::npos) return;
-  const nlohmann::json e = nlohmann::json::parse(json_line, nullptr, false);
-  if (e.is_discarded() || !e.contains("device") || !e["device"].is_string()) return;
-  const std::string device = e["device"].get<std::string>();
+void MqttBridge::on_service_event(const FleetEvent& event) {
+  if (event.kind == FleetEventKind::kVerdict) return;
   // The device of an MQTT window is a topic level already; one from HTTP may
   // not fit in a topic: no alarm topic for it.
+  const std::string& device = event.device;
   if (device.empty() || device.size() > kMaxDeviceId || device.find_first_of("/+#") != std::string::npos) return;
-  publish_alarm(device, json_line);
+  publish_alarm(device, event.json);
 }
 
 void MqttBridge::publish(const std::string& topic, const std::string& payload, std::atomic<uint64_t>* counter) {

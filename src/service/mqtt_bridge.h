@@ -1,6 +1,6 @@
 // mqtt_bridge.h: `tinyad serve --mqtt`: windows arrive on the shared
 // subscription $share/tinyad/tinyad/+/samples, each is scored by a handler
-// (InferenceService::process_window) and answered on tinyad/<device>/verdict,
+// (FleetMonitor::process_window) and answered on tinyad/<device>/verdict,
 // QoS 1. Several serve processes on one broker split the load: the broker
 // hands each message of the share group to one of them.
 //
@@ -21,7 +21,8 @@
 //
 // Errors: a window that cannot be scored (bad JSON, bad device id, too many
 // readings) is answered on the same verdict topic with
-// {"device":..,"status":4xx,"error":".."} so a device is never left waiting.
+// {"device":..,"status":4xx,"error":".."} so a device is never left waiting
+// (the status is window_error_status of the monitor's typed error).
 // What it avoids: TLS and authentication (a broker on a trusted network or
 // loopback), retained messages, persistent sessions (clean start: messages
 // published while no serve process is connected are the broker's to drop).
@@ -40,6 +41,9 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "fleet_event.h"
+#include "fleet_monitor.h"
 
 namespace tinyad {
 
@@ -60,14 +64,10 @@ struct MqttOptions {
 
 class MqttBridge {
  public:
-  /// What a window became: HTTP-like status and the verdict JSON (200) or a
-  /// one-line reason.
-  struct Outcome {
-    int status = 200;
-    std::string body;
-  };
-  /// Scores one window; called from the worker threads at once.
-  using Handler = std::function<Outcome(const std::string& device, std::string_view payload, const std::string& topic)>;
+  /// Scores one window (the verdict's JSON, or a typed refusal); called
+  /// from the worker threads at once.
+  using Handler =
+      std::function<WindowResult(const std::string& device, std::string_view payload, const std::string& topic)>;
   using Log = std::function<void(const std::string& line)>;
 
   static constexpr const char* kSubscription = "$share/tinyad/tinyad/+/samples";
@@ -89,9 +89,9 @@ class MqttBridge {
   /// safe, also before and during start() (dropped before the client exists);
   /// never blocks on the network.
   void publish_alarm(const std::string& device, const std::string& json_line);
-  /// For InferenceService's EventSink: publishes the alarm_raised /
-  /// alarm_cleared lines with publish_alarm, ignores the rest.
-  void on_service_event(const std::string& json_line);
+  /// For the monitor's FleetEventSink: publishes alarm raise/clear events'
+  /// lines with publish_alarm, ignores verdicts.
+  void on_service_event(const FleetEvent& event);
 
   /// Stops taking windows (unsubscribes, so the broker sends the share
   /// group's messages to the other processes), scores and answers every

@@ -1,0 +1,99 @@
+// fleet_metrics_text.cpp: see fleet_metrics_text.h.
+#include "fleet_metrics_text.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "feature_table.h"
+
+namespace tinyad {
+namespace {
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string label_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  std::string s;
+  append_shortest(&s, v);
+  return s;
+}
+
+void append_counter(const char* name, const char* help, uint64_t v, std::string* s) {
+  *s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+        std::to_string(v) + "\n";
+}
+
+// Two gauges per device of the table: its latest score and its alarm.
+void append_devices(const FleetMonitor& monitor, std::string* s) {
+  *s += "# HELP tinyad_device_last_score Score of the device's latest window.\n"
+        "# TYPE tinyad_device_last_score gauge\n";
+  std::string active = "# HELP tinyad_device_alarm Whether the device's alarm is raised.\n"
+                       "# TYPE tinyad_device_alarm gauge\n";
+  for (const TrackedDevice& d : monitor.tracked()) {
+    const std::string label = "{device=\"" + label_escape(d.device) + "\"}";
+    *s += "tinyad_device_last_score" + label + " " + number(d.last_score) + "\n";
+    active += "tinyad_device_alarm" + label + (d.alarm ? " 1\n" : " 0\n");
+  }
+  *s += active;
+}
+
+void append_baselines(const DeviceBaselines& baselines, std::string* s) {
+  const std::array<size_t, 3> phases = baselines.phase_counts();
+  *s += "# HELP tinyad_baseline_devices Devices per baseline phase (--learn).\n"
+        "# TYPE tinyad_baseline_devices gauge\n";
+  for (size_t p = 0; p < phases.size(); ++p) {
+    *s += std::string("tinyad_baseline_devices{phase=\"") + baseline_phase_name(BaselinePhase(p)) + "\"} " +
+          std::to_string(phases[p]) + "\n";
+  }
+}
+
+}  // namespace
+
+void LatencyHistogram::observe(double seconds) {
+  size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(uint64_t(seconds * 1e9), std::memory_order_relaxed);
+}
+
+void LatencyHistogram::append_text(const char* name, const char* help, std::string* s) const {
+  const std::string n = name;
+  *s += "# HELP " + n + " " + help + "\n# TYPE " + n + " histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= kBuckets.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    char le[32] = "+Inf";  // plain decimals ("0.0005", not "5e-04"): what dashboards show as bucket names
+    if (i < kBuckets.size()) std::snprintf(le, sizeof le, "%g", kBuckets[i]);
+    *s += n + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  *s += n + "_sum " + number(double(sum_ns_.load()) * 1e-9) + "\n";
+  *s += n + "_count " + std::to_string(cumulative) + "\n";
+}
+
+std::string fleet_metrics_text(const FleetMonitor& monitor, const LatencyHistogram& latency) {
+  std::string s;
+  append_counter("tinyad_windows_scored_total", "Windows scored.", monitor.windows(), &s);
+  append_counter("tinyad_anomalies_total", "Windows scored above the threshold.", monitor.anomalies(), &s);
+  append_counter("tinyad_bad_requests_total", "Requests refused with a 4xx/5xx status.", monitor.refused(), &s);
+  append_counter("tinyad_alarms_raised_total", "Device alarms raised (k of the last n windows anomalous).",
+                 monitor.alarms_raised(), &s);
+  append_counter("tinyad_alarms_cleared_total", "Device alarms cleared (k of the last n windows normal).",
+                 monitor.alarms_cleared(), &s);
+  append_devices(monitor, &s);
+  if (monitor.options().baselines) append_baselines(*monitor.options().baselines, &s);
+  latency.append_text("tinyad_request_duration_seconds", "Time to answer a request (handler only).", &s);
+  return s;
+}
+
+}  // namespace tinyad

@@ -1,0 +1,350 @@
+// fleet_monitor.cpp: see fleet_monitor.h.
+//
+// Event delivery: events are made under mutex_ (so their order is the order
+// the device's windows changed its state) and queued in the device's outbox;
+// whoever finds the device's delivery turn free takes it and gives the
+// outbox to the sink with no lock held, until the outbox is empty. So the
+// sink never runs under the monitor's lock (it may be slow, or read
+// /metrics), a slow sink holds up only the device whose turn it has, and one
+// device's events never overtake each other. A per-device turn rather than
+// one delivery thread: no thread to start and stop, and in the usual case
+// (one window of a device at a time) the posting thread delivers its own
+// events before it answers, as before. The price: a thread that holds a busy
+// device's turn also delivers the events of that device's later windows.
+#include "fleet_monitor.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "feature_table.h"
+
+namespace tinyad {
+namespace {
+
+// A number, or null for a value the verdict does not have.
+nlohmann::ordered_json number_or_null(bool has, double v) {
+  return has && std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+// The verdict of a device with --learn: its own baseline once it monitors;
+// before that the fleet model's verdict when there is one, else a neutral
+// "not anomalous" with whatever score calibration has.
+void apply_baseline(const BaselineStep& b, bool fleet_model, Verdict* v) {
+  v->learned = b.learned;
+  v->calibrated = b.calibrated;
+  if (b.monitored) {
+    v->baseline = "own";
+    v->score = b.score;
+    v->threshold = b.threshold;
+    v->anomaly = b.anomaly;
+    v->has_score = v->has_threshold = true;
+    return;
+  }
+  if (fleet_model) {
+    v->baseline = "fleet";
+    return;
+  }
+  v->baseline = b.scored ? "calibrating" : "learning";
+  v->has_score = b.scored;
+  v->score = b.scored ? b.score : std::nan("");
+  v->has_threshold = false;
+  v->threshold = std::nan("");
+  v->anomaly = false;
+}
+
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+FleetEvent verdict_event(const Verdict& v, double time) {
+  FleetEvent e;
+  e.kind = FleetEventKind::kVerdict;
+  e.time = time;
+  e.device = v.device;
+  e.has_score = v.has_score;
+  e.has_threshold = v.has_threshold;
+  e.score = v.score;
+  e.threshold = v.threshold;
+  e.anomaly = v.anomaly;
+  e.baseline = v.baseline;
+  e.json = fleet_event_json(e);
+  return e;
+}
+
+}  // namespace
+
+bool alarm_rule_parse(const std::string& text, AlarmRule* rule, std::string* err) {
+  int k = 0, n = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &tail) != 2 || k < 1 || n < k || n > 64) {
+    *err = "--alarm: expected k/n with 1 <= k <= n <= 64 (e.g. 3/5), got '" + text + "'";
+    return false;
+  }
+  rule->k = k;
+  rule->n = n;
+  return true;
+}
+
+int AlarmDebouncer::anomalous() const {
+  const uint64_t mask = rule_.n >= 64 ? ~uint64_t(0) : (uint64_t(1) << rule_.n) - 1;
+  return std::popcount(history_ & mask);
+}
+
+AlarmDebouncer::Change AlarmDebouncer::push(bool anomalous_window) {
+  history_ = (history_ << 1) | (anomalous_window ? 1u : 0u);
+  if (seen_ < rule_.n) ++seen_;
+  const int bad = anomalous();
+  const int good = seen() - bad;
+  if (!active_ && bad >= rule_.k) {
+    active_ = true;
+    return Change::kRaised;
+  }
+  if (active_ && good >= rule_.k) {
+    active_ = false;
+    return Change::kCleared;
+  }
+  return Change::kNone;
+}
+
+std::string verdict_json(const Verdict& v) {
+  nlohmann::ordered_json j = {{"device", v.device},
+                              {"score", number_or_null(v.has_score, v.score)},
+                              {"threshold", number_or_null(v.has_threshold, v.threshold)},
+                              {"anomaly", v.anomaly},
+                              {"features", v.features}};
+  if (!v.baseline.empty()) {
+    j["baseline"] = v.baseline;
+    j["learned"] = v.learned;
+    j["calibrated"] = v.calibrated;
+  }
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool monitor_is_anomalous(double score, double threshold) { return score > threshold; }
+
+int window_error_status(WindowError e) {
+  switch (e) {
+    case WindowError::kNone: return 200;
+    case WindowError::kBadBody: return 400;
+    case WindowError::kTooLarge: return 413;
+    case WindowError::kTooManyDevices: return 429;
+    case WindowError::kUnscorable: return 422;
+  }
+  return 500;
+}
+
+FleetMonitor::FleetMonitor(Model model, FleetMonitorOptions options, FleetEventSink events, Log log)
+    : model_(std::move(model)), options_(std::move(options)), events_(std::move(events)), log_(std::move(log)) {
+  // One limit: the baselines table never holds more devices than the monitor tracks.
+  if (options_.baselines) options_.max_devices = std::min(options_.max_devices, options_.baselines->options().max_devices);
+  if (options_.fleet_model && !core_model_build(model_, &core_, &core_error_)) {
+    core_error_ = "the model cannot be scored: " + core_error_;
+  }
+}
+
+bool FleetMonitor::score(const std::vector<double>& rows, Verdict* out, std::string* err) const {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!std::isfinite(rows[i])) {
+      *err = "reading " + std::to_string(i / 3) + " of axis " + "xyz"[i % 3] +
+             " is not a finite number (a failed sensor read?)";
+      return false;
+    }
+  }
+  if (!window_features(model_.recipe.core, rows, "window", &out->features, err)) return false;
+  if (!options_.fleet_model) {  // --learn alone: the device's baseline scores it (process_window)
+    out->has_score = out->has_threshold = false;
+    return true;
+  }
+  if (!core_error_.empty()) {
+    *err = core_error_;
+    return false;
+  }
+  // The core's scorer, as on a device; the same bits as model_scores.
+  out->score = core_.score_or_nonfinite(out->features.data(), out->features.size());
+  out->threshold = model_.threshold.value;
+  out->anomaly = monitor_is_anomalous(out->score, out->threshold);
+  return true;
+}
+
+void FleetMonitor::note_refused(const std::string& source, const std::string& device, int status,
+                                const std::string& reason) {
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) {
+    log_("refused " + (device.empty() ? source : device + " (" + source + ")") + ": " + std::to_string(status) +
+         " " + reason);
+  }
+}
+
+WindowResult FleetMonitor::refuse(const std::string& source, const std::string& device, WindowError error,
+                                  std::string reason) {
+  note_refused(source, device, window_error_status(error), reason);
+  WindowResult r;
+  r.error = error;
+  r.message = std::move(reason);
+  r.device = device;
+  return r;
+}
+
+bool FleetMonitor::admits(const std::string& device) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return devices_.size() < options_.max_devices || devices_.find(device) != devices_.end();
+}
+
+// --learn: the device's own baseline takes the window and may judge it.
+// kNone, or why the baseline refused the window (*err says it in words).
+WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* v, std::string* err) {
+  BaselineStep b;
+  if (!options_.baselines->add(device, v->features, &b, err)) {
+    return b.table_full ? WindowError::kTooManyDevices : WindowError::kUnscorable;
+  }
+  if (b.restarted && log_) {
+    log_("device " + device + ": its baseline covariance is singular (a stuck or silent axis?): learning again");
+  }
+  apply_baseline(b, options_.fleet_model, v);
+  return WindowError::kNone;
+}
+
+WindowResult FleetMonitor::process_window(std::string device, std::string_view body,
+                                          const std::string& fallback_device, const std::string& source) {
+  SampleWindow w;
+  int status = 400;
+  std::string err;
+  if (!sample_json_parse(body, options_.limits, &w, &status, &err)) {
+    return refuse(source, device, status == 413 ? WindowError::kTooLarge : WindowError::kBadBody, err);
+  }
+  if (device.empty()) device = w.device.substr(0, 64);
+  if (device.empty()) device = fallback_device;
+  if (!admits(device)) {
+    return refuse(source, device, WindowError::kTooManyDevices,
+                  "too many devices: already tracking " + std::to_string(options_.max_devices) + " (the limit)");
+  }
+  WindowResult r;
+  if (!score(w.rows, &r.verdict, &err)) return refuse(source, device, WindowError::kUnscorable, err);
+  r.verdict.device = r.device = device;
+  if (options_.baselines) {
+    const WindowError e = judge_by_baseline(device, &r.verdict, &err);
+    if (e != WindowError::kNone) return refuse(source, device, e, err);
+  }
+  windows_.fetch_add(1, std::memory_order_relaxed);
+  if (r.verdict.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
+  r.json = verdict_json(r.verdict);
+  record(r.verdict);
+  return r;
+}
+
+FleetEvent FleetMonitor::alarm_event(FleetEventKind kind, const std::string& device, double time) const {
+  FleetEvent e;
+  e.kind = kind;
+  e.time = time;
+  e.device = device;
+  return e;
+}
+
+// The window's verdict into the device table and the debouncer; its events
+// are queued under the lock and delivered outside it (see the file header).
+void FleetMonitor::record(const Verdict& v) {
+  DeviceState* d = nullptr;
+  bool my_turn = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    d = &devices_.try_emplace(v.device, DeviceState{AlarmDebouncer(options_.alarm), 0, {}, false}).first->second;
+    d->last_score = v.has_score ? v.score : std::nan("");
+    const AlarmDebouncer::Change change = d->debouncer.push(v.anomaly);
+    if (change == AlarmDebouncer::Change::kRaised) alarms_raised_.fetch_add(1, std::memory_order_relaxed);
+    if (change == AlarmDebouncer::Change::kCleared) alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
+    if (!events_) return;
+    const double now = unix_seconds();
+    my_turn = queue_locked(d, verdict_event(v, now));
+    if (change != AlarmDebouncer::Change::kNone) {
+      FleetEvent a = alarm_event(
+          change == AlarmDebouncer::Change::kRaised ? FleetEventKind::kAlarmRaised : FleetEventKind::kAlarmCleared,
+          v.device, now);
+      a.anomalous = d->debouncer.anomalous();
+      a.of = d->debouncer.seen();
+      a.json = fleet_event_json(a);
+      my_turn = queue_locked(d, std::move(a)) || my_turn;
+    }
+  }
+  if (my_turn) deliver(d);
+}
+
+// Under mutex_: queues `e`; true when the caller took the device's delivery
+// turn and must call deliver().
+bool FleetMonitor::queue_locked(DeviceState* d, FleetEvent e) {
+  d->outbox.push_back(std::move(e));
+  if (d->delivering) return false;
+  d->delivering = true;
+  return true;
+}
+
+// Holding the device's turn: gives its queued events to the sink, no lock
+// held, until none is left; then gives the turn up.
+void FleetMonitor::deliver(DeviceState* d) {
+  std::vector<FleetEvent> batch;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.clear();
+      batch.swap(d->outbox);
+      if (batch.empty()) {
+        d->delivering = false;
+        return;
+      }
+    }
+    try {
+      for (const FleetEvent& e : batch) events_(e);
+    } catch (...) {  // a failing sink must not keep the device's turn forever
+      std::lock_guard<std::mutex> lock(mutex_);
+      d->delivering = false;
+      throw;
+    }
+  }
+}
+
+// A reset device starts over (re-mounted, repaired): its alarm history is
+// about the old baseline, so a raised alarm is cleared now, with an event
+// saying why, rather than after k of its learning windows.
+bool FleetMonitor::reset_baseline(const std::string& device, std::string* err) {
+  if (!options_.baselines) {
+    *err = "per-device baselines are off: serve with --learn N";
+    return false;
+  }
+  if (!options_.baselines->reset(device)) {
+    *err = "no baseline for device '" + device + "'";
+    return false;
+  }
+  if (log_) log_("device " + device + ": baseline reset over HTTP: learning again");
+  DeviceState* d = nullptr;
+  bool my_turn = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = devices_.find(device);
+    if (it == devices_.end()) return true;
+    d = &it->second;
+    const bool was_active = d->debouncer.active();
+    d->debouncer = AlarmDebouncer(options_.alarm);
+    if (!was_active) return true;
+    alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
+    if (!events_) return true;
+    FleetEvent a = alarm_event(FleetEventKind::kAlarmCleared, device, unix_seconds());
+    a.reason = "baseline reset";
+    a.json = fleet_event_json(a);
+    my_turn = queue_locked(d, std::move(a));
+  }
+  if (my_turn) deliver(d);
+  return true;
+}
+
+std::vector<TrackedDevice> FleetMonitor::tracked() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<TrackedDevice> out;
+  out.reserve(devices_.size());
+  for (const auto& [device, st] : devices_) out.push_back({device, st.last_score, st.debouncer.active()});
+  return out;
+}
+
+}  // namespace tinyad
