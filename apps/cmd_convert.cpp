@@ -13,17 +13,36 @@
 #include "atomic_file.h"
 #include "commands.h"
 #include "dataset.h"
+#include "dataset_load.h"
 #include "metrics.h"
 #include "model.h"
 #include "model_import.h"
-#include "model_interop.h"
 #include "npz.h"
 #include "tflite_export.h"
+#include "tflite_import.h"
 
 namespace tinyad::app {
 namespace {
 
 std::string extension(const std::string& path) { return std::filesystem::path(path).extension().string(); }
+
+// Features of every window of `labels` in `data`, with the model's recipe.
+bool label_windows(const Model& m, const std::string& data, const std::vector<std::string>& labels,
+                   Eigen::MatrixXd* X, std::string* err) {
+  LoadedDataset loaded;
+  if (!dataset_load(data, labels, m.recipe.core, selection_all(), {}, &loaded, err)) return false;
+  *X = std::move(loaded.table.X);
+  return true;
+}
+
+// Features of one list of the model's split, read again from its dataset.
+bool split_windows(const Model& m, std::vector<std::string> ModelSplit::*which, Eigen::MatrixXd* X,
+                   std::string* err) {
+  FeatureTable t;
+  if (!dataset_load_split(m.split, which, m.recipe.core, &t, err)) return false;
+  *X = std::move(t.X);
+  return true;
+}
 
 bool export_npz(const Model& m, const std::string& out, std::string* err) {
   if (m.detector != "mahalanobis") {
@@ -77,8 +96,8 @@ int export_tflite(const Model& m, const std::string& in, const std::string& out,
   std::string err;
   Eigen::MatrixXd rep;
   if (x.int8) {
-    const bool ok = !x.data.empty() ? load_label_windows(m, x.data, split_list(x.normal), &rep, &err)
-                                    : load_training_windows(m, &rep, &err);
+    const bool ok = !x.data.empty() ? label_windows(m, x.data, split_list(x.normal), &rep, &err)
+                                    : split_windows(m, &ModelSplit::train, &rep, &err);
     if (!ok) return fail("int8 export needs representative windows: " + err);
   }
   TfliteExportOptions o;
@@ -92,8 +111,8 @@ int export_tflite(const Model& m, const std::string& in, const std::string& out,
     // What quantisation costs: float vs int8 AUC on held-out normals vs the anomalies.
     TfliteNet net;
     Eigen::MatrixXd normal, anomaly;
-    if (!tflite_parse(bytes, out, &net, &err) || !load_test_windows(m, &normal, &err) ||
-        !load_label_windows(m, m.split->dataset, split_list(x.anomaly), &anomaly, &err))
+    if (!tflite_parse(bytes, out, &net, &err) || !split_windows(m, &ModelSplit::test, &normal, &err) ||
+        !label_windows(m, m.split->dataset, split_list(x.anomaly), &anomaly, &err))
       return fail(err);
     auto auc = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
       return roc_auc(std::vector<double>(a.begin(), a.end()), std::vector<double>(b.begin(), b.end())).value_or(0.0);

@@ -3,7 +3,6 @@
 // constants, threshold, the .tflite for TFLM users) and
 // DIR/tinyad_test_windows.h (windows from the dataset with the host's scores,
 // for the device's self-test). Each file is written atomically.
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -11,32 +10,27 @@
 #include "atomic_file.h"
 #include "c_export.h"
 #include "commands.h"
-#include "csv_reader.h"
 #include "dataset.h"
+#include "dataset_load.h"
 #include "model.h"
-#include "model_interop.h"
 #include "tflite_export.h"
+#include "tflite_import.h"
 
 namespace tinyad::app {
 namespace {
 
-// Reads up to `limit` windows: the ids given (a model's test split) or, with
-// no ids, the first files of `labels`.
-bool read_windows(const std::string& root, const std::vector<std::string>& labels, const std::vector<std::string>& ids,
-                  size_t limit, std::vector<ExportWindow>* out, std::string* err) {
-  Dataset ds;
-  std::vector<DatasetFile> files;
-  if (!dataset_open(root, &ds, err) || !dataset_files(ds, labels, &files, err)) return false;
-  size_t taken = 0;
-  for (const DatasetFile& f : files) {
-    if (taken == limit) break;
-    if (!ids.empty() && std::find(ids.begin(), ids.end(), f.id()) == ids.end()) continue;
-    ExportWindow w;
-    w.id = f.id();
-    if (!csv_read_window(f.path, &w.rows, err)) return false;
-    out->push_back(std::move(w));
-    ++taken;
-  }
+// Up to `limit` readable windows of `labels` in `root`, in file order: the
+// selected ones (a model's test split) or every file. Malformed and short
+// files are skipped as everywhere else (dataset_load.h), and warned about.
+bool read_windows(const std::string& root, const std::vector<std::string>& labels, const DatasetSelection& selection,
+                  const Model& m, size_t limit, std::vector<ExportWindow>* out, std::string* err) {
+  DatasetLoadOptions load;
+  load.keep_readings = true;
+  LoadedDataset loaded;
+  if (!dataset_load(root, labels, m.recipe.core, selection, load, &loaded, err)) return false;
+  warn_skipped(loaded.table.skipped);
+  for (size_t i = 0; i < loaded.table.files.size() && i < limit; ++i)
+    out->push_back({loaded.table.files[i].id(), std::move(loaded.table.readings[i])});
   return true;
 }
 
@@ -71,11 +65,12 @@ RunFn attach_export(CLI::App* cmd) {
     TfliteNet q8;
     if (a->int8) {
       if (m.detector != "autoencoder") return fail("--int8 needs an autoencoder model; " + a->model + " is " + m.detector);
-      Eigen::MatrixXd rep;
+      FeatureTable rep;
       TfliteExportOptions to;
       to.int8 = true;
-      if (!load_training_windows(m, &rep, &err)) return fail("int8 export needs the training windows: " + err);
-      if (!tflite_export(m, to, rep, &o.int8_tflite, &err) || !tflite_parse(o.int8_tflite, "int8", &q8, &err))
+      if (!dataset_load_split(m.split, &ModelSplit::train, m.recipe.core, &rep, &err))
+        return fail("int8 export needs the training windows: " + err);
+      if (!tflite_export(m, to, rep.X, &o.int8_tflite, &err) || !tflite_parse(o.int8_tflite, "int8", &q8, &err))
         return fail(err);
       o.int8_net = &q8;
       o.generated_by += " --int8";
@@ -86,13 +81,15 @@ RunFn attach_export(CLI::App* cmd) {
     if (!a->data.empty() || !m.split) {
       if (a->data.empty() || a->normal.empty())
         return fail(a->model + " records no training split: give --data and --normal for the test windows");
-      if (!read_windows(a->data, split_list(a->normal), {}, a->windows, &windows, &err)) return fail(err);
+      if (!read_windows(a->data, split_list(a->normal), selection_all(), m, a->windows, &windows, &err))
+        return fail(err);
     } else {
       root = m.split->dataset;
-      if (!read_windows(root, m.split->normal_labels, m.split->test, a->windows, &windows, &err))
+      if (!read_windows(root, m.split->normal_labels, selection_only(m.split->test), m, a->windows, &windows, &err))
         return fail("reading the model's test split: " + err);
     }
-    if (!a->anomaly.empty() && !read_windows(root, split_list(a->anomaly), {}, a->windows, &windows, &err))
+    if (!a->anomaly.empty() &&
+        !read_windows(root, split_list(a->anomaly), selection_all(), m, a->windows, &windows, &err))
       return fail(err);
 
     std::string model_h, windows_h;

@@ -14,9 +14,10 @@
 
 #include "atomic_file.h"
 #include "dataset.h"
+#include "dataset_load.h"
 #include "feature_table.h"
 #include "keras_h5.h"
-#include "model_interop.h"
+#include "model_import.h"
 #include "test_env.h"
 #include "tflite_export.h"
 #include "tflite_import.h"
@@ -191,8 +192,9 @@ void check_trained_exports(const std::string& recipe, const std::string& layers,
   TrainResult r;
   ASSERT_TRUE(train_run(opt, &r, &err)) << err;
   const Model& m = r.model;
-  Eigen::MatrixXd train;
-  ASSERT_TRUE(load_training_windows(m, &train, &err)) << err;
+  FeatureTable split_train;
+  ASSERT_TRUE(dataset_load_split(m.split, &ModelSplit::train, m.recipe.core, &split_train, &err)) << err;
+  const Eigen::MatrixXd& train = split_train.X;
   const Eigen::MatrixXd X = real_windows(data, m.recipe, 12);
   Eigen::MatrixXd Z, Y;
   autoencoder_reconstruct(m.autoencoder, X, &Z, &Y);

@@ -12,7 +12,7 @@
 
 #include "golden_json.h"
 #include "keras_h5.h"
-#include "model_interop.h"
+#include "model_import.h"
 #include "test_env.h"
 
 namespace tinyad {

@@ -9,7 +9,6 @@
 
 #include "autoencoder_train.h"
 #include "keras_h5.h"
-#include "model_interop.h"
 #include "rng.h"
 #include "test_env.h"
 #include "tflite_export.h"
@@ -40,7 +39,7 @@ Model trained_model(Eigen::MatrixXd* train) {
   o.seed = 1;  // (seed 0 happens to kill every unit of this small net: a degenerate test model)
   EXPECT_TRUE(autoencoder_train(*train, Eigen::MatrixXd(), o, &m.autoencoder, nullptr, &err)) << err;
   m.threshold = {"mean+sd", 3.0, 1.25};
-  m.split = ModelSplit{"/data/x", 7, {"normal"}, {"normal/0000.csv"}, {"normal/0001.csv"}, {"normal/0002.csv"}};
+  m.split = ModelSplit{"/data/x", 7, {"normal"}, {"normal/0000.csv"}, {"normal/0001.csv"}, {"normal/0002.csv"}, {}};
   return m;
 }
 

@@ -62,6 +62,17 @@ bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
   return true;
 }
 
+bool labels_disjoint(const std::vector<std::string>& normal, const std::vector<std::string>& anomaly,
+                     std::string* err) {
+  for (const auto& l : anomaly) {
+    if (std::find(normal.begin(), normal.end(), l) != normal.end()) {
+      *err = "label '" + l + "' is given as both --normal and --anomaly";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<std::string> split_list(const std::string& csv) {
   std::vector<std::string> out;
   size_t start = 0;

@@ -28,6 +28,11 @@ bool dataset_open(const std::string& root, Dataset* ds, std::string* err);
 bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
                    std::vector<DatasetFile>* files, std::string* err);
 
+/// Refuses a label given both as normal and as anomaly (its windows would
+/// be scored as both).
+bool labels_disjoint(const std::vector<std::string>& normal, const std::vector<std::string>& anomaly,
+                     std::string* err);
+
 /// Splits "a,b,c" into {"a","b","c"}, dropping empty items and spaces.
 std::vector<std::string> split_list(const std::string& csv);
 

@@ -11,16 +11,24 @@
 
 namespace tinyad {
 
+struct SkippedFile {
+  DatasetFile file;
+  size_t n_rows = 0;  // readings parsed before the file was refused; 0 when unreadable
+};
+
 struct FeatureTable {
   std::vector<DatasetFile> files;  // one per row of X, in the input order
   Eigen::MatrixXd X;               // (files.size(), n_features)
   std::vector<std::string> skipped;  // "path:line: reason" per file left out
+  std::vector<SkippedFile> skipped_files;  // parallel to `skipped`
+  std::vector<std::vector<double>> readings;  // per row of X, (n_rows, 3) in g; only when asked for
 };
 
 /// Reads every file and extracts the recipe's features. Never fails as a
-/// whole: unreadable, malformed or short files go to `skipped`.
+/// whole: unreadable, malformed or short files go to `skipped`. With
+/// `keep_readings` the parsed readings of the kept files stay in the table.
 FeatureTable feature_table_load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe,
-                                bool show_progress = true);
+                                bool show_progress = true, bool keep_readings = false);
 
 /// Features of one window already in memory, (n_rows, 3) row-major.
 bool window_features(const tinyad_recipe& recipe, const std::vector<double>& rows,

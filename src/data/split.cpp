@@ -1,6 +1,10 @@
 // split.cpp: see split.h.
 #include "split.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <utility>
 
@@ -21,6 +25,33 @@ Split split_make(size_t n, uint64_t seed, double validation_fraction, double tes
   s.test.assign(order.begin() + long(n_val), order.begin() + long(n_val + n_test));
   s.train.assign(order.begin() + long(n_val + n_test), order.end());
   return s;
+}
+
+bool file_content_hash(const std::string& path, std::string* hash, std::string* err) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = path + ": cannot open to hash";
+    return false;
+  }
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a offset basis and prime (64 bit)
+  for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) {
+    h ^= uint8_t(*it);
+    h *= 0x100000001b3ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  *hash = buf;
+  return true;
+}
+
+bool split_used_file(const ModelSplit& split, const std::string& canonical_root, const std::string& id,
+                     const std::string& path) {
+  auto listed = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), id) != v.end(); };
+  if (!listed(split.train) && !listed(split.validation)) return false;
+  if (split.hashes.empty()) return split.dataset == canonical_root;  // a model from before hashes
+  const auto it = split.hashes.find(id);
+  std::string hash, err;
+  return it != split.hashes.end() && file_content_hash(path, &hash, &err) && hash == it->second;
 }
 
 }  // namespace tinyad

@@ -1,8 +1,10 @@
 // split.h: the original protocol's split of normal files: shuffle (seeded),
-// 20 % validation, 20 % test, the rest for training.
+// 20 % validation, 20 % test, the rest for training; and the record of it a
+// model keeps (ModelSplit), which says which windows eval must not score.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,5 +17,36 @@ struct Split {
 
 /// Splits n items; fractions are rounded down. Deterministic for a seed.
 Split split_make(size_t n, uint64_t seed, double validation_fraction = 0.2, double test_fraction = 0.2);
+
+/// Which files a model was trained and calibrated on, so eval can skip them.
+///
+/// The split follows the window, not the folder: a file is one of the
+/// model's when its "label/name" is in a list AND its content hash equals
+/// the one recorded for it. The name alone is not enough: the simulator and
+/// the collector both name files 0000.csv, 0001.csv, ... in every label
+/// folder, so another recording session (or another dataset) with the same
+/// label names would otherwise lose 80 % of its normal files to a split it
+/// never took part in. The hash alone is not used either: identical
+/// recordings under another label are a different window for the user.
+/// Models written before hashes were recorded (`hashes` empty) keep the old
+/// rule: same canonical dataset folder and same "label/name".
+struct ModelSplit {
+  std::string dataset;                     // canonical path of the dataset folder when trained (informative)
+  uint64_t seed = 0;
+  std::vector<std::string> normal_labels;  // labels whose files were split
+  std::vector<std::string> train, validation, test;  // "label/NNNN.csv"
+  std::map<std::string, std::string> hashes;  // "label/NNNN.csv" -> file_content_hash() of every file above
+};
+
+/// The content hash recorded per split file: FNV-1a (64 bit) of the file's
+/// bytes, as 16 hex digits. Not cryptographic: it tells a copied window from
+/// a different recording that happens to have the same name.
+bool file_content_hash(const std::string& path, std::string* hash, std::string* err);
+
+/// True when the file `id` ("label/name") at `path` of the dataset at
+/// `canonical_root` is one of the split's training or validation files (the
+/// rule above). Reads the file only when its name is in those lists.
+bool split_used_file(const ModelSplit& split, const std::string& canonical_root, const std::string& id,
+                     const std::string& path);
 
 }  // namespace tinyad

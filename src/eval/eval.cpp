@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 
+#include "dataset_load.h"
 #include "metrics.h"
 
 namespace tinyad {
@@ -48,31 +48,24 @@ EvalResult eval_table(const Model& model, const FeatureTable& table, const std::
 }
 
 bool eval_run(const Model& model, const EvalOptions& opt, EvalResult* out, std::string* err) {
-  Dataset ds;
-  if (!dataset_open(opt.data, &ds, err)) return false;
-  for (const auto& l : opt.anomaly) {
-    if (std::find(opt.normal.begin(), opt.normal.end(), l) != opt.normal.end()) {
-      *err = "label '" + l + "' is given as both --normal and --anomaly";
-      return false;
-    }
+  if (opt.normal.empty()) {
+    *err = "no --normal label given";
+    return false;
   }
+  if (!labels_disjoint(opt.normal, opt.anomaly, err)) return false;
   std::vector<std::string> labels = opt.normal;
   labels.insert(labels.end(), opt.anomaly.begin(), opt.anomaly.end());
-  std::vector<DatasetFile> files;
-  if (!dataset_files(ds, labels, &files, err)) return false;
-
-  // The model's own training and calibration files are never scored again.
-  size_t excluded = 0;
-  if (model.split && model.split->dataset == ds.canonical_root) {
-    std::set<std::string> used(model.split->train.begin(), model.split->train.end());
-    used.insert(model.split->validation.begin(), model.split->validation.end());
-    const auto before = files.size();
-    std::erase_if(files, [&](const DatasetFile& f) { return used.count(f.id()) > 0; });
-    excluded = before - files.size();
-  }
-  const FeatureTable table = feature_table_load(files, model.recipe.core, opt.progress);
+  // The model's own training and calibration files are never scored again,
+  // wherever the dataset now lies (split.h says how they are recognised).
+  const DatasetSelection selection = model.split ? selection_excluding(*model.split) : selection_all();
+  DatasetLoadOptions load;
+  load.needed = opt.normal;  // no false-alarm rate, no AUC without normal windows
+  load.progress = opt.progress;
+  LoadedDataset loaded;
+  if (!dataset_load(opt.data, labels, model.recipe.core, selection, load, &loaded, err)) return false;
+  const FeatureTable& table = loaded.table;
   *out = eval_table(model, table, rows_with_labels(table, opt.normal), rows_with_labels(table, opt.anomaly));
-  out->n_excluded = excluded;
+  out->n_excluded = loaded.n_excluded;
   return true;
 }
 

@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <map>
 
+#include "dataset_load.h"
+#include "keras_h5.h"
 #include "mahalanobis_fit.h"
-#include "model_interop.h"
 #include "npz.h"
 #include "recipe.h"
 #include "threshold.h"
+#include "threshold_calibrate.h"
 #include "tflite_import.h"
 
 namespace tinyad {
@@ -56,6 +58,30 @@ bool import_npz(const std::string& in, const Threshold& threshold, Model* m, std
 
 }  // namespace
 
+bool import_keras_model(const std::string& path, double threshold, Model* out, std::string* err) {
+  KerasImport imp;
+  if (!keras_h5_read(path, &imp, err)) return false;
+  Model m;
+  if (!recipe_named("original", &m.recipe, err)) return false;
+  const size_t n = tinyad_recipe_n_features(&m.recipe.core);
+  if (autoencoder_n_features(imp.model) != n) {
+    *err = path + ": " + std::to_string(autoencoder_n_features(imp.model)) +
+           " inputs, but the original recipe (per-axis MAD) makes " + std::to_string(n) + " features";
+    return false;
+  }
+  m.detector = "autoencoder";
+  m.autoencoder = imp.model;
+  m.threshold.method = "fixed";
+  m.threshold.param = m.threshold.value = threshold;
+  m.provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION},
+                  {"imported_from", path},
+                  {"keras_version", imp.keras_version},
+                  {"keras_model", imp.model_name},
+                  {"keras_layers", imp.layers}};
+  *out = std::move(m);
+  return true;
+}
+
 bool model_is_foreign(const std::string& path) {
   const std::string ext = extension(path);
   return ext == ".npz" || ext == ".h5" || ext == ".tflite";
@@ -82,8 +108,9 @@ bool model_import(const std::string& path, const ImportOptions& o, Model* m, std
     if (net.quantized) warnings->push_back(path + " is int8: the model gets its dequantised weights (float scoring)");
   }
   if (calibrate) {
-    Eigen::MatrixXd X;
-    if (!load_label_windows(*m, o.data, o.normal, &X, err)) return false;
+    LoadedDataset normal;
+    if (!dataset_load(o.data, o.normal, m->recipe.core, selection_all(), {}, &normal, err)) return false;
+    const Eigen::MatrixXd& X = normal.table.X;
     if (!calibrate_threshold(m, o.threshold_given ? o.threshold : "mean+3sd", X, err)) return false;
     if (m->detector == "autoencoder") {
       for (const auto& d : autoencoder_dead_units(m->autoencoder, X))

@@ -24,6 +24,10 @@ struct ImportOptions {
 /// (.npz, .h5, .tflite).
 bool model_is_foreign(const std::string& path);
 
+/// A Keras .h5 autoencoder as a tinyad model: original recipe, identity
+/// standardisation, a fixed threshold (replaced by calibration if asked).
+bool import_keras_model(const std::string& path, double threshold, Model* m, std::string* err);
+
 /// Reads `path` by its extension. .json files are loaded as they are (the
 /// options are not used). Warnings (default threshold used, dead ReLU units
 /// on the calibration windows, int8 weights dequantised) go to *warnings.

@@ -339,6 +339,13 @@ Eigen::MatrixXd tflite_run(const TfliteNet& net, const Eigen::MatrixXd& X) {
   return Y;
 }
 
+Eigen::VectorXd tflite_scores(const TfliteNet& net, const AutoencoderModel& s, const Eigen::MatrixXd& X) {
+  const Eigen::MatrixXd Z =
+      ((X.rowwise() - s.input_mean.transpose()).array().rowwise() / s.input_scale.transpose().array()).matrix();
+  const Eigen::MatrixXd Y = tflite_run(net, Z);
+  return (Z - Y).rowwise().squaredNorm() / double(Z.cols());
+}
+
 bool tflite_to_model(const TfliteNet& net, const std::string& path, double threshold, Model* out, std::string* err) {
   Model m;
   const size_t n = tflite_n_inputs(net);

@@ -50,6 +50,11 @@ size_t tflite_n_inputs(const TfliteNet& net);
 /// returns its outputs as float (int8 nets dequantised).
 Eigen::MatrixXd tflite_run(const TfliteNet& net, const Eigen::MatrixXd& X);
 
+/// Scores raw feature rows X with a .tflite network that works in the
+/// model's standardised units, as a tinyad autoencoder scores:
+/// mean((z - net(z))^2), z = (x - mean) / scale.
+Eigen::VectorXd tflite_scores(const TfliteNet& net, const AutoencoderModel& standardisation, const Eigen::MatrixXd& X);
+
 /// The int8 path on already quantised values: in (n_inputs,), out (n_outputs,).
 bool tflite_run_q8(const TfliteNet& net, const int8_t* in, int8_t* out);
 

@@ -10,8 +10,10 @@ namespace {
 using nlohmann::json;
 
 json split_to_json(const ModelSplit& s) {
-  return {{"dataset", s.dataset}, {"seed", s.seed}, {"normal_labels", s.normal_labels},
-          {"train", s.train},     {"validation", s.validation}, {"test", s.test}};
+  json j = {{"dataset", s.dataset}, {"seed", s.seed}, {"normal_labels", s.normal_labels},
+            {"train", s.train},     {"validation", s.validation}, {"test", s.test}};
+  if (!s.hashes.empty()) j["hashes"] = s.hashes;  // absent in models from before (split.h)
+  return j;
 }
 
 ModelSplit split_from_json(const json& j) {
@@ -22,6 +24,7 @@ ModelSplit split_from_json(const json& j) {
   s.train = j.at("train").get<std::vector<std::string>>();
   s.validation = j.at("validation").get<std::vector<std::string>>();
   s.test = j.at("test").get<std::vector<std::string>>();
+  if (j.contains("hashes")) s.hashes = j.at("hashes").get<std::map<std::string, std::string>>();
   return s;
 }
 

@@ -12,20 +12,13 @@
 #include "autoencoder.h"
 #include "mahalanobis_fit.h"
 #include "recipe.h"
+#include "split.h"  // ModelSplit
 #include "threshold.h"
 
 namespace tinyad {
 
 inline constexpr const char* kModelFormat = "tinyad-model";
 inline constexpr int kModelVersion = 1;
-
-/// Which files a model was trained and calibrated on, so eval can skip them.
-struct ModelSplit {
-  std::string dataset;                     // canonical path of the dataset folder
-  uint64_t seed = 0;
-  std::vector<std::string> normal_labels;  // labels whose files were split
-  std::vector<std::string> train, validation, test;  // "label/NNNN.csv"
-};
 
 struct Model {
   Recipe recipe;

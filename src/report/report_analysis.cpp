@@ -9,12 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "csv_reader.h"
 #include "dataset.h"
+#include "dataset_load.h"
 #include "feature_ranking.h"
 #include "feature_table.h"
 #include "parallel_for.h"
-#include "progress.h"
 #include "recipe.h"
 
 namespace tinyad {
@@ -57,56 +56,53 @@ tinyad_recipe analysis_recipe(uint16_t window) {
 bool is_scale_group(const std::string& g) { return g == "std" || g == "mad" || g == "ptp" || g == "bands"; }
 
 struct Loaded {
-  std::vector<DatasetFile> files;          // every listed file
-  std::vector<size_t> n_rows;              // per file, 0 when unreadable
+  std::vector<DatasetFile> files;          // the readable files, then the skipped ones
+  std::vector<size_t> n_rows;              // per file; for skipped files the rows parsed (0 when unreadable)
   std::vector<std::string> errors;         // per file, empty when good
-  std::vector<std::vector<double>> rows;   // per file, (n_rows, 3) readings
-  Eigen::MatrixXd features;                // (files, n_features); rows of bad files unused
-  Eigen::MatrixXd power;                   // (files, 3 * n_bins): mean-removed Hann |X_k|^2, k = 1..N/2
+  std::vector<std::vector<double>> rows;   // per readable file, (n_rows, 3) readings
+  Eigen::MatrixXd features;                // (readable files, n_features)
+  Eigen::MatrixXd power;                   // (readable files, 3 * n_bins): mean-removed Hann |X_k|^2, k = 1..N/2
 };
 
-void load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe, bool show_progress, Loaded* out) {
-  const size_t n = files.size();
-  const size_t n_features = tinyad_recipe_n_features(&recipe);
+// The loaded table as the report uses it, plus each readable window's
+// power spectrum per axis.
+Loaded with_spectra(FeatureTable table, const tinyad_recipe& recipe) {
+  Loaded out;
+  const size_t n = table.files.size();
   const size_t w = recipe.window, n_fft = tinyad_recipe_fft_size(&recipe), n_bins = n_fft / 2;
-  out->files = files;
-  out->n_rows.assign(n, 0);
-  out->errors.assign(n, "");
-  out->rows.assign(n, {});
-  out->features = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(n_features));
-  out->power = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(3 * n_bins));
-  Progress progress("reading", show_progress ? n : 0);
+  out.files = std::move(table.files);
+  out.rows = std::move(table.readings);
+  out.features = std::move(table.X);
+  for (size_t i = 0; i < n; ++i) out.n_rows.push_back(out.rows[i].size() / 3);
+  out.errors.assign(n, "");
+  for (size_t i = 0; i < table.skipped.size(); ++i) {
+    out.files.push_back(table.skipped_files[i].file);
+    out.n_rows.push_back(table.skipped_files[i].n_rows);
+    out.errors.push_back(table.skipped[i]);
+  }
+  out.power = Eigen::MatrixXd::Zero(Eigen::Index(n), Eigen::Index(3 * n_bins));
   struct Buffers {
-    std::vector<double> hann, fft, tw, features;
+    std::vector<double> hann, fft, tw;
   };
   auto make_buffers = [&] {
-    Buffers b{std::vector<double>(w), std::vector<double>(2 * n_fft), std::vector<double>(n_fft), {}};
+    Buffers b{std::vector<double>(w), std::vector<double>(2 * n_fft), std::vector<double>(n_fft)};
     tinyad_hann(b.hann.data(), w);
     tinyad_fft_twiddles(b.tw.data(), n_fft);
     return b;
   };
   parallel_for(n, make_buffers, [&](size_t i, Buffers& b) {
-    std::string err;
-    std::vector<double>& fft = b.fft;
-    std::vector<double>& rows = out->rows[i];
-    if (csv_read_window(files[i].path, &rows, &err) && window_features(recipe, rows, files[i].path, &b.features, &err)) {
-      out->n_rows[i] = rows.size() / 3;
-      for (size_t k = 0; k < n_features; ++k) out->features(Eigen::Index(i), Eigen::Index(k)) = b.features[k];
-      for (int a = 0; a < 3; ++a) {
-        double mean = 0;
-        for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
-        // The core's band-feature spectrum step (same fill, same FFT).
-        tinyad_axis_fft(rows.data() + a, w, mean, b.hann.data(), fft.data(), b.tw.data(), n_fft);
-        for (size_t k = 1; k <= n_bins; ++k)
-          out->power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
-              fft[2 * k] * fft[2 * k] + fft[2 * k + 1] * fft[2 * k + 1];
-      }
-    } else {
-      out->n_rows[i] = rows.size() / 3;
-      out->errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
+    const std::vector<double>& rows = out.rows[i];
+    for (int a = 0; a < 3; ++a) {
+      double mean = 0;
+      for (size_t t = 0; t < w; ++t) mean += rows[3 * t + size_t(a)] / double(w);
+      // The core's band-feature spectrum step (same fill, same FFT).
+      tinyad_axis_fft(rows.data() + a, w, mean, b.hann.data(), b.fft.data(), b.tw.data(), n_fft);
+      for (size_t k = 1; k <= n_bins; ++k)
+        out.power(Eigen::Index(i), Eigen::Index(size_t(a) * n_bins + k - 1)) =
+            b.fft[2 * k] * b.fft[2 * k] + b.fft[2 * k + 1] * b.fft[2 * k + 1];
     }
-    progress.add();
   });
+  return out;
 }
 
 struct LabelRows {
@@ -187,26 +183,22 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
     *err = "analyze needs at least one --normal and one --anomaly label";
     return false;
   }
-  for (const auto& l : opt.anomaly) {
-    if (std::find(opt.normal.begin(), opt.normal.end(), l) != opt.normal.end()) {
-      *err = "label '" + l + "' is given as both --normal and --anomaly";
-      return false;
-    }
-  }
+  if (!labels_disjoint(opt.normal, opt.anomaly, err)) return false;
   if (opt.window < 8 || opt.window > TINYAD_MAX_WINDOW) {
     *err = "--window must be 8.." + std::to_string(TINYAD_MAX_WINDOW) + " rows";
     return false;
   }
-  Dataset ds;
-  if (!dataset_open(opt.data, &ds, err)) return false;
   std::vector<std::string> all = opt.normal;
   all.insert(all.end(), opt.anomaly.begin(), opt.anomaly.end());
-  std::vector<DatasetFile> files;
-  if (!dataset_files(ds, all, &files, err)) return false;
-
   const tinyad_recipe recipe = analysis_recipe(opt.window);
-  Loaded L;
-  load(files, recipe, opt.progress, &L);
+  DatasetLoadOptions load;
+  load.each_needed = true;  // every label is shown and compared
+  load.keep_readings = true;
+  load.progress = opt.progress;
+  LoadedDataset loaded;
+  if (!dataset_load(opt.data, all, recipe, selection_all(), load, &loaded, err)) return false;
+  const Dataset& ds = loaded.dataset;
+  const Loaded L = with_spectra(std::move(loaded.table), recipe);
 
   std::vector<LabelRows> labels;
   for (const auto& l : all) labels.push_back({l, std::find(opt.normal.begin(), opt.normal.end(), l) != opt.normal.end() ? "normal" : "anomaly", {}, 0});
@@ -215,12 +207,6 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
       if (l.label != L.files[i].label) continue;
       l.n_files++;
       if (L.errors[i].empty()) l.good.push_back(i);
-    }
-  }
-  for (const auto& l : labels) {
-    if (l.good.empty()) {
-      *err = opt.data + "/" + l.label + ": no readable window of at least " + std::to_string(opt.window) + " rows";
-      return false;
     }
   }
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "dataset.h"
-#include "feature_table.h"
+#include "dataset_load.h"
 #include "mcd.h"
 #include "split.h"
 
@@ -21,6 +21,18 @@ std::vector<std::string> ids_of(const FeatureTable& t, const std::vector<size_t>
   std::vector<std::string> ids;
   for (size_t r : rows) ids.push_back(t.files[r].id());
   return ids;
+}
+
+// The content hash of every split file, so the split follows the windows
+// when the dataset is copied or moved (split.h).
+bool hash_files(const FeatureTable& t, const std::vector<const std::vector<size_t>*>& row_lists,
+                std::map<std::string, std::string>* hashes, std::string* err) {
+  for (const auto* rows : row_lists) {
+    for (size_t r : *rows) {
+      if (!file_content_hash(t.files[r].path, &(*hashes)[t.files[r].id()], err)) return false;
+    }
+  }
+  return true;
 }
 
 // The robust option: FastMCD picks the windows that look like the bulk (its
@@ -64,15 +76,15 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
     *err = "no --normal label given";
     return false;
   }
-  Dataset ds;
-  if (!dataset_open(opt.data, &ds, err)) return false;
-  std::vector<DatasetFile> normal_files, anomaly_files;
-  if (!dataset_files(ds, opt.normal, &normal_files, err) || !dataset_files(ds, opt.anomaly, &anomaly_files, err))
-    return false;
-  std::vector<DatasetFile> files = normal_files;
-  files.insert(files.end(), anomaly_files.begin(), anomaly_files.end());
-
-  const FeatureTable table = feature_table_load(files, model.recipe.core, opt.progress);
+  if (!labels_disjoint(opt.normal, opt.anomaly, err)) return false;
+  std::vector<std::string> labels = opt.normal;
+  labels.insert(labels.end(), opt.anomaly.begin(), opt.anomaly.end());
+  DatasetLoadOptions load;
+  load.needed = opt.normal;
+  load.progress = opt.progress;
+  LoadedDataset loaded;
+  if (!dataset_load(opt.data, labels, model.recipe.core, selection_all(), load, &loaded, err)) return false;
+  const FeatureTable& table = loaded.table;
   const std::vector<size_t> normal_rows = rows_with_labels(table, opt.normal);
   const std::vector<size_t> anomaly_rows = rows_with_labels(table, opt.anomaly);
   const Split split = split_make(normal_rows.size(), opt.seed);
@@ -131,12 +143,13 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
     return false;
 
   ModelSplit ms;
-  ms.dataset = ds.canonical_root;
+  ms.dataset = loaded.dataset.canonical_root;
   ms.seed = opt.seed;
   ms.normal_labels = opt.normal;
   ms.train = ids_of(table, train_rows);
   ms.validation = ids_of(table, val_rows);
   ms.test = ids_of(table, test_rows);
+  if (!hash_files(table, {&train_rows, &val_rows, &test_rows}, &ms.hashes, err)) return false;
   model.split = ms;
 
   out->n_train = train_rows.size();
