@@ -140,7 +140,7 @@ int run_serve(ServeArgs& a) {
     events = std::make_unique<LineOut>(events_file.get(), false);
   }
   auto out = std::make_shared<LineOut>(stdout, true);
-  Dashboard dashboard(DashboardInfo{a.model, model.detector, model.threshold.value, a.alarm});
+  Dashboard dashboard(DashboardInfo{a.model, detector_name(model), model.threshold.value, a.alarm});
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   InferenceService::EventSink sink = [e = events.get(), &dashboard, &mqtt](const std::string& s) {
@@ -164,7 +164,7 @@ int run_serve(ServeArgs& a) {
   service.set_ready(true);
   out->line("listening on port " + std::to_string(server.port()));
   if (!a.model.empty()) {
-    out->line("serving " + a.model + " (" + service.model().detector + ", threshold " +
+    out->line("serving " + a.model + " (" + detector_name(service.model()) + ", threshold " +
               std::to_string(service.model().threshold.value) + ", alarm " + a.alarm + ") until interrupted");
   } else {
     out->line("serving per-device baselines only (alarm " + a.alarm + ") until interrupted");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feature_table.h"
+#include "verdict.h"
 
 namespace tinyad {
 namespace {
@@ -168,8 +169,9 @@ bool InferenceService::score(const std::vector<double>& rows, Verdict* out, std:
   }
   // The core's scorer, as on a device; the same bits as model_scores.
   out->score = core_.score_or_nonfinite(out->features.data(), out->features.size());
-  out->threshold = model_.threshold.value;
-  out->anomaly = out->score > out->threshold;
+  const WindowVerdict v = judge(out->score, model_.threshold);
+  out->threshold = v.threshold;
+  out->anomaly = v.anomaly;
   return true;
 }
 

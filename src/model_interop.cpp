@@ -49,8 +49,7 @@ bool import_keras_model(const std::string& path, double threshold, Model* out, s
            " inputs, but the original recipe (per-axis MAD) makes " + std::to_string(n) + " features";
     return false;
   }
-  m.detector = "autoencoder";
-  m.autoencoder = imp.model;
+  m.detector = imp.model;
   m.threshold.method = "fixed";
   m.threshold.param = m.threshold.value = threshold;
   m.provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION},
