@@ -45,15 +45,16 @@ bool split_windows(const Model& m, std::vector<std::string> ModelSplit::*which, 
 }
 
 bool export_npz(const Model& m, const std::string& out, std::string* err) {
-  if (m.detector != "mahalanobis") {
-    *err = "only Mahalanobis models export to .npz (this one is " + m.detector + "; try .tflite)";
+  const MahalanobisModel* md = std::get_if<MahalanobisModel>(&m.detector);
+  if (!md) {
+    *err = std::string("only Mahalanobis models export to .npz (this one is ") + detector_name(m) + "; try .tflite)";
     return false;
   }
-  const auto n = size_t(m.mahalanobis.mean.size());
-  NpyArray mu{{n}, std::vector<double>(m.mahalanobis.mean.begin(), m.mahalanobis.mean.end()), "<f8"};
+  const auto n = size_t(md->mean.size());
+  NpyArray mu{{n}, std::vector<double>(md->mean.begin(), md->mean.end()), "<f8"};
   NpyArray cov{{n, n}, {}, "<f8"};
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < n; ++j) cov.data.push_back(m.mahalanobis.covariance(Eigen::Index(i), Eigen::Index(j)));
+    for (size_t j = 0; j < n; ++j) cov.data.push_back(md->covariance(Eigen::Index(i), Eigen::Index(j)));
   return npz_write(out, {{"model_mu", mu}, {"model_cov", cov}}, err);
 }
 
@@ -80,14 +81,16 @@ bool read_model(const std::string& in, const std::string& threshold, const Inter
 int save_json(const Model& m, const std::string& in, const std::string& out) {
   std::string err;
   if (!model_save(m, out, &err)) return fail(err);
-  if (m.detector == "autoencoder") {
-    std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n", in.c_str(),
-                autoencoder_shape(m.autoencoder).c_str(), m.recipe.name.c_str(), m.threshold.value,
-                threshold_spec(m.threshold).c_str(), out.c_str());
-  } else {
-    std::printf("imported %s (%s recipe, %zu features, threshold %g) -> %s\n", in.c_str(), m.recipe.name.c_str(),
-                size_t(m.mahalanobis.mean.size()), m.threshold.value, out.c_str());
-  }
+  std::visit(overloaded{[&](const MahalanobisModel& md) {
+                          std::printf("imported %s (%s recipe, %zu features, threshold %g) -> %s\n", in.c_str(),
+                                      m.recipe.name.c_str(), size_t(md.mean.size()), m.threshold.value, out.c_str());
+                        },
+                        [&](const AutoencoderModel& ae) {
+                          std::printf("imported %s: autoencoder %s, recipe %s, threshold %g (%s) -> %s\n",
+                                      in.c_str(), autoencoder_shape(ae).c_str(), m.recipe.name.c_str(),
+                                      m.threshold.value, threshold_spec(m.threshold).c_str(), out.c_str());
+                        }},
+             m.detector);
   return 0;
 }
 
@@ -118,7 +121,8 @@ int export_tflite(const Model& m, const std::string& in, const std::string& out,
       return roc_auc(std::vector<double>(a.begin(), a.end()), std::vector<double>(b.begin(), b.end())).value_or(0.0);
     };
     const double f = auc(model_scores(m, normal), model_scores(m, anomaly));
-    const double q = auc(tflite_scores(net, m.autoencoder, normal), tflite_scores(net, m.autoencoder, anomaly));
+    const AutoencoderModel& ae = std::get<AutoencoderModel>(m.detector);  // tflite_export refused any other
+    const double q = auc(tflite_scores(net, ae, normal), tflite_scores(net, ae, anomaly));
     std::printf("AUC on the test split vs %s: float %.4f, int8 %.4f (lost %.4f)\n", x.anomaly.c_str(), f, q, f - q);
   }
   return 0;

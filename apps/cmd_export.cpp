@@ -64,7 +64,8 @@ RunFn attach_export(CLI::App* cmd) {
     o.with_tflite = !a->no_tflite;
     TfliteNet q8;
     if (a->int8) {
-      if (m.detector != "autoencoder") return fail("--int8 needs an autoencoder model; " + a->model + " is " + m.detector);
+      if (!std::holds_alternative<AutoencoderModel>(m.detector))
+        return fail("--int8 needs an autoencoder model; " + a->model + " is " + detector_name(m));
       FeatureTable rep;
       TfliteExportOptions to;
       to.int8 = true;
@@ -102,7 +103,7 @@ RunFn attach_export(CLI::App* cmd) {
     const std::string windows_path = (std::filesystem::path(a->dir) / "tinyad_test_windows.h").string();
     if (!write_file_atomic(model_path, model_h, &err) || !write_file_atomic(windows_path, windows_h, &err))
       return fail(err);
-    std::printf("exported %s (%s, recipe %s) -> %s, %s (%zu test windows)\n", a->model.c_str(), m.detector.c_str(),
+    std::printf("exported %s (%s, recipe %s) -> %s, %s (%zu test windows)\n", a->model.c_str(), detector_name(m),
                 m.recipe.name.c_str(), model_path.c_str(), windows_path.c_str(), windows.size());
     return 0;
   };

@@ -3,9 +3,11 @@
 #include <memory>
 
 #include "commands.h"
+#include "core_model.h"
 #include "csv_reader.h"
 #include "feature_table.h"
 #include "model.h"
+#include "verdict.h"
 
 namespace tinyad::app {
 
@@ -22,7 +24,8 @@ RunFn attach_score(CLI::App* cmd) {
   return [a] {
     Model model;
     std::string err;
-    if (!model_load(a->model, &model, &err)) return fail(err);
+    CoreModel<double> core;  // the scorer serve uses, so both give the same verdicts
+    if (!model_load(a->model, &model, &err) || !core_model_build(model, &core, &err)) return fail(err);
     int status = 0;
     std::vector<double> rows, features;
     for (const std::string& path : a->files) {
@@ -30,14 +33,12 @@ RunFn attach_score(CLI::App* cmd) {
         status = fail(err);  // keep going: report every bad file, exit non-zero
         continue;
       }
-      const Eigen::Map<const Eigen::RowVectorXd> row(features.data(), Eigen::Index(features.size()));
-      const double score = model_scores(model, row)[0];
-      const bool anomaly = score > model.threshold.value;
+      const WindowVerdict v = judge_features(core, model.threshold, features.data(), features.size());
       if (a->json) {
-        nlohmann::json j = {{"path", path}, {"score", score}, {"threshold", model.threshold.value}, {"anomaly", anomaly}};
+        nlohmann::json j = {{"path", path}, {"score", v.score}, {"threshold", v.threshold}, {"anomaly", v.anomaly}};
         std::printf("%s\n", j.dump().c_str());
       } else {
-        std::printf("%s %.6g %s\n", path.c_str(), score, anomaly ? "anomaly" : "normal");
+        std::printf("%s %.6g %s\n", path.c_str(), v.score, v.anomaly ? "anomaly" : "normal");
       }
     }
     return status;

@@ -144,7 +144,7 @@ int run_serve(ServeArgs& a) {
   // page of 1000 timelines is already more than a browser shows well).
   DashboardOptions dashboard_options;
   dashboard_options.max_devices = std::min(dashboard_options.max_devices, io.max_devices);
-  Dashboard dashboard(DashboardInfo{a.model, model.detector, model.threshold.value, a.alarm}, dashboard_options);
+  Dashboard dashboard(DashboardInfo{a.model, detector_name(model), model.threshold.value, a.alarm}, dashboard_options);
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   // The monitor calls this with none of its locks held, several devices at once.
@@ -169,7 +169,7 @@ int run_serve(ServeArgs& a) {
   service.set_ready(true);
   out->line("listening on port " + std::to_string(server.port()));
   if (!a.model.empty()) {
-    out->line("serving " + a.model + " (" + service.model().detector + ", threshold " +
+    out->line("serving " + a.model + " (" + detector_name(service.model()) + ", threshold " +
               std::to_string(service.model().threshold.value) + ", alarm " + a.alarm + ") until interrupted");
   } else {
     out->line("serving per-device baselines only (alarm " + a.alarm + ") until interrupted");

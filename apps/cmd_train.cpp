@@ -12,23 +12,29 @@ namespace tinyad::app {
 void print_train_summary(const TrainOptions& opt, const TrainResult& r, const std::string& path) {
   const Model& m = r.model;
   const char* labels = opt.normal.size() == 1 ? opt.normal[0].c_str() : "the normal labels";
-  if (m.detector == "autoencoder" && r.autoencoder) {
-    const AutoencoderTrainReport& a = *r.autoencoder;
-    std::printf("trained autoencoder %s on %zu windows of %s (recipe %s): %d epochs%s, kept epoch %d "
-                "(validation loss %.4g)\n",
-                autoencoder_shape(m.autoencoder).c_str(), r.n_train, labels, m.recipe.name.c_str(), a.epochs_run,
-                a.stopped_early ? " (stopped early)" : "", a.best_epoch, a.val_loss[size_t(a.best_epoch - 1)]);
-    if (!a.dead_units.empty()) {
-      std::string list;
-      for (const auto& u : a.dead_units) list += (list.empty() ? "" : ", ") + u;
-      warn(std::to_string(a.dead_units.size()) + " dead ReLU unit(s) (never active on the training windows): " +
-           list + "; try another --seed, more units or fewer layers");
-    }
-  } else {
-    std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n", m.detector.c_str(),
-                r.n_train, labels, m.recipe.name.c_str(), size_t(m.mahalanobis.mean.size()),
-                m.mahalanobis.shrinkage);
-  }
+  std::visit(overloaded{
+                 [&](const MahalanobisModel& md) {
+                   std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n",
+                               detector_name(m), r.n_train, labels, m.recipe.name.c_str(), size_t(md.mean.size()),
+                               md.shrinkage);
+                 },
+                 [&](const AutoencoderModel& ae) {
+                   if (!r.autoencoder) return;
+                   const AutoencoderTrainReport& a = *r.autoencoder;
+                   std::printf("trained autoencoder %s on %zu windows of %s (recipe %s): %d epochs%s, kept epoch %d "
+                               "(validation loss %.4g)\n",
+                               autoencoder_shape(ae).c_str(), r.n_train, labels, m.recipe.name.c_str(), a.epochs_run,
+                               a.stopped_early ? " (stopped early)" : "", a.best_epoch,
+                               a.val_loss[size_t(a.best_epoch - 1)]);
+                   if (!a.dead_units.empty()) {
+                     std::string list;
+                     for (const auto& u : a.dead_units) list += (list.empty() ? "" : ", ") + u;
+                     warn(std::to_string(a.dead_units.size()) +
+                          " dead ReLU unit(s) (never active on the training windows): " + list +
+                          "; try another --seed, more units or fewer layers");
+                   }
+                 }},
+             m.detector);
   std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
               m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
@@ -41,7 +47,7 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, out, shrinkage, layers, output_activation, report;
+    std::string normal, anomaly, detector, out, shrinkage, layers, output_activation, report;
     int epochs = 0, batch_size = 0, patience = -1;
     double dropout = -1, learning_rate = 0;
   };
@@ -49,8 +55,8 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated; split 60/20/20")->required();
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s) to report test metrics against");
-  cmd->add_option("--detector", a->opt.detector, "Detector: mahalanobis (default) or autoencoder")
-      ->check(CLI::IsMember({"mahalanobis", "autoencoder"}));
+  cmd->add_option("--detector", a->detector, "Detector: mahalanobis (default) or autoencoder")
+      ->check(CLI::IsMember(detector_names()));
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
@@ -87,6 +93,7 @@ RunFn attach_train(CLI::App* cmd) {
     if (!a->shrinkage.empty() && shrinkage_from_name(a->shrinkage, &s)) a->opt.shrinkage = s;
     AutoencoderTrainOptions ao = autoencoder_default_options(a->opt.recipe);
     std::string err;
+    if (!a->detector.empty() && !detector_from_name(a->detector, &a->opt.detector, &err)) return fail(err);
     if (!a->layers.empty() && !parse_layer_sizes(a->layers, &ao.hidden, &err)) return fail(err);
     if (a->epochs > 0) ao.epochs = a->epochs;
     if (a->batch_size > 0) ao.batch_size = a->batch_size;

@@ -27,15 +27,15 @@ tinyad::Model default_model(const char* detector, std::vector<double>* row) {
     tinyad::window_features(m.recipe.core, rows, "sim", row, &err);
     for (size_t j = 0; j < row->size(); ++j) X(i, Eigen::Index(j)) = (*row)[j];
   }
-  m.detector = detector;
-  if (m.detector == "autoencoder") {
+  if (!tinyad::detector_from_name(detector, &m.detector, &err)) std::abort();
+  if (std::holds_alternative<tinyad::AutoencoderModel>(m.detector)) {
     tinyad::AutoencoderTrainOptions o = tinyad::autoencoder_default_options("default");
     o.epochs = 3;
     o.patience = 0;
     tinyad::AutoencoderTrainReport rep;
-    tinyad::autoencoder_train(X, Eigen::MatrixXd(), o, &m.autoencoder, &rep, &err);
+    tinyad::autoencoder_train(X, Eigen::MatrixXd(), o, &std::get<tinyad::AutoencoderModel>(m.detector), &rep, &err);
   } else {
-    tinyad::mahalanobis_fit(X, tinyad::Shrinkage::Auto, &m.mahalanobis, &err);
+    tinyad::mahalanobis_fit(X, tinyad::Shrinkage::Auto, &std::get<tinyad::MahalanobisModel>(m.detector), &err);
   }
   return m;
 }

@@ -121,7 +121,7 @@ extern "C" int main(void) {
       put_hex(bits(want), 8);
       put("\n");
     }
-    if (v.anomaly == (want > tinyad_model_threshold)) ++verdicts_ok;
+    if (v.anomaly == (tinyad_model_anomalous(want) != 0)) ++verdicts_ok;  /* the exported rule */
 #if defined(TINYAD_TEST_DOUBLE) && defined(TINYAD_MODEL_MAHALANOBIS)
     double sd = 0;
     const tinyad_status st = score_window_d(tinyad_test_rows_d[k], &sd);

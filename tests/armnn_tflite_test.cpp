@@ -158,7 +158,7 @@ TEST(ArmnnTflite, OriginalH5MatchesArmnn) {
     Model m;
     ASSERT_TRUE(import_keras_model(ref + "/autoencoder/" + name + ".h5", 1.0, &m, &err)) << err;
     Eigen::MatrixXd Z, Y;  // tinyad's own (double) scoring path
-    autoencoder_reconstruct(m.autoencoder, X, &Z, &Y);
+    autoencoder_reconstruct(std::get<AutoencoderModel>(m.detector), X, &Z, &Y);
     // The .h5 exported by tinyad, run by Arm NN.
     std::string bytes;
     ASSERT_TRUE(tflite_export(m, {}, Eigen::MatrixXd(), &bytes, &err)) << err;
@@ -183,7 +183,7 @@ void check_trained_exports(const std::string& recipe, const std::string& layers,
   opt.data = data;
   opt.normal = {kNormal};
   opt.recipe = recipe;
-  opt.detector = "autoencoder";
+  opt.detector = AutoencoderModel();
   opt.progress = false;
   AutoencoderTrainOptions ao = autoencoder_default_options(recipe);
   ASSERT_TRUE(parse_layer_sizes(layers, &ao.hidden, &err));
@@ -197,7 +197,7 @@ void check_trained_exports(const std::string& recipe, const std::string& layers,
   const Eigen::MatrixXd& train = split_train.X;
   const Eigen::MatrixXd X = real_windows(data, m.recipe, 12);
   Eigen::MatrixXd Z, Y;
-  autoencoder_reconstruct(m.autoencoder, X, &Z, &Y);
+  autoencoder_reconstruct(std::get<AutoencoderModel>(m.detector), X, &Z, &Y);
 
   // float32
   std::string bytes;

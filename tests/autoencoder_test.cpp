@@ -188,10 +188,10 @@ TEST(Autoencoder, ModelJsonRoundTripAndErrors) {
   Model m;
   std::string err;
   ASSERT_TRUE(recipe_named("original", &m.recipe, &err));
-  m.detector = "autoencoder";
-  m.autoencoder.layers = random_net({3, 2, 3}, 8);
-  m.autoencoder.input_mean = Eigen::Vector3d(1, 2, 3);
-  m.autoencoder.input_scale = Eigen::Vector3d(0.5, 1, 2);
+  m.detector = AutoencoderModel();
+  std::get<AutoencoderModel>(m.detector).layers = random_net({3, 2, 3}, 8);
+  std::get<AutoencoderModel>(m.detector).input_mean = Eigen::Vector3d(1, 2, 3);
+  std::get<AutoencoderModel>(m.detector).input_scale = Eigen::Vector3d(0.5, 1, 2);
   m.threshold.method = "fixed";
   m.threshold.value = 0.7;
   nlohmann::json j = model_to_json(m);
@@ -199,9 +199,9 @@ TEST(Autoencoder, ModelJsonRoundTripAndErrors) {
   EXPECT_EQ(j["version"], 1);
   Model back;
   ASSERT_TRUE(model_from_json(j, &back, &err)) << err;
-  EXPECT_EQ(back.detector, "autoencoder");
-  EXPECT_EQ(back.autoencoder.layers[1].weights, m.autoencoder.layers[1].weights);
-  EXPECT_EQ(back.autoencoder.input_scale, m.autoencoder.input_scale);
+  EXPECT_STREQ(detector_name(back), "autoencoder");
+  EXPECT_EQ(std::get<AutoencoderModel>(back.detector).layers[1].weights, std::get<AutoencoderModel>(m.detector).layers[1].weights);
+  EXPECT_EQ(std::get<AutoencoderModel>(back.detector).input_scale, std::get<AutoencoderModel>(m.detector).input_scale);
   const Eigen::MatrixXd X = random_matrix(4, 3, 1);
   EXPECT_EQ(model_scores(back, X), model_scores(m, X));
 

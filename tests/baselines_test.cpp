@@ -360,9 +360,9 @@ TEST(ServeBaselines, FleetModelJudgesUntilTheDeviceHasItsOwn) {
   std::mt19937 rng(21);
   Model fleet;
   fleet.recipe = named("original");
-  fleet.mahalanobis.mean = Eigen::Vector3d(0.02, 0.03, 0.015);
-  fleet.mahalanobis.precision = Eigen::Matrix3d::Identity() * 1e4;
-  fleet.mahalanobis.covariance = Eigen::Matrix3d::Identity() * 1e-4;
+  std::get<MahalanobisModel>(fleet.detector).mean = Eigen::Vector3d(0.02, 0.03, 0.015);
+  std::get<MahalanobisModel>(fleet.detector).precision = Eigen::Matrix3d::Identity() * 1e4;
+  std::get<MahalanobisModel>(fleet.detector).covariance = Eigen::Matrix3d::Identity() * 1e-4;
   fleet.threshold.value = 7.5;
   InferenceOptions io;
   io.baselines = std::make_shared<DeviceBaselines>(named("original"), options(6, 3, 3));

@@ -30,9 +30,10 @@ Model small_fleet_model() {
   Model m;
   std::string err;
   EXPECT_TRUE(recipe_named("original", &m.recipe, &err)) << err;
-  m.mahalanobis.mean = Eigen::Vector3d(0.02, 0.03, 0.015);
-  m.mahalanobis.precision = Eigen::Matrix3d::Identity() * 1e4;
-  m.mahalanobis.covariance = Eigen::Matrix3d::Identity() * 1e-4;
+  MahalanobisModel& md = m.detector.emplace<MahalanobisModel>();
+  md.mean = Eigen::Vector3d(0.02, 0.03, 0.015);
+  md.precision = Eigen::Matrix3d::Identity() * 1e4;
+  md.covariance = Eigen::Matrix3d::Identity() * 1e-4;
   m.threshold.value = 7.5;
   return m;
 }

@@ -103,10 +103,10 @@ TEST(KerasH5, ImportGivesOriginalRecipeAutoencoder) {
   Model m;
   std::string err;
   ASSERT_TRUE(import_keras_model(ref + "/autoencoder/fan_low_model-moving.h5", 0.5, &m, &err)) << err;
-  EXPECT_EQ(m.detector, "autoencoder");
+  EXPECT_STREQ(detector_name(m), "autoencoder");
   EXPECT_EQ(m.recipe.name, "original");
-  EXPECT_EQ(autoencoder_shape(m.autoencoder), "3-2-3");
-  EXPECT_EQ(m.autoencoder.input_scale, Eigen::Vector3d::Ones());
+  EXPECT_EQ(autoencoder_shape(std::get<AutoencoderModel>(m.detector)), "3-2-3");
+  EXPECT_EQ(std::get<AutoencoderModel>(m.detector).input_scale, Eigen::Vector3d::Ones());
   EXPECT_DOUBLE_EQ(m.threshold.value, 0.5);
   Model back;
   ASSERT_TRUE(model_from_json(model_to_json(m), &back, &err)) << err;

@@ -162,7 +162,7 @@ TEST(Mcd, TrainRecordsTheFitAndTheModelFileScoresTheSame) {
   EXPECT_EQ(h, (robust.n_train + 3 + 1) / 2);  // 3 features in the original recipe
   EXPECT_GT(kept, robust.n_train / 2);  // reweighting may keep a few less or more than h
   EXPECT_LT(kept, robust.n_train);
-  EXPECT_GT((robust.model.mahalanobis.mean - classical.model.mahalanobis.mean).norm(), 0.0);
+  EXPECT_GT((std::get<MahalanobisModel>(robust.model.detector).mean - std::get<MahalanobisModel>(classical.model.detector).mean).norm(), 0.0);
   // eval/score read only the model file: a saved and reloaded MCD model scores identically.
   const std::string path = testing::TempDir() + "/mcd_model.json";
   ASSERT_TRUE(model_save(robust.model, path, &err)) << err;

@@ -79,13 +79,13 @@ class ModelFiles : public testing::Test {
     tinyad::Model m;
     std::string err;
     EXPECT_TRUE(tinyad::recipe_named("original", &m.recipe, &err)) << err;
-    m.mahalanobis.mean = Eigen::Vector3d(0.1 + 0.2, 1.0 / 3.0, 4.9406564584124654e-324);
-    m.mahalanobis.covariance.resize(3, 3);
-    m.mahalanobis.covariance << 2.0 / 3.0, -0.0, 1e-300, -0.0, 1.7976931348623157e308, std::nextafter(1.0, 2.0),
+    std::get<tinyad::MahalanobisModel>(m.detector).mean = Eigen::Vector3d(0.1 + 0.2, 1.0 / 3.0, 4.9406564584124654e-324);
+    std::get<tinyad::MahalanobisModel>(m.detector).covariance.resize(3, 3);
+    std::get<tinyad::MahalanobisModel>(m.detector).covariance << 2.0 / 3.0, -0.0, 1e-300, -0.0, 1.7976931348623157e308, std::nextafter(1.0, 2.0),
         1e-300, std::nextafter(1.0, 2.0), 2.2250738585072014e-308;
-    m.mahalanobis.precision = m.mahalanobis.covariance * 0.7;
-    m.mahalanobis.shrinkage = 0.123456789012345678;
-    m.mahalanobis.condition = 1.0 / 7.0;
+    std::get<tinyad::MahalanobisModel>(m.detector).precision = std::get<tinyad::MahalanobisModel>(m.detector).covariance * 0.7;
+    std::get<tinyad::MahalanobisModel>(m.detector).shrinkage = 0.123456789012345678;
+    std::get<tinyad::MahalanobisModel>(m.detector).condition = 1.0 / 7.0;
     m.threshold = {"mean+sd", 3.0, 9.87654321012345678};
     tinyad::ModelSplit s;
     s.dataset = "/data/ceiling fan/\"quoted\"";
@@ -110,13 +110,13 @@ TEST_F(ModelFiles, SaveLoadRoundTripIsBitExact) {
   ASSERT_TRUE(tinyad::model_load(path("m.json"), &back, &err)) << err;
   EXPECT_EQ(back.recipe.name, "original");
   EXPECT_EQ(std::memcmp(&back.recipe.core, &m.recipe.core, sizeof m.recipe.core), 0);
-  EXPECT_EQ(back.detector, "mahalanobis");
-  EXPECT_TRUE(bit_equal(back.mahalanobis.mean, m.mahalanobis.mean));
-  EXPECT_TRUE(bit_equal(back.mahalanobis.covariance, m.mahalanobis.covariance));
-  EXPECT_TRUE(bit_equal(back.mahalanobis.precision, m.mahalanobis.precision));
-  EXPECT_TRUE(std::signbit(back.mahalanobis.covariance(0, 1)));  // -0.0 kept
-  EXPECT_EQ(std::memcmp(&back.mahalanobis.shrinkage, &m.mahalanobis.shrinkage, 8), 0);
-  EXPECT_EQ(std::memcmp(&back.mahalanobis.condition, &m.mahalanobis.condition, 8), 0);
+  EXPECT_STREQ(tinyad::detector_name(back), "mahalanobis");
+  EXPECT_TRUE(bit_equal(std::get<tinyad::MahalanobisModel>(back.detector).mean, std::get<tinyad::MahalanobisModel>(m.detector).mean));
+  EXPECT_TRUE(bit_equal(std::get<tinyad::MahalanobisModel>(back.detector).covariance, std::get<tinyad::MahalanobisModel>(m.detector).covariance));
+  EXPECT_TRUE(bit_equal(std::get<tinyad::MahalanobisModel>(back.detector).precision, std::get<tinyad::MahalanobisModel>(m.detector).precision));
+  EXPECT_TRUE(std::signbit(std::get<tinyad::MahalanobisModel>(back.detector).covariance(0, 1)));  // -0.0 kept
+  EXPECT_EQ(std::memcmp(&std::get<tinyad::MahalanobisModel>(back.detector).shrinkage, &std::get<tinyad::MahalanobisModel>(m.detector).shrinkage, 8), 0);
+  EXPECT_EQ(std::memcmp(&std::get<tinyad::MahalanobisModel>(back.detector).condition, &std::get<tinyad::MahalanobisModel>(m.detector).condition, 8), 0);
   EXPECT_EQ(back.threshold.method, "mean+sd");
   EXPECT_EQ(back.threshold.param, 3.0);
   EXPECT_EQ(std::memcmp(&back.threshold.value, &m.threshold.value, 8), 0);
@@ -141,16 +141,16 @@ TEST_F(ModelFiles, DefaultRecipeAndNoSplitRoundTrip) {
   std::string err;
   ASSERT_TRUE(tinyad::recipe_named("default", &m.recipe, &err)) << err;
   const Eigen::Index n = Eigen::Index(tinyad_recipe_n_features(&m.recipe.core));
-  m.mahalanobis.mean = Eigen::VectorXd::LinSpaced(n, -1.0 / 3, 7.0 / 3);
-  m.mahalanobis.covariance = Eigen::MatrixXd::Identity(n, n) * 0.3;
-  m.mahalanobis.precision = Eigen::MatrixXd::Identity(n, n) / 0.3;
+  std::get<tinyad::MahalanobisModel>(m.detector).mean = Eigen::VectorXd::LinSpaced(n, -1.0 / 3, 7.0 / 3);
+  std::get<tinyad::MahalanobisModel>(m.detector).covariance = Eigen::MatrixXd::Identity(n, n) * 0.3;
+  std::get<tinyad::MahalanobisModel>(m.detector).precision = Eigen::MatrixXd::Identity(n, n) / 0.3;
   m.threshold = {"quantile", 0.995, 12.5};
   ASSERT_TRUE(tinyad::model_save(m, path("d.json"), &err)) << err;
   tinyad::Model back;
   ASSERT_TRUE(tinyad::model_load(path("d.json"), &back, &err)) << err;
   EXPECT_EQ(std::memcmp(&back.recipe.core, &m.recipe.core, sizeof m.recipe.core), 0);
-  EXPECT_TRUE(bit_equal(back.mahalanobis.mean, m.mahalanobis.mean));
-  EXPECT_TRUE(bit_equal(back.mahalanobis.precision, m.mahalanobis.precision));
+  EXPECT_TRUE(bit_equal(std::get<tinyad::MahalanobisModel>(back.detector).mean, std::get<tinyad::MahalanobisModel>(m.detector).mean));
+  EXPECT_TRUE(bit_equal(std::get<tinyad::MahalanobisModel>(back.detector).precision, std::get<tinyad::MahalanobisModel>(m.detector).precision));
   EXPECT_FALSE(back.split.has_value());
 }
 

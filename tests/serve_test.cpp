@@ -185,7 +185,7 @@ TEST_F(Serve, AutoencoderModelsAreServedToo) {
   Model m;
   std::string err;
   ASSERT_TRUE(model_load(path("ae.json"), &m, &err)) << err;
-  ASSERT_EQ(m.detector, "autoencoder");
+  ASSERT_STREQ(detector_name(m), "autoencoder");
   InferenceService svc(m, {});
   svc.set_ready(true);
   for (const std::string& file : {window(kNormal, 3), window(kFault, 3)}) {

@@ -30,14 +30,14 @@ Model trained_model(Eigen::MatrixXd* train) {
   Model m;
   std::string err;
   EXPECT_TRUE(recipe_named("original", &m.recipe, &err));
-  m.detector = "autoencoder";
+  m.detector = AutoencoderModel();
   AutoencoderTrainOptions o;
   o.hidden = {8, 4, 8};
   o.dropout = 0;
   o.epochs = 150;
   o.batch_size = 32;
   o.seed = 1;  // (seed 0 happens to kill every unit of this small net: a degenerate test model)
-  EXPECT_TRUE(autoencoder_train(*train, Eigen::MatrixXd(), o, &m.autoencoder, nullptr, &err)) << err;
+  EXPECT_TRUE(autoencoder_train(*train, Eigen::MatrixXd(), o, &std::get<AutoencoderModel>(m.detector), nullptr, &err)) << err;
   m.threshold = {"mean+sd", 3.0, 1.25};
   m.split = ModelSplit{"/data/x", 7, {"normal"}, {"normal/0000.csv"}, {"normal/0001.csv"}, {"normal/0002.csv"}, {}};
   return m;
@@ -55,15 +55,15 @@ TEST(Tflite, FloatRoundTripKeepsModel) {
   EXPECT_EQ(net.ops.front(), "FULLY_CONNECTED (relu)");
   EXPECT_EQ(net.ops.back(), "FULLY_CONNECTED (linear)");
   for (size_t k = 0; k < 4; ++k)  // float32 storage, exactly
-    EXPECT_EQ(net.layers[k].weights, m.autoencoder.layers[k].weights.cast<float>().cast<double>());
+    EXPECT_EQ(net.layers[k].weights, std::get<AutoencoderModel>(m.detector).layers[k].weights.cast<float>().cast<double>());
   Model back;
   ASSERT_TRUE(tflite_to_model(net, "x.tflite", 9.0, &back, &err)) << err;
   EXPECT_EQ(back.recipe.name, "original");
   EXPECT_DOUBLE_EQ(back.threshold.value, 1.25);  // from the metadata, not the 9.0 fallback
   ASSERT_TRUE(back.split.has_value());
   EXPECT_EQ(back.split->train, m.split->train);
-  EXPECT_EQ(back.autoencoder.input_mean, m.autoencoder.input_mean);
-  const Eigen::VectorXd a = model_scores(m, train), b = model_scores(back, train), c = tflite_scores(net, m.autoencoder, train);
+  EXPECT_EQ(std::get<AutoencoderModel>(back.detector).input_mean, std::get<AutoencoderModel>(m.detector).input_mean);
+  const Eigen::VectorXd a = model_scores(m, train), b = model_scores(back, train), c = tflite_scores(net, std::get<AutoencoderModel>(m.detector), train);
   for (Eigen::Index r = 0; r < a.size(); ++r) {
     EXPECT_NEAR(b[r], a[r], 1e-5 * (a[r] + 1e-3));
     EXPECT_NEAR(c[r], a[r], 1e-4 * (a[r] + 1e-3));  // float32 network: the MSE of small residuals cancels
@@ -97,7 +97,7 @@ TEST(Tflite, Int8FollowsTheSpecAndTracksFloat) {
   }
   // Outputs stay within a few output steps of the float network's on the calibration windows.
   Eigen::MatrixXd Z, Y;
-  autoencoder_reconstruct(m.autoencoder, train, &Z, &Y);
+  autoencoder_reconstruct(std::get<AutoencoderModel>(m.detector), train, &Z, &Y);
   const Eigen::MatrixXd Yq = tflite_run(net, Z);
   const double err_steps = (Yq - Y).cwiseAbs().maxCoeff() / net.output_scale;
   EXPECT_LT(err_steps, 6.0);
@@ -220,14 +220,14 @@ TEST(Tflite, ConvertCommandRoundTrips) {
   ASSERT_TRUE(model_load(dir + "/d.json", &d, &err)) << err;
   ASSERT_TRUE(model_load(dir + "/b.json", &b, &err)) << err;
   ASSERT_TRUE(model_load(dir + "/c.json", &c, &err)) << err;
-  EXPECT_EQ(a.detector, "autoencoder");
+  EXPECT_STREQ(detector_name(a), "autoencoder");
   EXPECT_DOUBLE_EQ(b.threshold.value, 0.001);
   for (size_t k = 0; k < 2; ++k) {
-    EXPECT_EQ(b.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // float32 all the way
-    EXPECT_EQ(d.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);
-    EXPECT_EQ(d.autoencoder.layers[k].bias, a.autoencoder.layers[k].bias);
-    EXPECT_EQ(c.autoencoder.layers[k].weights, a.autoencoder.layers[k].weights);  // DATA.md: -moving files match
-    EXPECT_EQ(c.autoencoder.layers[k].bias, a.autoencoder.layers[k].bias);
+    EXPECT_EQ(std::get<AutoencoderModel>(b.detector).layers[k].weights, std::get<AutoencoderModel>(a.detector).layers[k].weights);  // float32 all the way
+    EXPECT_EQ(std::get<AutoencoderModel>(d.detector).layers[k].weights, std::get<AutoencoderModel>(a.detector).layers[k].weights);
+    EXPECT_EQ(std::get<AutoencoderModel>(d.detector).layers[k].bias, std::get<AutoencoderModel>(a.detector).layers[k].bias);
+    EXPECT_EQ(std::get<AutoencoderModel>(c.detector).layers[k].weights, std::get<AutoencoderModel>(a.detector).layers[k].weights);  // DATA.md: -moving files match
+    EXPECT_EQ(std::get<AutoencoderModel>(c.detector).layers[k].bias, std::get<AutoencoderModel>(a.detector).layers[k].bias);
   }
   std::filesystem::remove_all(dir);
 }

@@ -100,7 +100,7 @@ void loop() {
 #endif
   }
   const float score = tinyad_mse(z, y, TINYAD_MODEL_N_FEATURES);
-  const bool anomaly = score > tinyad_model_threshold;
+  const bool anomaly = tinyad_model_anomalous(score) != 0;  // the exported rule, as the host judges
   Serial.print("tflm score ");
   Serial.print(score, 4);
   Serial.println(anomaly ? " ANOMALY" : " normal");

@@ -6,6 +6,7 @@
 
 #include "dataset_load.h"
 #include "metrics.h"
+#include "verdict.h"
 
 namespace tinyad {
 
@@ -26,7 +27,7 @@ EvalResult eval_table(const Model& model, const FeatureTable& table, const std::
     }
     const double s = scores[Eigen::Index(row)];
     it->n++;
-    it->flagged += s > r.threshold;
+    it->flagged += judge(s, model.threshold).anomaly;
     it->scores.push_back(s);
     (is_normal ? normal : anomaly).push_back(s);
   };

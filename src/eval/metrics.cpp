@@ -5,6 +5,8 @@
 #include <cmath>
 #include <utility>
 
+#include "verdict.h"
+
 namespace tinyad {
 
 std::optional<double> roc_auc(const std::vector<double>& normal, const std::vector<double>& anomaly) {
@@ -47,7 +49,7 @@ std::vector<RocPoint> roc_curve(const std::vector<double>& normal, const std::ve
 }
 
 size_t count_above(const std::vector<double>& scores, double threshold) {
-  return size_t(std::count_if(scores.begin(), scores.end(), [&](double s) { return s > threshold; }));
+  return size_t(std::count_if(scores.begin(), scores.end(), [&](double s) { return verdict_anomalous(s, threshold); }));
 }
 
 }  // namespace tinyad

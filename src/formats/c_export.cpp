@@ -12,6 +12,7 @@
 #include "tinyad_dense.h"
 #include "tinyad_features.h"
 #include "tinyad_q8_net.h"
+#include "verdict.h"
 
 namespace tinyad {
 namespace {
@@ -72,6 +73,16 @@ std::string group_list(const tinyad_recipe& r) {
   return "(" + s + ")";
 }
 
+// The verdict rule of verdict.h (verdict_anomalous) in C, so a device judges
+// its scores as the host does: strictly above the threshold, a NaN score is
+// not an anomaly. verdict_parity_test compiles these and compares them with
+// judge() on the real recordings.
+std::string verdict_functions() {
+  return "/* The verdict: anomalous when score > threshold (a NaN score is not), as tinyad's host judges. */\n"
+         "static inline int tinyad_model_anomalous(float score) { return score > tinyad_model_threshold; }\n"
+         "static inline int tinyad_model_anomalous_d(double score) { return score > tinyad_model_threshold_d; }\n";
+}
+
 bool window_features_of(const Model& m, const ExportWindow& w, std::vector<double>* f, std::string* err) {
   return window_features(m.recipe.core, w.rows, w.id, f, err);
 }
@@ -109,10 +120,11 @@ bool q8_float_score(const Model& m, const TfliteNet& net, const std::vector<doub
                     std::string* err) {
   const tinyad_recipe& r = m.recipe.core;
   const size_t n = tinyad_recipe_n_features(&r);
+  const AutoencoderModel& ae = std::get<AutoencoderModel>(m.detector);  // int8 nets are autoencoders (cmd_export checks)
   std::vector<float> f, z(n), mean(n), scale(n);
   for (size_t i = 0; i < n; ++i) {
-    mean[i] = float(m.autoencoder.input_mean(Eigen::Index(i)));
-    scale[i] = float(m.autoencoder.input_scale(Eigen::Index(i)));
+    mean[i] = float(ae.input_mean(Eigen::Index(i)));
+    scale[i] = float(ae.input_scale(Eigen::Index(i)));
   }
   std::vector<tinyad_dense_layer_q8> layers;
   for (const TfliteQ8Layer& q : net.q8)
@@ -164,6 +176,88 @@ std::string q8_section(const TfliteNet& net) {
   return s;
 }
 
+// The Mahalanobis constants, appended to *s.
+bool mahalanobis_section(const MahalanobisModel& mm, size_t n, std::string* out, std::string* err) {
+  std::string& s = *out;
+  if (size_t(mm.mean.size()) != n) {
+    *err = "model has " + std::to_string(mm.mean.size()) + " means but the recipe " + std::to_string(n) + " features";
+    return false;
+  }
+  s += "\n#define TINYAD_MODEL_MAHALANOBIS 1\n";
+  s += "/* Feature means of the normal training windows. */\nstatic const float tinyad_model_mean[" +
+       std::to_string(n) + "] = " + array_body(n, [&](size_t i) { return f32(mm.mean(Eigen::Index(i))); }) + ";\n";
+  s += "/* Inverse covariance, row-major (shrinkage " + f64(mm.shrinkage) + "). */\nstatic const float tinyad_model_precision[" +
+       std::to_string(n * n) + "] = " +
+       array_body(n * n, [&](size_t i) { return f32(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }) + ";\n";
+  s += "\n#ifdef TINYAD_MODEL_DOUBLE  /* the same in double, for parity checks */\n";
+  s += "static const double tinyad_model_mean_d[" + std::to_string(n) + "] = " +
+       array_body(n, [&](size_t i) { return f64(mm.mean(Eigen::Index(i))); }, 4) + ";\n";
+  s += "static const double tinyad_model_precision_d[" + std::to_string(n * n) + "] = " +
+       array_body(n * n, [&](size_t i) { return f64(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }, 4) +
+       ";\n#endif\n";
+  return true;
+}
+
+// The autoencoder's constants (and optionally its int8 network and .tflite), appended to *s.
+bool autoencoder_section(const Model& m, const AutoencoderModel& ae, const CExportOptions& o, size_t n, std::string* out,
+                         std::string* err) {
+  std::string& s = *out;
+  if (!autoencoder_check(ae, err)) return false;
+  s += "\n#define TINYAD_MODEL_AUTOENCODER 1\n#define TINYAD_MODEL_N_LAYERS " + std::to_string(ae.layers.size()) + "\n";
+  size_t widest = n;
+  for (const auto& l : ae.layers) widest = std::max<size_t>(widest, size_t(l.weights.rows()));
+  s += "#define TINYAD_MODEL_NET_SCRATCH " + std::to_string(2 * n + 2 * widest) +
+       "  /* values, for tinyad_autoencoder_score() */\n";
+  s += "/* Standardisation z = (x - mean) / scale before the network. */\n";
+  s += "static const float tinyad_model_input_mean[" + std::to_string(n) + "] = " +
+       array_body(n, [&](size_t i) { return f32(ae.input_mean(Eigen::Index(i))); }) + ";\n";
+  s += "static const float tinyad_model_input_scale[" + std::to_string(n) + "] = " +
+       array_body(n, [&](size_t i) { return f32(ae.input_scale(Eigen::Index(i))); }) + ";\n";
+  std::string layers;
+  for (size_t k = 0; k < ae.layers.size(); ++k) {
+    const auto& l = ae.layers[k];
+    const auto rows = size_t(l.weights.rows()), cols = size_t(l.weights.cols());
+    const std::string id = std::to_string(k);
+    s += "/* Layer " + id + ": " + std::to_string(cols) + " -> " + std::to_string(rows) + ", " +
+         activation_name(l.activation) + "; weights (n_out, n_in) row-major. */\n";
+    s += "static const float tinyad_model_w" + id + "[" + std::to_string(rows * cols) + "] = " +
+         array_body(rows * cols, [&](size_t i) { return f32(l.weights(Eigen::Index(i / cols), Eigen::Index(i % cols))); }) + ";\n";
+    s += "static const float tinyad_model_b" + id + "[" + std::to_string(rows) + "] = " +
+         array_body(rows, [&](size_t i) { return f32(l.bias(Eigen::Index(i))); }) + ";\n";
+    layers += "    {" + std::to_string(cols) + ", " + std::to_string(rows) + ", tinyad_model_w" + id + ", tinyad_model_b" + id +
+              ", " + std::to_string(l.activation) + "},\n";
+  }
+  // The same network as the templates' structs (C++) or core/tinyad.h's twins (C).
+  for (const bool cpp : {true, false}) {
+    s += cpp ? "#ifdef __cplusplus\n" : "#else\n";
+    s += std::string("static const ") + (cpp ? "tinyad_dense_layer<float>" : "tinyad_dense_layer_f") +
+         " tinyad_model_layers[TINYAD_MODEL_N_LAYERS] = {\n" + layers + "};\n";
+    s += std::string("static const ") + (cpp ? "tinyad_autoencoder<float>" : "tinyad_autoencoder_f") +
+         " tinyad_model_net = {TINYAD_MODEL_N_LAYERS, tinyad_model_layers,\n"
+         "    tinyad_model_input_mean, tinyad_model_input_scale};\n";
+  }
+  s += "#endif\n";
+  // The int8 network has no C API: C++ only.
+  if (o.int8_net) s += "\n#ifdef __cplusplus" + q8_section(*o.int8_net) + "#endif\n";
+  if (o.with_tflite) {
+    std::string bytes = o.int8_tflite;
+    TfliteExportOptions to;
+    if (!o.int8_net && !tflite_export(m, to, Eigen::MatrixXd(), &bytes, err)) return false;
+    s += std::string("\n#ifdef TINYAD_MODEL_TFLITE  /* ") + (o.int8_net ? "int8" : "float32") +
+         " .tflite for TensorFlow Lite Micro (16-byte aligned) */\n";
+    s += "alignas(16) static const unsigned char tinyad_model_tflite[" + std::to_string(bytes.size()) + "] = " +
+         array_body(bytes.size(), [&](size_t i) {
+           char b[8];
+           std::snprintf(b, sizeof b, "0x%02x", unsigned(static_cast<unsigned char>(bytes[i])));
+           return std::string(b);
+         }, 12) + ";\n";
+    s += "static const unsigned int tinyad_model_tflite_len = " + std::to_string(bytes.size()) + "u;\n";
+    if (o.int8_net) s += "#define TINYAD_MODEL_TFLITE_INT8 1  /* int8 input and output tensors */\n";
+    s += "#endif\n";
+  }
+  return true;
+}
+
 }  // namespace (q8_float_score and q8_section are file-local too: c_export.h declares neither)
 
 bool c_export_float_score(const Model& m, const std::vector<double>& rows, float* score, std::string* err) {
@@ -180,11 +274,13 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
   const size_t n = tinyad_recipe_n_features(&r);
   std::string s = header_line(o);
   s += "/* tinyad_model.h: the model for a microcontroller: recipe '" + m.recipe.name + "', detector '" +
-       m.detector + "', " + std::to_string(n) + " features, threshold " + f64(m.threshold.value) +
+       detector_name(m) + "', " + std::to_string(n) + " features, threshold " + f64(m.threshold.value) +
        " (" + threshold_spec(m.threshold) + ").\n"
        "   Constants are float: for tinyad_*<float> in C++, for core/tinyad.h's tinyad_*_f in C. */\n"
        "#ifndef TINYAD_MODEL_H\n#define TINYAD_MODEL_H\n\n#ifdef __cplusplus\n#include \"tinyad_features.h\"\n";
-  s += m.detector == "mahalanobis" ? "#include \"tinyad_mahalanobis.h\"\n" : "#include \"tinyad_dense.h\"\n";
+  s += std::visit(overloaded{[](const MahalanobisModel&) { return "#include \"tinyad_mahalanobis.h\"\n"; },
+                             [](const AutoencoderModel&) { return "#include \"tinyad_dense.h\"\n"; }},
+                  m.detector);
   if (o.int8_net) s += "#include \"tinyad_q8_net.h\"\n";
   s += "#else\n#include \"tinyad.h\"  /* plain C: the C API over the same core */\n#endif\n";
   char mask[16];
@@ -200,83 +296,12 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
   s += "\nstatic const tinyad_recipe tinyad_model_recipe = " + recipe_initializer(r) + ";\n";
   s += "\n/* Anomaly when score > threshold. */\nstatic const float tinyad_model_threshold = " + f32(m.threshold.value) + ";\n";
   s += "static const double tinyad_model_threshold_d = " + f64(m.threshold.value) + ";\n";
-  if (m.detector == "mahalanobis") {
-    const auto& mm = m.mahalanobis;
-    if (size_t(mm.mean.size()) != n) {
-      *err = "model has " + std::to_string(mm.mean.size()) + " means but the recipe " + std::to_string(n) + " features";
-      return false;
-    }
-    s += "\n#define TINYAD_MODEL_MAHALANOBIS 1\n";
-    s += "/* Feature means of the normal training windows. */\nstatic const float tinyad_model_mean[" +
-         std::to_string(n) + "] = " + array_body(n, [&](size_t i) { return f32(mm.mean(Eigen::Index(i))); }) + ";\n";
-    s += "/* Inverse covariance, row-major (shrinkage " + f64(mm.shrinkage) + "). */\nstatic const float tinyad_model_precision[" +
-         std::to_string(n * n) + "] = " +
-         array_body(n * n, [&](size_t i) { return f32(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }) + ";\n";
-    s += "\n#ifdef TINYAD_MODEL_DOUBLE  /* the same in double, for parity checks */\n";
-    s += "static const double tinyad_model_mean_d[" + std::to_string(n) + "] = " +
-         array_body(n, [&](size_t i) { return f64(mm.mean(Eigen::Index(i))); }, 4) + ";\n";
-    s += "static const double tinyad_model_precision_d[" + std::to_string(n * n) + "] = " +
-         array_body(n * n, [&](size_t i) { return f64(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }, 4) +
-         ";\n#endif\n";
-  } else if (m.detector == "autoencoder") {
-    const auto& ae = m.autoencoder;
-    if (!autoencoder_check(ae, err)) return false;
-    s += "\n#define TINYAD_MODEL_AUTOENCODER 1\n#define TINYAD_MODEL_N_LAYERS " + std::to_string(ae.layers.size()) + "\n";
-    size_t widest = n;
-    for (const auto& l : ae.layers) widest = std::max<size_t>(widest, size_t(l.weights.rows()));
-    s += "#define TINYAD_MODEL_NET_SCRATCH " + std::to_string(2 * n + 2 * widest) +
-         "  /* values, for tinyad_autoencoder_score() */\n";
-    s += "/* Standardisation z = (x - mean) / scale before the network. */\n";
-    s += "static const float tinyad_model_input_mean[" + std::to_string(n) + "] = " +
-         array_body(n, [&](size_t i) { return f32(ae.input_mean(Eigen::Index(i))); }) + ";\n";
-    s += "static const float tinyad_model_input_scale[" + std::to_string(n) + "] = " +
-         array_body(n, [&](size_t i) { return f32(ae.input_scale(Eigen::Index(i))); }) + ";\n";
-    std::string layers;
-    for (size_t k = 0; k < ae.layers.size(); ++k) {
-      const auto& l = ae.layers[k];
-      const auto rows = size_t(l.weights.rows()), cols = size_t(l.weights.cols());
-      const std::string id = std::to_string(k);
-      s += "/* Layer " + id + ": " + std::to_string(cols) + " -> " + std::to_string(rows) + ", " +
-           activation_name(l.activation) + "; weights (n_out, n_in) row-major. */\n";
-      s += "static const float tinyad_model_w" + id + "[" + std::to_string(rows * cols) + "] = " +
-           array_body(rows * cols, [&](size_t i) { return f32(l.weights(Eigen::Index(i / cols), Eigen::Index(i % cols))); }) + ";\n";
-      s += "static const float tinyad_model_b" + id + "[" + std::to_string(rows) + "] = " +
-           array_body(rows, [&](size_t i) { return f32(l.bias(Eigen::Index(i))); }) + ";\n";
-      layers += "    {" + std::to_string(cols) + ", " + std::to_string(rows) + ", tinyad_model_w" + id + ", tinyad_model_b" + id +
-                ", " + std::to_string(l.activation) + "},\n";
-    }
-    // The same network as the templates' structs (C++) or core/tinyad.h's twins (C).
-    for (const bool cpp : {true, false}) {
-      s += cpp ? "#ifdef __cplusplus\n" : "#else\n";
-      s += std::string("static const ") + (cpp ? "tinyad_dense_layer<float>" : "tinyad_dense_layer_f") +
-           " tinyad_model_layers[TINYAD_MODEL_N_LAYERS] = {\n" + layers + "};\n";
-      s += std::string("static const ") + (cpp ? "tinyad_autoencoder<float>" : "tinyad_autoencoder_f") +
-           " tinyad_model_net = {TINYAD_MODEL_N_LAYERS, tinyad_model_layers,\n"
-           "    tinyad_model_input_mean, tinyad_model_input_scale};\n";
-    }
-    s += "#endif\n";
-    // The int8 network has no C API: C++ only.
-    if (o.int8_net) s += "\n#ifdef __cplusplus" + q8_section(*o.int8_net) + "#endif\n";
-    if (o.with_tflite) {
-      std::string bytes = o.int8_tflite;
-      TfliteExportOptions to;
-      if (!o.int8_net && !tflite_export(m, to, Eigen::MatrixXd(), &bytes, err)) return false;
-      s += std::string("\n#ifdef TINYAD_MODEL_TFLITE  /* ") + (o.int8_net ? "int8" : "float32") +
-           " .tflite for TensorFlow Lite Micro (16-byte aligned) */\n";
-      s += "alignas(16) static const unsigned char tinyad_model_tflite[" + std::to_string(bytes.size()) + "] = " +
-           array_body(bytes.size(), [&](size_t i) {
-             char b[8];
-             std::snprintf(b, sizeof b, "0x%02x", unsigned(static_cast<unsigned char>(bytes[i])));
-             return std::string(b);
-           }, 12) + ";\n";
-      s += "static const unsigned int tinyad_model_tflite_len = " + std::to_string(bytes.size()) + "u;\n";
-      if (o.int8_net) s += "#define TINYAD_MODEL_TFLITE_INT8 1  /* int8 input and output tensors */\n";
-      s += "#endif\n";
-    }
-  } else {
-    *err = "cannot export detector '" + m.detector + "' to C (known: mahalanobis, autoencoder)";
-    return false;
-  }
+  s += verdict_functions();
+  const bool detector_ok =
+      std::visit(overloaded{[&](const MahalanobisModel& mm) { return mahalanobis_section(mm, n, &s, err); },
+                            [&](const AutoencoderModel& ae) { return autoencoder_section(m, ae, o, n, &s, err); }},
+                 m.detector);
+  if (!detector_ok) return false;
   s += "\n#endif  /* TINYAD_MODEL_H */\n";
   *text = std::move(s);
   return true;
@@ -335,8 +360,8 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
     s += "/* int8 network scores (float features, tinyad_q8_score), computed on the host. */\n"
          "static const float tinyad_test_score_q8[TINYAD_TEST_N_WINDOWS] = " +
          array_body(n_win, [&](size_t k) { return f32(double(q8score[k])); }, 4) + ";\n";
-  s += "/* Host verdicts (double score > threshold). */\nstatic const unsigned char tinyad_test_anomaly[TINYAD_TEST_N_WINDOWS] = " +
-       array_body(n_win, [&](size_t k) { return std::string(dscore(Eigen::Index(k)) > m.threshold.value ? "1" : "0"); }, 16) +
+  s += "/* Host verdicts (verdict.h's judge() of the double scores; tinyad_model_anomalous_d() on a device). */\nstatic const unsigned char tinyad_test_anomaly[TINYAD_TEST_N_WINDOWS] = " +
+       array_body(n_win, [&](size_t k) { return std::string(judge(dscore(Eigen::Index(k)), m.threshold).anomaly ? "1" : "0"); }, 16) +
        ";\n";
   s += "\n#ifdef TINYAD_TEST_DOUBLE  /* the rows as read, for a double-precision parity check */\n" + rows_array(true) +
        "#endif\n\n#endif  /* TINYAD_TEST_WINDOWS_H */\n";

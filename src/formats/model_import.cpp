@@ -46,11 +46,10 @@ bool import_npz(const std::string& in, const Threshold& threshold, Model* m, std
   const Eigen::VectorXd mean = Eigen::Map<const Eigen::VectorXd>(mu.data.data(), Eigen::Index(n));
   const Eigen::MatrixXd c = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
       cov.data.data(), Eigen::Index(n), Eigen::Index(n));
-  if (!mahalanobis_from_covariance(mean, c, &m->mahalanobis, err)) {
+  if (!mahalanobis_from_covariance(mean, c, &m->detector.emplace<MahalanobisModel>(), err)) {
     *err = in + ": " + *err;
     return false;
   }
-  m->detector = "mahalanobis";
   m->threshold = threshold;
   m->provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION}, {"imported_from", in}, {"dtype", mu.dtype}};
   return true;
@@ -69,8 +68,7 @@ bool import_keras_model(const std::string& path, double threshold, Model* out, s
            " inputs, but the original recipe (per-axis MAD) makes " + std::to_string(n) + " features";
     return false;
   }
-  m.detector = "autoencoder";
-  m.autoencoder = imp.model;
+  m.detector = imp.model;
   m.threshold.method = "fixed";
   m.threshold.param = m.threshold.value = threshold;
   m.provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION},
@@ -112,8 +110,8 @@ bool model_import(const std::string& path, const ImportOptions& o, Model* m, std
     if (!dataset_load(o.data, o.normal, m->recipe.core, selection_all(), {}, &normal, err)) return false;
     const Eigen::MatrixXd& X = normal.table.X;
     if (!calibrate_threshold(m, o.threshold_given ? o.threshold : "mean+3sd", X, err)) return false;
-    if (m->detector == "autoencoder") {
-      for (const auto& d : autoencoder_dead_units(m->autoencoder, X))
+    if (const AutoencoderModel* ae = std::get_if<AutoencoderModel>(&m->detector)) {
+      for (const auto& d : autoencoder_dead_units(*ae, X))
         warnings->push_back("dead ReLU unit on these windows: " + d);
     }
   } else if (!o.threshold_given) {

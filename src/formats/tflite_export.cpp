@@ -82,11 +82,12 @@ TfliteQuantization tflite_activation_quantization(double lo, double hi) {
 
 bool tflite_export(const Model& m, const TfliteExportOptions& opt, const Eigen::MatrixXd& representative,
                    std::string* bytes, std::string* err) {
-  if (m.detector != "autoencoder") {
-    *err = "only autoencoder models export to .tflite (this model is " + m.detector + ")";
+  const AutoencoderModel* ae_ptr = std::get_if<AutoencoderModel>(&m.detector);
+  if (!ae_ptr) {
+    *err = std::string("only autoencoder models export to .tflite (this model is ") + detector_name(m) + ")";
     return false;
   }
-  const AutoencoderModel& ae = m.autoencoder;
+  const AutoencoderModel& ae = *ae_ptr;
   if (!autoencoder_check(ae, err)) return false;
   const int32_t n = int32_t(autoencoder_n_features(ae));
 

@@ -384,7 +384,8 @@ bool tflite_to_model(const TfliteNet& net, const std::string& path, double thres
       *err = path + ": tinyad_model metadata: " + *err;
       return false;
     }
-    if (m.detector != "autoencoder" || autoencoder_n_features(m.autoencoder) != n) {
+    const AutoencoderModel* described = std::get_if<AutoencoderModel>(&m.detector);
+    if (!described || autoencoder_n_features(*described) != n) {
       *err = path + ": tinyad_model metadata does not describe this network";
       return false;
     }
@@ -394,16 +395,16 @@ bool tflite_to_model(const TfliteNet& net, const std::string& path, double thres
       *err = path + ": " + std::to_string(n) + " inputs, but the original recipe (per-axis MAD) makes 3 features";
       return false;
     }
-    autoencoder_set_identity_input(&m.autoencoder, n);
+    autoencoder_set_identity_input(&m.detector.emplace<AutoencoderModel>(), n);
     m.threshold.method = "fixed";
     m.threshold.param = m.threshold.value = threshold;
     m.provenance = {{"tool", std::string("tinyad ") + TINYAD_VERSION}, {"imported_from", path}};
     if (!net.description.empty()) m.provenance["description"] = net.description;
   }
-  m.detector = "autoencoder";
-  m.autoencoder.layers = net.layers;
+  AutoencoderModel& ae = std::get<AutoencoderModel>(m.detector);  // both branches above made it one
+  ae.layers = net.layers;
   if (net.quantized) m.provenance["dequantized_from_int8"] = true;
-  if (!autoencoder_check(m.autoencoder, err)) {
+  if (!autoencoder_check(ae, err)) {
     *err = path + ": " + *err;
     return false;
   }

@@ -175,8 +175,7 @@ json autoencoder_to_json(const AutoencoderModel& m) {
                       {"activation", activation_name(l.activation)},
                       {"weights", matrix_to_json(l.weights)},
                       {"bias", vector_to_std(l.bias)}});
-  return {{"type", "autoencoder"},
-          {"input_mean", vector_to_std(m.input_mean)},
+  return {{"input_mean", vector_to_std(m.input_mean)},
           {"input_scale", vector_to_std(m.input_scale)},
           {"layers", layers},
           {"dropout", m.dropout},

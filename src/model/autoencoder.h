@@ -75,6 +75,7 @@ std::vector<Eigen::MatrixXd> autoencoder_activations(const AutoencoderModel& m, 
 /// whose units are all dead makes every window reconstruct to a constant.
 std::vector<std::string> autoencoder_dead_units(const AutoencoderModel& m, const Eigen::MatrixXd& X);
 
+/// The network as the model file's "detector" object (model.cpp adds its "type").
 nlohmann::json autoencoder_to_json(const AutoencoderModel& m);
 
 /// Reads the "detector" object of a model file; n_features from the recipe.

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "autoencoder.h"
@@ -18,13 +19,30 @@
 
 namespace tinyad {
 
+/// MahalanobisModel's arrays in T.
+template <typename T>
+struct CoreMahalanobis {
+  std::vector<T> mean;       // (n_features,) feature means
+  std::vector<T> precision;  // (n_features, n_features), row-major
+};
+
+/// AutoencoderModel's arrays in T and the core struct pointing into them
+/// (behind a pointer so moving the model does not move the arrays).
+template <typename T>
+struct CoreAutoencoder {
+  std::unique_ptr<AutoencoderView<T>> net;
+};
+
+/// One alternative per alternative of Detector (model.h), in the same order:
+/// core_model_build maps each to its twin by visiting, so the two cannot
+/// disagree and a new detector does not compile until it has a core scorer.
+template <typename T>
+using CoreDetector = std::variant<CoreMahalanobis<T>, CoreAutoencoder<T>>;
+
 template <typename T>
 struct CoreModel {
   size_t n_features = 0;
-  bool autoencoder = false;  // else Mahalanobis
-  std::vector<T> mean;       // Mahalanobis: (n_features,) feature means
-  std::vector<T> precision;  // Mahalanobis: (n_features, n_features), row-major
-  std::unique_ptr<AutoencoderView<T>> net;  // autoencoder: its arrays and the core struct pointing into them
+  CoreDetector<T> detector;
 
   /// Score of one feature vector, (n,) with n == n_features, through the
   /// core. Thread-safe: the model is only read; the autoencoder's scratch is
@@ -36,8 +54,7 @@ struct CoreModel {
   T score_or_nonfinite(const T* features, size_t n) const;
 };
 
-/// Builds *out from m (detector "mahalanobis" or "autoencoder"); checks the
-/// detector's sizes against the recipe's features. False with *err otherwise.
+/// Builds *out from m's detector; checks the detector's sizes against the recipe's features. False with *err otherwise.
 template <typename T>
 bool core_model_build(const Model& m, CoreModel<T>* out, std::string* err);
 

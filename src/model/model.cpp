@@ -1,6 +1,8 @@
 // model.cpp: see model.h.
 #include "model.h"
 
+#include <utility>
+
 #include "atomic_file.h"
 #include "json_eigen.h"
 
@@ -45,24 +47,63 @@ bool mahalanobis_from_json(const json& d, const Recipe& recipe, MahalanobisModel
   return true;
 }
 
+json mahalanobis_to_json(const MahalanobisModel& md) {
+  return {{"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
+          {"covariance", matrix_to_json(md.covariance)},
+          {"precision", matrix_to_json(md.precision)},
+          {"shrinkage", md.shrinkage},
+          {"condition", md.condition}};
+}
+
+// Every alternative of Detector, default-constructed, in the variant's order.
+template <size_t... I>
+std::vector<Detector> all_detector_kinds(std::index_sequence<I...>) {
+  return {Detector(std::in_place_index<I>)...};
+}
+std::vector<Detector> all_detector_kinds() {
+  return all_detector_kinds(std::make_index_sequence<std::variant_size_v<Detector>>());
+}
+
+std::string known_detectors() {
+  std::string s;
+  for (const std::string& n : detector_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 }  // namespace
+
+const char* detector_name(const Detector& d) {
+  return std::visit(overloaded{[](const MahalanobisModel&) { return "mahalanobis"; },
+                               [](const AutoencoderModel&) { return "autoencoder"; }},
+                    d);
+}
+
+std::vector<std::string> detector_names() {
+  std::vector<std::string> names;
+  for (const Detector& d : all_detector_kinds()) names.push_back(detector_name(d));
+  return names;
+}
+
+bool detector_from_name(const std::string& name, Detector* out, std::string* err) {
+  for (const Detector& d : all_detector_kinds()) {
+    if (name == detector_name(d)) {
+      *out = d;
+      return true;
+    }
+  }
+  *err = "unknown detector '" + name + "' (known: " + known_detectors() + ")";
+  return false;
+}
 
 json model_to_json(const Model& m) {
   json j;
   j["format"] = kModelFormat;
   j["version"] = kModelVersion;
   j["recipe"] = recipe_to_json(m.recipe);
-  const MahalanobisModel& md = m.mahalanobis;
-  if (m.detector == "autoencoder") {
-    j["detector"] = autoencoder_to_json(m.autoencoder);
-  } else {
-    j["detector"] = {{"type", m.detector},
-                     {"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
-                     {"covariance", matrix_to_json(md.covariance)},
-                     {"precision", matrix_to_json(md.precision)},
-                     {"shrinkage", md.shrinkage},
-                     {"condition", md.condition}};
-  }
+  j["detector"] = std::visit(overloaded{[](const MahalanobisModel& md) { return mahalanobis_to_json(md); },
+                                        [](const AutoencoderModel& ae) { return autoencoder_to_json(ae); }},
+                             m.detector);
+  j["detector"]["type"] = detector_name(m);
   j["threshold"] = {{"value", m.threshold.value}, {"method", m.threshold.method}, {"param", m.threshold.param}};
   if (m.split) j["split"] = split_to_json(*m.split);
   j["provenance"] = m.provenance;
@@ -92,15 +133,18 @@ bool model_from_json(const json& j, Model* out, std::string* err) {
     Model m;
     if (!recipe_from_json(j.at("recipe"), &m.recipe, err)) return false;
     const json& d = j.at("detector");
-    m.detector = d.at("type").get<std::string>();
-    if (m.detector == "autoencoder") {
-      if (!autoencoder_from_json(d, tinyad_recipe_n_features(&m.recipe.core), &m.autoencoder, err)) return false;
-    } else if (m.detector != "mahalanobis") {
-      *err = "detector type '" + m.detector + "' is not supported by this tinyad (known: mahalanobis, autoencoder)";
-      return false;
-    } else if (!mahalanobis_from_json(d, m.recipe, &m.mahalanobis, err)) {
+    const std::string type = d.at("type").get<std::string>();
+    if (!detector_from_name(type, &m.detector, err)) {
+      *err = "detector type '" + type + "' is not supported by this tinyad (known: " + known_detectors() + ")";
       return false;
     }
+    const bool read = std::visit(
+        overloaded{[&](MahalanobisModel& md) { return mahalanobis_from_json(d, m.recipe, &md, err); },
+                   [&](AutoencoderModel& ae) {
+                     return autoencoder_from_json(d, tinyad_recipe_n_features(&m.recipe.core), &ae, err);
+                   }},
+        m.detector);
+    if (!read) return false;
     const json& t = j.at("threshold");
     m.threshold.value = t.at("value").get<double>();
     m.threshold.method = t.value("method", std::string("fixed"));
@@ -135,8 +179,9 @@ bool model_load(const std::string& path, Model* m, std::string* err) {
 }
 
 Eigen::VectorXd model_scores(const Model& m, const Eigen::MatrixXd& features) {
-  if (m.detector == "autoencoder") return autoencoder_scores(m.autoencoder, features);
-  return mahalanobis_scores(m.mahalanobis, features);
+  return std::visit(overloaded{[&](const MahalanobisModel& md) { return mahalanobis_scores(md, features); },
+                               [&](const AutoencoderModel& ae) { return autoencoder_scores(ae, features); }},
+                    m.detector);
 }
 
 }  // namespace tinyad

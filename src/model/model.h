@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "autoencoder.h"
@@ -20,15 +21,39 @@ namespace tinyad {
 inline constexpr const char* kModelFormat = "tinyad-model";
 inline constexpr int kModelVersion = 1;
 
+/// The detector a model scores with: exactly one of these. Code that handles
+/// every detector does so with std::visit over `overloaded` lambdas, one per
+/// alternative and no catch-all, so a third alternative is a compile error at
+/// each such place until it is handled there.
+using Detector = std::variant<MahalanobisModel, AutoencoderModel>;
+
+/// `std::visit(overloaded{[](const A&) {...}, [](const B&) {...}}, v)`.
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
 struct Model {
   Recipe recipe;
-  std::string detector = "mahalanobis";  // "mahalanobis" or "autoencoder": which member below is used
-  MahalanobisModel mahalanobis;
-  AutoencoderModel autoencoder;
+  Detector detector;  // default: an empty Mahalanobis detector
   Threshold threshold;
   std::optional<ModelSplit> split;  // absent for imported models
   nlohmann::json provenance = nlohmann::json::object();  // labels, counts, metrics, tool version
 };
+
+/// The detector's name as the model file spells it ("type" of "detector"),
+/// for messages and reports. The only place the names are written down.
+const char* detector_name(const Detector& d);
+inline const char* detector_name(const Model& m) { return detector_name(m.detector); }
+
+/// An empty detector of the kind `name` names (train's --detector), or false
+/// with *err listing the known names.
+bool detector_from_name(const std::string& name, Detector* out, std::string* err);
+
+/// The known detector names, in the variant's order (for --help and checks).
+std::vector<std::string> detector_names();
 
 nlohmann::json model_to_json(const Model& m);
 bool model_from_json(const nlohmann::json& j, Model* m, std::string* err);

@@ -27,16 +27,18 @@ json model_json(const Model& m) {
                     {"param", m.threshold.param},
                     {"value", m.threshold.value},
                     {"spec", threshold_spec(m.threshold)}};
-  json j = {{"detector", m.detector},
+  json j = {{"detector", detector_name(m)},
             {"recipe", recipe_to_json(m.recipe)},
             {"feature_names", recipe_feature_names(m.recipe.core)},
             {"threshold", threshold},
             {"provenance", m.provenance}};
-  if (m.detector == "mahalanobis") {
-    j["mahalanobis"] = {{"n_features", m.mahalanobis.mean.size()},
-                        {"shrinkage", m.mahalanobis.shrinkage},
-                        {"condition", m.mahalanobis.condition}};
-  }
+  std::visit(overloaded{[&](const MahalanobisModel& md) {
+                          j[detector_name(m)] = {{"n_features", md.mean.size()},
+                                              {"shrinkage", md.shrinkage},
+                                              {"condition", md.condition}};
+                        },
+                        [](const AutoencoderModel&) {}},  // its shape is in the provenance
+             m.detector);
   if (m.split) {
     j["split"] = {{"dataset", m.split->dataset},
                   {"seed", m.split->seed},

@@ -28,7 +28,7 @@ namespace tinyad {
 /// What the page says about the service (shown in its header).
 struct DashboardInfo {
   std::string model;     // the model file
-  std::string detector;  // "mahalanobis", "autoencoder"
+  std::string detector;  // detector_name() of the model
   double threshold = 0;
   std::string alarm = "3/5";  // the --alarm k/n rule
 };

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feature_table.h"
+#include "verdict.h"
 
 namespace tinyad {
 namespace {
@@ -124,8 +125,6 @@ std::string verdict_json(const Verdict& v) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-bool monitor_is_anomalous(double score, double threshold) { return score > threshold; }
-
 int window_error_status(WindowError e) {
   switch (e) {
     case WindowError::kNone: return 200;
@@ -164,9 +163,10 @@ bool FleetMonitor::score(const std::vector<double>& rows, Verdict* out, std::str
     return false;
   }
   // The core's scorer, as on a device; the same bits as model_scores.
-  out->score = core_.score_or_nonfinite(out->features.data(), out->features.size());
-  out->threshold = model_.threshold.value;
-  out->anomaly = monitor_is_anomalous(out->score, out->threshold);
+  const WindowVerdict v = judge_features(core_, model_.threshold, out->features.data(), out->features.size());
+  out->score = v.score;
+  out->threshold = v.threshold;
+  out->anomaly = v.anomaly;
   return true;
 }
 

@@ -75,9 +75,6 @@ struct Verdict {
 /// The verdict as the service contract's JSON object (one line, no newline).
 std::string verdict_json(const Verdict& v);
 
-/// The fleet model's verdict on a score: the one place serve compares them.
-bool monitor_is_anomalous(double score, double threshold);
-
 /// Why a window got no verdict.
 enum class WindowError {
   kNone,

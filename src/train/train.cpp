@@ -102,42 +102,50 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   }
 
   const Shrinkage shrinkage = opt.shrinkage.value_or(default_shrinkage(opt.recipe));
-  nlohmann::json detector_prov;
-  if (opt.detector == "autoencoder") {
-    model.detector = "autoencoder";
-    AutoencoderTrainOptions ao = opt.autoencoder.value_or(autoencoder_default_options(opt.recipe));
-    ao.seed = opt.seed;
-    AutoencoderTrainReport rep;
-    // Validation normals drive early stopping here and set the threshold below.
-    if (!autoencoder_train(select_rows(table.X, train_rows), select_rows(table.X, val_rows), ao,
-                           &model.autoencoder, &rep, err))
-      return false;
-    detector_prov = {{"shape", autoencoder_shape(model.autoencoder)},
-                     {"epochs_run", rep.epochs_run},
-                     {"best_epoch", rep.best_epoch},
-                     {"stopped_early", rep.stopped_early},
-                     {"batch_size", ao.batch_size},
-                     {"patience", ao.patience},
-                     {"learning_rate", ao.adam.learning_rate},
-                     {"final_train_loss", rep.train_loss.empty() ? 0.0 : rep.train_loss.back()},
-                     {"best_val_loss", rep.val_loss.empty() ? 0.0 : rep.val_loss[size_t(rep.best_epoch - 1)]},
-                     {"dead_units", rep.dead_units}};
-    out->autoencoder = std::move(rep);
-  } else if (opt.detector == "mahalanobis") {
-    if (opt.fit == "mcd") {
-      if (!fit_mcd(select_rows(table.X, train_rows), shrinkage, opt.seed, opt.mcd_support, &model.mahalanobis,
-                   &detector_prov, err))
-        return false;
-    } else if (opt.fit != "classical") {
-      *err = "unknown fit '" + opt.fit + "' (known: classical, mcd)";
-      return false;
-    } else if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &model.mahalanobis, err)) {
-      return false;
-    }
-  } else {
-    *err = "unknown detector '" + opt.detector + "' (known: mahalanobis, autoencoder)";
-    return false;
-  }
+  nlohmann::json detector_prov;  // provenance of the fit, merged below
+  model.detector = opt.detector;
+  const bool fitted = std::visit(
+      overloaded{
+          [&](MahalanobisModel& md) {
+            if (opt.fit == "mcd") {
+              if (!fit_mcd(select_rows(table.X, train_rows), shrinkage, opt.seed, opt.mcd_support, &md,
+                           &detector_prov, err))
+                return false;
+              detector_prov = {{"mcd", detector_prov}};
+            } else if (opt.fit != "classical") {
+              *err = "unknown fit '" + opt.fit + "' (known: classical, mcd)";
+              return false;
+            } else if (!mahalanobis_fit(select_rows(table.X, train_rows), shrinkage, &md, err)) {
+              return false;
+            }
+            detector_prov["shrinkage"] = shrinkage_name(shrinkage);
+            detector_prov["fit"] = opt.fit;
+            return true;
+          },
+          [&](AutoencoderModel& ae_model) {
+            AutoencoderTrainOptions ao = opt.autoencoder.value_or(autoencoder_default_options(opt.recipe));
+            ao.seed = opt.seed;
+            AutoencoderTrainReport rep;
+            // Validation normals drive early stopping here and set the threshold below.
+            if (!autoencoder_train(select_rows(table.X, train_rows), select_rows(table.X, val_rows), ao, &ae_model,
+                                   &rep, err))
+              return false;
+            detector_prov = {{detector_name(model),  // the provenance key is the detector's name
+                              {{"shape", autoencoder_shape(ae_model)},
+                               {"epochs_run", rep.epochs_run},
+                               {"best_epoch", rep.best_epoch},
+                               {"stopped_early", rep.stopped_early},
+                               {"batch_size", ao.batch_size},
+                               {"patience", ao.patience},
+                               {"learning_rate", ao.adam.learning_rate},
+                               {"final_train_loss", rep.train_loss.empty() ? 0.0 : rep.train_loss.back()},
+                               {"best_val_loss", rep.val_loss.empty() ? 0.0 : rep.val_loss[size_t(rep.best_epoch - 1)]},
+                               {"dead_units", rep.dead_units}}}};
+            out->autoencoder = std::move(rep);
+            return true;
+          }},
+      model.detector);
+  if (!fitted) return false;
   const Eigen::VectorXd val_scores = model_scores(model, select_rows(table.X, val_rows));
   if (!threshold_fit(std::vector<double>(val_scores.begin(), val_scores.end()), &model.threshold, err))
     return false;
@@ -161,18 +169,12 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"normal_labels", opt.normal},
                          {"anomaly_labels", opt.anomaly},
                          {"seed", opt.seed},
-                         {"detector", opt.detector},
+                         {"detector", detector_name(model)},
                          {"n_train", out->n_train},
                          {"n_validation", out->n_validation},
                          {"n_test", out->n_test},
                          {"n_skipped", table.skipped.size()}};
-  if (opt.detector == "mahalanobis") {
-    prov["shrinkage"] = shrinkage_name(shrinkage);
-    prov["fit"] = opt.fit;
-    if (opt.fit == "mcd") prov["mcd"] = detector_prov;
-  } else {
-    prov["autoencoder"] = detector_prov;
-  }
+  prov.update(detector_prov);
   if (!anomaly_rows.empty()) {
     out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
     prov["test_metrics"] = eval_to_json(*out->test_eval);

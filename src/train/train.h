@@ -24,7 +24,7 @@ struct TrainOptions {
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
   std::string fit = "classical";  // Mahalanobis only: "classical" or "mcd" (robust, docs/mcd.md)
   double mcd_support = 0;         // MCD support fraction of the training windows; 0: (n + p + 1) / 2
-  std::string detector = "mahalanobis";  // or "autoencoder"
+  Detector detector;  // which kind to train (its contents are ignored); default Mahalanobis
   // Autoencoder settings; empty: autoencoder_default_options(recipe). Its
   // seed is replaced by `seed` above, so one seed fixes split and training.
   std::optional<AutoencoderTrainOptions> autoencoder;
