@@ -14,7 +14,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "dataset_load.h"
-#include "metrics.h"
+#include "roc.h"
 #include "model.h"
 #include "model_import.h"
 #include "npz.h"

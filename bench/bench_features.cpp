@@ -8,7 +8,7 @@
 
 #include "dataset.h"
 #include "feature_table.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "recipe.h"
 #include "rng.h"
 #include "tinyad_mahalanobis.h"

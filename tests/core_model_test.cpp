@@ -15,7 +15,7 @@
 #include "core_model.h"
 #include "dataset.h"
 #include "feature_table.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "model.h"
 #include "simulator.h"
 #include "test_env.h"

@@ -1,6 +1,6 @@
 // core_online_test.cpp: the device runtime on the host: on-device baseline
 // learning (core/tinyad_online.h) against the host's batch fit
-// (src/mahalanobis_fit.h, Eigen), and the window buffer / destructive feature
+// (src/mahalanobis.h, Eigen), and the window buffer / destructive feature
 // path (core/tinyad_window.h) against the plain feature extraction.
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "feature_table.h"
 #include "recipe.h"
 #include "threshold.h"

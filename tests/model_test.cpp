@@ -1,6 +1,6 @@
 // model_test.cpp: the JSON model file (src/model.h): bit-exact round trip, atomic writes, and
 // the documented error for every damaged or foreign file; and the Mahalanobis fit
-// (src/mahalanobis_fit.h) against numpy (mean, unbiased covariance, inverse, squared
+// (src/mahalanobis.h) against numpy (mean, unbiased covariance, inverse, squared
 // distances) and an independent Ledoit-Wolf formula, from tests/golden/features.json.
 // Tolerances: mean and covariance 1e-12 relative to the matrix's largest entry (sums of ~30
 // products); precision and distances 1e-9 relative, because inverting multiplies rounding
@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "golden_json.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "model.h"
 
 namespace {

@@ -14,7 +14,7 @@
 #include "dataset.h"
 #include "feature_table.h"
 #include "golden_json.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "npz.h"
 #include "recipe.h"
 

@@ -1,5 +1,5 @@
 // mcd_protocol.cpp: the data experiment behind docs/mcd.md: the protocol of
-// tests/protocol_test.cpp (normal fan_0_low_0_weight-moving, 60/20/20 split,
+// tests/eval_protocol_test.cpp (normal fan_0_low_0_weight-moving, 60/20/20 split,
 // five anomaly labels, false alarms on fan_0_low_0_weight) for the classical
 // and the MCD fit (default support and fractions 0.75, 0.9), both recipes, on the selection seeds 100..109 and the
 // report seeds 0..19. Not part of the build; from the repo root, against a build dir:

@@ -255,7 +255,7 @@ def ledoit_wolf_shrinkage(Z):
 
 
 def covariance_goldens(rng):
-    """Plain and Ledoit-Wolf fits of small matrices, as src/model/mahalanobis_fit.cpp should produce.
+    """Plain and Ledoit-Wolf fits of small matrices, as src/model/mahalanobis.cpp should produce.
 
     Ledoit-Wolf is applied to standardised features (each column divided by its unbiased sd):
     shrunk = (1 - s) R + s * mean(diag R) * I with R the unbiased (N-1) covariance of the

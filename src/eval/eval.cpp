@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "dataset_load.h"
-#include "metrics.h"
+#include "roc.h"
 #include "verdict.h"
 
 namespace tinyad {

@@ -6,7 +6,7 @@
 
 #include "dataset_load.h"
 #include "keras_h5.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "npz.h"
 #include "recipe.h"
 #include "threshold.h"

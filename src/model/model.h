@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "autoencoder.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "recipe.h"
 #include "split.h"  // ModelSplit
 #include "threshold.h"

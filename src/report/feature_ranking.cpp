@@ -7,8 +7,8 @@
 #include <cmath>
 #include <map>
 
-#include "mahalanobis_fit.h"
-#include "metrics.h"
+#include "mahalanobis.h"
+#include "roc.h"
 #include "split.h"
 #include "threshold.h"
 

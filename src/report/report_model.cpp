@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "metrics.h"
+#include "roc.h"
 #include "report_html.h"
 
 namespace tinyad {

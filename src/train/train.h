@@ -10,7 +10,7 @@
 
 #include "autoencoder_train.h"
 #include "eval.h"
-#include "mahalanobis_fit.h"
+#include "mahalanobis.h"
 #include "model.h"
 
 namespace tinyad {

@@ -1,5 +1,5 @@
-// mahalanobis_fit.cpp: see mahalanobis_fit.h.
-#include "mahalanobis_fit.h"
+// mahalanobis.cpp: see mahalanobis.h.
+#include "mahalanobis.h"
 
 #include <cmath>
 

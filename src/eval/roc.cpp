@@ -1,5 +1,5 @@
-// metrics.cpp: see metrics.h.
-#include "metrics.h"
+// roc.cpp: see roc.h.
+#include "roc.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// mahalanobis_fit.h: fitting the normal baseline (mean, unbiased covariance,
+// mahalanobis.h: fitting the normal baseline (mean, unbiased covariance,
 // its inverse) on the host. Scoring itself is the core's
 // tinyad_mahalanobis_score(), shared with the microcontroller.
 #pragma once

@@ -1,4 +1,4 @@
-// protocol_test.cpp: the acceptance numbers of the core pipeline on the real
+// eval_protocol_test.cpp: the acceptance numbers of the core pipeline on the real
 // ceiling-fan recordings, averaged over 10 seeds of the original protocol:
 // normal = fan_0_low_0_weight-moving (60/20/20 split), anomalies = the five
 // other speed/coin labels, plus false alarms on fan_0_low_0_weight, the same

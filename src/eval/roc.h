@@ -1,4 +1,4 @@
-// metrics.h: detection quality from scores: ROC AUC (ties count half),
+// roc.h: detection quality from scores: ROC AUC (ties count half),
 // ROC points, confusion counts at a threshold.
 #pragma once
 

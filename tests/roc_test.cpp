@@ -1,4 +1,4 @@
-// metrics_test.cpp: ROC AUC and ROC points (src/metrics.h), numpy-style quantiles and the
+// roc_test.cpp: ROC AUC and ROC points (src/eval/roc.h), numpy-style quantiles and the
 // threshold methods (src/threshold.h), against scipy/numpy values in tests/golden/features.json.
 // Tolerance 1e-12 relative: every value is a short sum or one interpolation.
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "golden_json.h"
-#include "metrics.h"
+#include "roc.h"
 #include "threshold.h"
 
 namespace {
