@@ -6,6 +6,7 @@
 #include "core_model.h"
 #include "csv_reader.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "model.h"
 #include "verdict.h"
 

@@ -8,6 +8,7 @@
 #include "autoencoder_train.h"
 #include "core_model.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "mahalanobis.h"
 #include "model.h"
 #include "simulator.h"

@@ -20,6 +20,7 @@
 #include "cli_run.h"
 #include "device_baselines.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "golden_json.h"
 #include "inference_service.h"
 #include "raw_http.h"

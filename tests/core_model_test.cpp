@@ -15,6 +15,7 @@
 #include "core_model.h"
 #include "dataset.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "mahalanobis.h"
 #include "model.h"
 #include "simulator.h"

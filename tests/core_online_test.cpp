@@ -10,6 +10,7 @@
 
 #include "mahalanobis.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "recipe.h"
 #include "threshold.h"
 #include "tinyad_online.h"

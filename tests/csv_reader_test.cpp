@@ -18,6 +18,7 @@
 #include "csv_reader.h"
 #include "dataset.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "recipe.h"
 
 namespace {

@@ -13,6 +13,7 @@
 
 #include "dataset.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "golden_json.h"
 #include "mahalanobis.h"
 #include "npz.h"

@@ -17,6 +17,7 @@
 
 #include "cli_run.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "inference_service.h"
 #include "model.h"
 #include "raw_http.h"

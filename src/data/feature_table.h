@@ -30,10 +30,6 @@ struct FeatureTable {
 FeatureTable feature_table_load(const std::vector<DatasetFile>& files, const tinyad_recipe& recipe,
                                 bool show_progress = true, bool keep_readings = false);
 
-/// Features of one window already in memory, (n_rows, 3) row-major.
-bool window_features(const tinyad_recipe& recipe, const std::vector<double>& rows,
-                     const std::string& path, std::vector<double>* features, std::string* err);
-
 /// Rows of `table` whose file label is in `labels`.
 std::vector<size_t> rows_with_labels(const FeatureTable& table, const std::vector<std::string>& labels);
 

@@ -8,6 +8,7 @@
 
 #include "core_model.h"
 #include "feature_table.h"
+#include "window_features.h"
 #include "tflite_export.h"
 #include "tinyad_dense.h"
 #include "tinyad_features.h"

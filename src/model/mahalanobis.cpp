@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "json_eigen.h"
 #include "tinyad_mahalanobis.h"
 
 namespace tinyad {
@@ -133,6 +134,31 @@ Eigen::VectorXd mahalanobis_scores(const MahalanobisModel& m, const Eigen::Matri
     scores[i] = s;
   }
   return scores;
+}
+
+bool mahalanobis_from_json(const nlohmann::json& d, size_t n_features, MahalanobisModel* md, std::string* err) {
+  const auto mean = d.at("mean").get<std::vector<double>>();
+  const Eigen::Index n = Eigen::Index(mean.size());
+  if (size_t(n) != n_features) {
+    *err = "detector has " + std::to_string(n) + " means but the recipe makes " + std::to_string(n_features) +
+           " features";
+    return false;
+  }
+  md->mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
+  if (!matrix_from_json(d.at("covariance"), n, n, "covariance", &md->covariance, err) ||
+      !matrix_from_json(d.at("precision"), n, n, "precision", &md->precision, err))
+    return false;
+  md->shrinkage = d.value("shrinkage", 0.0);
+  md->condition = d.value("condition", 0.0);
+  return true;
+}
+
+nlohmann::json mahalanobis_to_json(const MahalanobisModel& md) {
+  return {{"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
+          {"covariance", matrix_to_json(md.covariance)},
+          {"precision", matrix_to_json(md.precision)},
+          {"shrinkage", md.shrinkage},
+          {"condition", md.condition}};
 }
 
 }  // namespace tinyad

@@ -1,9 +1,11 @@
-// mahalanobis.h: fitting the normal baseline (mean, unbiased covariance,
-// its inverse) on the host. Scoring itself is the core's
+// mahalanobis.h: the Mahalanobis detector on the host: fitting the normal
+// baseline (mean, unbiased covariance, its inverse), scoring rows, and its
+// part of the model file. Scoring itself is the core's
 // tinyad_mahalanobis_score(), shared with the microcontroller.
 #pragma once
 
 #include <Eigen/Dense>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tinyad {
@@ -35,5 +37,10 @@ bool mahalanobis_from_covariance(const Eigen::VectorXd& mean, const Eigen::Matri
 
 /// Squared distances of each row of X, via the core scorer.
 Eigen::VectorXd mahalanobis_scores(const MahalanobisModel& m, const Eigen::MatrixXd& X);
+
+/// The detector's part of the model file ("mean", "covariance", "precision",
+/// "shrinkage", "condition"); from_json checks the sizes against n_features.
+nlohmann::json mahalanobis_to_json(const MahalanobisModel& m);
+bool mahalanobis_from_json(const nlohmann::json& j, size_t n_features, MahalanobisModel* out, std::string* err);
 
 }  // namespace tinyad

@@ -30,31 +30,6 @@ ModelSplit split_from_json(const json& j) {
   return s;
 }
 
-bool mahalanobis_from_json(const json& d, const Recipe& recipe, MahalanobisModel* md, std::string* err) {
-  const auto mean = d.at("mean").get<std::vector<double>>();
-  const Eigen::Index n = Eigen::Index(mean.size());
-  if (size_t(n) != tinyad_recipe_n_features(&recipe.core)) {
-    *err = "detector has " + std::to_string(n) + " means but the recipe makes " +
-           std::to_string(tinyad_recipe_n_features(&recipe.core)) + " features";
-    return false;
-  }
-  md->mean = Eigen::Map<const Eigen::VectorXd>(mean.data(), n);
-  if (!matrix_from_json(d.at("covariance"), n, n, "covariance", &md->covariance, err) ||
-      !matrix_from_json(d.at("precision"), n, n, "precision", &md->precision, err))
-    return false;
-  md->shrinkage = d.value("shrinkage", 0.0);
-  md->condition = d.value("condition", 0.0);
-  return true;
-}
-
-json mahalanobis_to_json(const MahalanobisModel& md) {
-  return {{"mean", std::vector<double>(md.mean.data(), md.mean.data() + md.mean.size())},
-          {"covariance", matrix_to_json(md.covariance)},
-          {"precision", matrix_to_json(md.precision)},
-          {"shrinkage", md.shrinkage},
-          {"condition", md.condition}};
-}
-
 // Every alternative of Detector, default-constructed, in the variant's order.
 template <size_t... I>
 std::vector<Detector> all_detector_kinds(std::index_sequence<I...>) {
@@ -139,7 +114,7 @@ bool model_from_json(const json& j, Model* out, std::string* err) {
       return false;
     }
     const bool read = std::visit(
-        overloaded{[&](MahalanobisModel& md) { return mahalanobis_from_json(d, m.recipe, &md, err); },
+        overloaded{[&](MahalanobisModel& md) { return mahalanobis_from_json(d, tinyad_recipe_n_features(&m.recipe.core), &md, err); },
                    [&](AutoencoderModel& ae) {
                      return autoencoder_from_json(d, tinyad_recipe_n_features(&m.recipe.core), &ae, err);
                    }},

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feature_table.h"
+#include "window_features.h"
 #include "verdict.h"
 
 namespace tinyad {
