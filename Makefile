@@ -33,7 +33,8 @@ demo: deps-demo
 
 test: deps-test
 	@$(MAKE) --no-print-directory build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@status=0; ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml || status=$$?; \
+	scripts/test_summary.py $(BUILD)/ctest-junit.xml; exit $$status
 
 # The scoring core on emulated microcontrollers (Cortex-M4F, RV32IMC under
 # QEMU): export, build, run, compare with the host's scores (also in `make test`).

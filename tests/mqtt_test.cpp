@@ -1,6 +1,6 @@
 // mqtt_test.cpp: `tinyad serve --mqtt` end to end on Debian's mosquitto.
-// The broker comes from .ci/run (TINYAD_MQTT_URL): unset, the tests skip and
-// say so; set but unreachable, they fail. Windows are published as a device
+// The broker comes from ctest's mqtt_broker fixture (or TINYAD_MQTT_URL):
+// none named, the tests skip and say so; named but unreachable, they fail. Windows are published as a device
 // would; verdicts are checked against `tinyad score --json` on the same files,
 // one per window, errors answered as JSON, alarms published, two serve
 // processes sharing the subscription answering every window once between
@@ -158,14 +158,29 @@ bool printed(ServerProcess& p, const std::string& what) {
   return false;
 }
 
-// The broker .ci/run started; skips when unset, fails when unreachable.
-#define TINYAD_REQUIRE_BROKER(port)                                                                   \
-  do {                                                                                                \
-    const char* url = std::getenv("TINYAD_MQTT_URL");                                                 \
-    if (!url || !*url) GTEST_SKIP() << "TINYAD_MQTT_URL is not set; .ci/run starts a mosquitto broker"; \
-    std::string host, err;                                                                            \
-    ASSERT_TRUE(mqtt_url_parse(url, &host, &port, &err)) << err;                                      \
-    ASSERT_TRUE(port_accepts(port)) << "TINYAD_MQTT_URL=" << url << ": no broker accepts connections"; \
+// The broker: TINYAD_MQTT_URL when set, else the one ctest's mqtt_broker
+// fixture started (tests/services/mosquitto_fixture.sh writes its URL to the
+// file TINYAD_MQTT_URL_FILE names). "" when neither is given (the gtest
+// binary run by hand).
+std::string broker_url() {
+  if (const char* url = std::getenv("TINYAD_MQTT_URL"); url && *url) return url;
+  const char* file = std::getenv("TINYAD_MQTT_URL_FILE");
+  if (!file || !*file) return "";
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+// Skips when no broker is named, fails when the named one is unreachable.
+#define TINYAD_REQUIRE_BROKER(port)                                                                    \
+  do {                                                                                                 \
+    const std::string url = broker_url();                                                              \
+    if (url.empty())                                                                                   \
+      GTEST_SKIP() << "no broker: ctest starts one (fixture mqtt_broker), or set TINYAD_MQTT_URL";      \
+    std::string host, err;                                                                             \
+    ASSERT_TRUE(mqtt_url_parse(url, &host, &port, &err)) << err;                                       \
+    ASSERT_TRUE(port_accepts(port)) << "broker " << url << ": no broker accepts connections";          \
   } while (0)
 
 TEST(MqttUrl, ParsesAndRefuses) {
@@ -317,8 +332,7 @@ TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
 }
 
 TEST_F(Mqtt, SurvivesABrokerRestart) {
-  if (!std::getenv("TINYAD_MQTT_URL") || !*std::getenv("TINYAD_MQTT_URL"))
-    GTEST_SKIP() << "TINYAD_MQTT_URL is not set; .ci/run starts a mosquitto broker (and installs it)";
+  // Starts (and kills) a broker of its own: needs no shared one.
   const std::string broker_bin = "/usr/sbin/mosquitto";
   ASSERT_TRUE(fs::exists(broker_bin)) << broker_bin << " is missing: scripts/deps.sh test installs mosquitto";
   const int port = free_port();
