@@ -30,7 +30,7 @@ test_packages=(
   # the libFuzzer target of the device protocol parsers (tests/fuzz/), and
   # wrk for the collect server's load benchmark (bench/collect/load.sh)
   clang libclang-rt-14-dev wrk
-  # the broker the MQTT tests and bench/mqtt/ run on loopback (.ci/run starts it),
+  # the broker the MQTT tests (a ctest fixture starts it) and bench/mqtt/ run on loopback,
   # and nginx, the reference server of bench/serve/http_load.sh
   mosquitto nginx-light
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
