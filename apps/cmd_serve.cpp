@@ -30,6 +30,7 @@
 #include "http_server.h"
 #include "server_flags.h"
 #include "inference_service.h"
+#include "line_log.h"
 #include "model_import.h"
 #include "mqtt_bridge.h"
 
@@ -132,14 +133,15 @@ int run_serve(ServeArgs& a) {
   if (!load_fleet_model(a, &model, &err)) return fail(err);
   std::string baselines_note;
   if (!setup_baselines(a, model, &io, &baselines_note, &err)) return fail(err);
-  std::unique_ptr<FILE, int (*)(FILE*)> events_file(nullptr, &std::fclose);
-  std::unique_ptr<LineOut> events;
-  if (!a.events.empty()) {
-    events_file.reset(std::fopen(a.events.c_str(), "ae"));
-    if (!events_file) return fail("cannot open the event log " + a.events + ": " + std::strerror(errno));
-    events = std::make_unique<LineOut>(events_file.get(), false);
-  }
   auto out = std::make_shared<LineOut>(stdout, true);
+  // Each event is in the file as it happens (one write per line), so a crash
+  // loses none and a full disk is said at once (line_log.h).
+  std::unique_ptr<LineLog> events;
+  if (!a.events.empty()) {
+    events = std::make_unique<LineLog>();
+    if (!events->open(a.events, [out](const std::string& s) { out->line(s); }, &err))
+      return fail("cannot open the event log " + err);
+  }
   // The dashboard draws at most the monitor's devices (fewer by default: a
   // page of 1000 timelines is already more than a browser shows well).
   DashboardOptions dashboard_options;
@@ -149,7 +151,7 @@ int run_serve(ServeArgs& a) {
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   // The monitor calls this with none of its locks held, several devices at once.
   FleetEventSink sink = [e = events.get(), &dashboard, &mqtt](const FleetEvent& event) {
-    if (e) e->line(event.json);
+    if (e) e->append(event.json);
     dashboard.on_event(event);
     if (MqttBridge* m = mqtt.load()) m->on_service_event(event);
   };
@@ -214,11 +216,8 @@ int run_serve(ServeArgs& a) {
   if (!drained) out->line("stopped before every request under way was answered (--drain)");
   int status = 0;
   if (saver && !saver->stop(&err)) status = fail("cannot save the baselines: " + err);
-  if (events) {
-    const bool ok = events->flush();
-    events.reset();
-    if (std::fclose(events_file.release()) != 0 || !ok) status = fail("cannot write the event log " + a.events);
-  }
+  if (events && events->failed() > 0)
+    status = fail("the event log " + a.events + " lost " + std::to_string(events->failed()) + " lines");
   out->line("stopped: " + std::to_string(service.windows()) + " windows scored, " +
             std::to_string(service.anomalies()) + " anomalies, " + std::to_string(service.alarms_raised()) +
             " alarms raised, " + std::to_string(service.alarms_cleared()) + " cleared, " +

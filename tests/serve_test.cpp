@@ -279,6 +279,13 @@ TEST_F(Serve, EndToEndOverHttp) {
   // server's own 400 for the broken request line never reaches the handler).
   EXPECT_EQ(metric(metrics, "tinyad_request_duration_seconds_count"), double(2 + posts.size() + 2));
 
+  // Every event is in the file while the server runs (a kill -9 now loses none).
+  {
+    std::ifstream live(events);
+    size_t n_live = 0;
+    for (std::string line; std::getline(live, line);) n_live += !line.empty();
+    EXPECT_EQ(n_live, posts.size() + 2);
+  }
   const std::string out = p.stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(p.status())) << out;
   EXPECT_EQ(WEXITSTATUS(p.status()), 0) << out;
