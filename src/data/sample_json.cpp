@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "device_id.h"
+
 namespace tinyad {
 namespace {
 
@@ -258,7 +260,7 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
         r.skip_ws();
         if (!r.peek('"')) return r.fail("\"device\" must be a string");
         if (!r.string(&out->device)) return false;
-        if (out->device.size() > 64) out->device.resize(64);
+        out->device = device_id_cut(out->device);  // whole characters only (device_id.h)
       } else if (!r.skip_value(1)) {
         return false;
       }

@@ -351,4 +351,17 @@ bool http_is_json_content_type(const std::string* content_type) {
   return v == "application/json" || v == "text/json";
 }
 
+bool http_is_cross_site(const HttpRequest& req) {
+  if (const std::string* site = req.header("sec-fetch-site"); site && (*site == "cross-site" || *site == "same-site"))
+    return true;
+  const std::string* origin = req.header("origin");
+  if (!origin) return false;
+  // "null" (sandboxed pages, file://) is never the server itself.
+  const size_t scheme_end = origin->find("://");
+  if (scheme_end == std::string::npos) return true;
+  const std::string origin_host = origin->substr(scheme_end + 3);
+  const std::string* host = req.header("host");
+  return !host || origin_host != *host;
+}
+
 }  // namespace tinyad

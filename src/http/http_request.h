@@ -79,6 +79,14 @@ const char* http_status_text(int status);
 /// looked); anything else is a client talking another protocol.
 bool http_is_json_content_type(const std::string* content_type);
 
+/// True for a request a browser sent from a page of another site: it has an
+/// Origin header whose host differs from the Host header, or Sec-Fetch-Site
+/// says cross-site / same-site. Devices send neither header, so refusing
+/// these stops a web page from posting windows or resetting baselines
+/// (even with `mode: 'no-cors'` and no Content-Type) without breaking any
+/// firmware.
+bool http_is_cross_site(const HttpRequest& req);
+
 /// `%XX` escapes of a path segment decoded (a malformed escape is kept as
 /// it is; '+' stays '+': it means a space only in query strings).
 std::string http_percent_decode(std::string_view s);

@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "device_id.h"
+
 namespace tinyad {
 namespace {
 
@@ -38,7 +40,8 @@ void CollectService::on_rejected(const HttpPeer& peer, int status, const std::st
 
 HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer) {
   const std::string* id = req.header("x-device-id");
-  const std::string device = id ? id->substr(0, 64) : "";
+  // Printable only: the id goes into console lines (device_id.h).
+  const std::string device = id ? device_id_printable(device_id_cut(*id)) : "";
   if (req.path() != "/") return refuse(peer, device, 404, "no such path " + req.target + ": the device protocol is on /");
   if (req.method == "GET") {
     flag_requests_.fetch_add(1, std::memory_order_relaxed);
@@ -67,6 +70,7 @@ HttpResponse CollectService::refuse_full(const HttpPeer& peer, const std::string
 HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, std::string device) {
   if (!started_) return refuse(peer, device, 503, "not collecting yet: wait for the ready flag 1");
   if (store_.full()) return refuse_full(peer, device);
+  if (http_is_cross_site(req)) return refuse(peer, device, 403, "a cross-site request from a web page: refused");
   if (!http_is_json_content_type(req.header("content-type"))) {
     return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
   }
@@ -74,7 +78,7 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
   int status = 400;
   std::string err;
   if (!sample_json_parse(req.body, options_.limits, &w, &status, &err)) return refuse(peer, device, status, err);
-  if (device.empty()) device = w.device;
+  if (device.empty()) device = device_id_printable(device_id_cut(w.device));
   std::string name;
   switch (store_.store(sample_csv_format_sent(w), &name, &err)) {
     case SampleStore::Status::kStored:

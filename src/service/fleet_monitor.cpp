@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "device_id.h"
 #include "feature_table.h"
 #include "window_features.h"
 #include "verdict.h"
@@ -175,7 +176,9 @@ void FleetMonitor::note_refused(const std::string& source, const std::string& de
                                 const std::string& reason) {
   refused_.fetch_add(1, std::memory_order_relaxed);
   if (log_) {
-    log_("refused " + (device.empty() ? source : device + " (" + source + ")") + ": " + std::to_string(status) +
+    // The id as a client sent it may hold anything: printable, one line.
+    const std::string who = device.empty() ? source : device_id_printable(device) + " (" + source + ")";
+    log_("refused " + who + ": " + std::to_string(status) +
          " " + reason);
   }
 }
@@ -217,7 +220,11 @@ WindowResult FleetMonitor::process_window(std::string device, std::string_view b
   if (!sample_json_parse(body, options_.limits, &w, &status, &err)) {
     return refuse(source, device, status == 413 ? WindowError::kTooLarge : WindowError::kBadBody, err);
   }
-  if (device.empty()) device = w.device.substr(0, 64);
+  // Ids come from clients and go into JSON, metrics, files and log lines:
+  // cut at a character boundary, and refused unless UTF-8 without controls.
+  device = device_id_cut(device.empty() ? w.device : device);
+  if (std::string why; !device_id_valid(device, &why))
+    return refuse(source, device, WindowError::kBadBody, "the device id " + why);
   if (device.empty()) device = fallback_device;
   if (!admits(device)) {
     return refuse(source, device, WindowError::kTooManyDevices,

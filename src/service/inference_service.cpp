@@ -66,7 +66,7 @@ HttpResponse InferenceService::refuse(const Call& c, int status, const std::stri
 HttpResponse InferenceService::handle(const HttpRequest& req, const HttpPeer& peer) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string* id = req.header("x-device-id");
-  HttpResponse r = dispatch(req, peer, id ? id->substr(0, 64) : "");
+  HttpResponse r = dispatch(req, peer, id ? *id : "");  // checked by the monitor (device_id.h)
   latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }
@@ -78,8 +78,15 @@ HttpResponse InferenceService::dispatch(const HttpRequest& req, const HttpPeer& 
   std::vector<std::string> allowed;
   for (const Route& route : kRoutes) {
     if (!route_matches(route.path, req.path(), &c.param)) continue;
-    if (req.method == route.method) return (this->*route.handler)(c);
-    allowed.push_back(route.method);
+    if (req.method != route.method) {
+      allowed.push_back(route.method);
+      continue;
+    }
+    // Anything that changes state (windows raise alarms, resets suppress
+    // them) is refused to web pages of other sites (http_is_cross_site).
+    if (req.method != "GET" && http_is_cross_site(req))
+      return refuse(c, 403, "a cross-site request from a web page: refused");
+    return (this->*route.handler)(c);
   }
   if (allowed.empty()) {
     return refuse(c, 404, "no such path " + req.target + ": the service answers " + served_paths());
