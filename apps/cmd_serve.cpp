@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <thread>
 
+#include "atomic_file.h"
 #include "commands.h"
 #include "dashboard.h"
 #include "dataset.h"
@@ -47,9 +49,32 @@ struct ServeArgs {
   double learn_sd = 3;
   std::string baselines, recipe = "default";
   std::string mqtt, mqtt_client_id;
+  std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
   int mqtt_workers = 0;
   ServerFlags server;
 };
+
+// The broker's address, the user name and password (first line of
+// --mqtt-password-file, or TINYAD_MQTT_PASSWORD) and the TLS files.
+bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
+  if (!mqtt_url_parse(a.mqtt, mo, err)) return false;
+  MqttSecurity& s = mo->security;
+  if (!a.mqtt_password_file.empty()) {
+    std::string text;
+    if (!read_file(a.mqtt_password_file, &text, err)) return false;
+    s.password = text.substr(0, text.find_first_of("\r\n"));
+  } else if (const char* pw = std::getenv("TINYAD_MQTT_PASSWORD"); pw && *pw) {
+    s.password = pw;
+  }
+  if (!s.password.empty() && s.username.empty()) {
+    *err = "an MQTT password needs a user name: --mqtt mqtt://USER@host";
+    return false;
+  }
+  s.cafile = a.mqtt_cafile;
+  s.certfile = a.mqtt_cert;
+  s.keyfile = a.mqtt_key;
+  return true;
+}
 
 // The fleet model (any file tinyad reads), or with --learn and no --model
 // just the recipe the baselines use.
@@ -128,7 +153,7 @@ int run_serve(ServeArgs& a) {
   io.limits.max_readings = a.server.max_readings;
   io.other_paths = {"/dashboard", "/events"};  // Dashboard::handle, in front of the service
   MqttOptions mo;
-  if (!a.mqtt.empty() && !mqtt_url_parse(a.mqtt, &mo.host, &mo.port, &err)) return fail(err);
+  if (!a.mqtt.empty() && !mqtt_options(a, &mo, &err)) return fail(err);
   Model model;
   if (!load_fleet_model(a, &model, &err)) return fail(err);
   std::string baselines_note;
@@ -254,8 +279,20 @@ RunFn attach_serve(CLI::App* cmd) {
                   "With --learn: keep the baselines in this JSON file (loaded at start, saved on changes, every "
                   "10 s and at exit)");
   cmd->add_option("--mqtt", a->mqtt,
-                  "Also take windows over MQTT from this broker (mqtt://host[:port], default port 1883): "
+                  "Also take windows over MQTT from this broker (mqtt://[user@]host[:port], default port 1883; "
+                  "mqtts:// for TLS, default port 8883): "
                   "$share/tinyad/tinyad/+/samples in, tinyad/<device>/verdict and /alarm out, QoS 1");
+  cmd->add_option("--mqtt-password-file", a->mqtt_password_file,
+                  "The MQTT password: the first line of this file (or the environment variable "
+                  "TINYAD_MQTT_PASSWORD); the user name is the URL's, mqtt://USER@host")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--mqtt-cafile", a->mqtt_cafile,
+                  "With mqtts://: CA certificate(s) (PEM) the broker's certificate must chain to "
+                  "(default: the system's, /etc/ssl/certs)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--mqtt-cert", a->mqtt_cert, "With mqtts://: a client certificate (PEM), for brokers that ask")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--mqtt-key", a->mqtt_key, "With --mqtt-cert: its private key (PEM)")->check(CLI::ExistingFile);
   cmd->add_option("--mqtt-client-id", a->mqtt_client_id, "MQTT client id (default tinyad-<hostname>-<pid>)");
   cmd->add_option("--mqtt-workers", a->mqtt_workers, "Threads scoring MQTT windows (default: number of cores)")
       ->check(CLI::Range(0, 256));

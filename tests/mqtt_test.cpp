@@ -33,6 +33,7 @@
 #include "mqtt_bridge.h"
 #include "raw_http.h"
 #include "serve_fixture.h"
+#include "test_env.h"
 #include "server_process.h"
 
 namespace fs = std::filesystem;
@@ -196,11 +197,64 @@ TEST(MqttUrl, ParsesAndRefuses) {
   EXPECT_EQ(host, "::1");
   EXPECT_EQ(port, 1884);
   for (const char* bad : {"", "127.0.0.1:1883", "http://h:1883", "mqtt://", "mqtt://h:", "mqtt://h:0",
-                          "mqtt://h:65536", "mqtt://h:12x", "mqtt://h/topic", "mqtts://h"}) {
+                          "mqtt://h:65536", "mqtt://h:12x", "mqtt://h/topic", "mqtt://@h", "mqtts://u:pw@h"}) {
     EXPECT_FALSE(mqtt_url_parse(bad, &host, &port, &err)) << bad;
-    EXPECT_NE(err.find("expected mqtt://host"), std::string::npos) << err;
+    EXPECT_NE(err.find("expected mqtt://[user@]host[:port] or mqtts://"), std::string::npos) << err;
   }
+  // TLS and a user name (the password never in the URL: `ps` shows it).
+  MqttOptions o;
+  ASSERT_TRUE(mqtt_url_parse("mqtts://fleet@broker.local", &o, &err)) << err;
+  EXPECT_EQ(o.host, "broker.local");
+  EXPECT_EQ(o.port, 8883);
+  EXPECT_TRUE(o.security.tls);
+  EXPECT_EQ(o.security.username, "fleet");
+  ASSERT_TRUE(mqtt_url_parse("mqtt://fleet@[::1]:1885", &o, &err)) << err;
+  EXPECT_EQ(o.port, 1885);
+  EXPECT_FALSE(o.security.tls);
+  EXPECT_FALSE(mqtt_url_parse("mqtt://fleet:secret@h", &o, &err));
+  EXPECT_NE(err.find("no password in the URL"), std::string::npos) << err;
 }
+
+// A mosquitto of a test's own, from a config file: started, killed (-9, as
+// a crash), started again; killed when the test ends.
+class Broker {
+ public:
+  explicit Broker(std::string conf) : conf_(std::move(conf)) {}
+  ~Broker() { kill(); }
+  /// Starts it and waits until every port accepts connections.
+  bool start(const std::vector<int>& ports) {
+    const std::string bin = "/usr/sbin/mosquitto";
+    if (!fs::exists(bin)) {
+      ADD_FAILURE() << bin << " is missing: scripts/deps.sh test installs mosquitto";
+      return false;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+      ::execl(bin.c_str(), bin.c_str(), "-c", conf_.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    auto all_up = [&] {
+      for (int p : ports)
+        if (!port_accepts(p)) return false;
+      return true;
+    };
+    for (int i = 0; i < 500 && !all_up(); ++i) std::this_thread::sleep_for(10ms);
+    return all_up();
+  }
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::string conf_;
+  pid_t pid_ = -1;
+};
 
 class Mqtt : public test::SimulatedModelTest<Mqtt> {
  public:
@@ -333,39 +387,11 @@ TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
 
 TEST_F(Mqtt, SurvivesABrokerRestart) {
   // Starts (and kills) a broker of its own: needs no shared one.
-  const std::string broker_bin = "/usr/sbin/mosquitto";
-  ASSERT_TRUE(fs::exists(broker_bin)) << broker_bin << " is missing: scripts/deps.sh test installs mosquitto";
   const int port = free_port();
   const std::string conf = path("mosquitto-restart.conf");
   std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
-  pid_t broker = -1;
-  auto start_broker = [&] {
-    broker = ::fork();
-    if (broker == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(null, STDERR_FILENO);
-      ::execl(broker_bin.c_str(), broker_bin.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && !port_accepts(port); ++i) std::this_thread::sleep_for(10ms);
-    return port_accepts(port);
-  };
-  auto stop_broker = [&] {
-    ::kill(broker, SIGKILL);
-    ::waitpid(broker, nullptr, 0);
-    broker = -1;
-  };
-  ASSERT_TRUE(start_broker());
-  struct Reaper {
-    pid_t* pid;
-    ~Reaper() {
-      if (*pid > 0) {
-        ::kill(*pid, SIGKILL);
-        ::waitpid(*pid, nullptr, 0);
-      }
-    }
-  } reaper{&broker};
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
 
   ServerProcess serve("serve");
   ASSERT_TRUE(start_serve(serve, port, "restart-serve")) << serve.output();
@@ -378,9 +404,9 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
     ASSERT_TRUE(c.wait_for(1, 5000ms, 0ms));
     EXPECT_EQ(c.take()[0].topic, "tinyad/before/verdict");
   }
-  stop_broker();
+  broker.kill();
   ASSERT_TRUE(printed(serve, "mqtt: connection to 127.0.0.1:" + std::to_string(port) + " lost")) << serve.output();
-  ASSERT_TRUE(start_broker());
+  ASSERT_TRUE(broker.start({port}));
   // serve reconnects after its back-off (1 s first) and subscribes again.
   ASSERT_TRUE(printed(serve, "mqtt: reconnected to 127.0.0.1:" + std::to_string(port))) << serve.output();
   Client c;
@@ -394,10 +420,72 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
   EXPECT_EQ(WEXITSTATUS(serve.status()), 0);
 }
 
+// A broker as production runs it: a TLS listener that wants a user name and
+// password (mosquitto's password_file), beside an anonymous loopback one for
+// the test's own client (per_listener_settings). serve gets verdicts through
+// the secured one; a wrong password and a broker certificate from another CA
+// are refused at start with a reason.
+TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
+  const std::string dir = path("tls");
+  ASSERT_EQ(std::system(("'" + test::source_path("tests/services/make_mqtt_tls.sh") + "' '" + dir + "'").c_str()), 0);
+  const int secure = free_port(), open_port = free_port();
+  const std::string conf = dir + "/mosquitto.conf";
+  std::ofstream(conf) << "per_listener_settings true\npersistence false\n"
+                      << "listener " << secure << " 127.0.0.1\nallow_anonymous false\npassword_file " << dir
+                      << "/passwd\ncafile " << dir << "/ca.pem\ncertfile " << dir << "/server.pem\nkeyfile " << dir
+                      << "/server.key\n"
+                      << "listener " << open_port << " 127.0.0.1\nallow_anonymous true\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({secure, open_port}));
+
+  const std::string url = "mqtts://tinyad@127.0.0.1:" + std::to_string(secure);
+  const std::vector<std::string> common = {"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1",
+                                           "--mqtt", url, "--mqtt-client-id", "tls-serve"};
+  auto argv = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = common;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  auto args = [&](std::vector<std::string> extra) {  // for the shell: serve, quoted arguments
+    std::string line = "serve";
+    for (const std::string& a : argv(std::move(extra))) line += " '" + a + "'";
+    return line;
+  };
+  // Wrong password: refused by the broker, serve says so and exits.
+  {
+    std::ofstream(dir + "/wrong.txt") << "nope\n";
+    const test::CliRun r = test::tinyad(args({"--mqtt-password-file", dir + "/wrong.txt", "--mqtt-cafile", dir + "/ca.pem"}));
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("refused the connection"), std::string::npos) << r.out << r.err;
+  }
+  // The broker's certificate does not chain to the CA given: TLS fails.
+  {
+    const test::CliRun r =
+        test::tinyad(args({"--mqtt-password-file", dir + "/password.txt", "--mqtt-cafile", dir + "/other-ca.pem"}));
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("certificate verify failed"), std::string::npos) << r.out << r.err;
+  }
+  // Right password and CA: windows in, verdicts out.
+  ServerProcess serve("serve");
+  ASSERT_TRUE(serve.start(argv({"--mqtt-password-file", dir + "/password.txt", "--mqtt-cafile", dir + "/ca.pem"})))
+      << serve.output();
+  ASSERT_TRUE(printed(serve, "mqtt: connected to 127.0.0.1:" + std::to_string(secure))) << serve.output();
+  Client c;
+  ASSERT_TRUE(c.connect(open_port));
+  ASSERT_TRUE(c.subscribe({"tinyad/+/verdict"}));
+  c.publish("tinyad/secured/samples", body(window(kNormal, 1)));
+  ASSERT_TRUE(c.wait_for(1, 5000ms, 0ms)) << serve.output();
+  const auto got = c.take();
+  EXPECT_EQ(got[0].topic, "tinyad/secured/verdict");
+  EXPECT_TRUE(nlohmann::json::parse(got[0].payload).contains("score")) << got[0].payload;
+  serve.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve.status()), 0);
+}
+
 TEST_F(Mqtt, RefusesABadUrlAndAnUnreachableBroker) {
   test::CliRun r = tinyad("serve --model " + path("model.json") + " -p 0 --mqtt http://127.0.0.1:1883");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("--mqtt http://127.0.0.1:1883: not an mqtt:// URL"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--mqtt http://127.0.0.1:1883: not an mqtt:// or mqtts:// URL"), std::string::npos) << r.err;
   const int port = free_port();  // nothing listens there
   r = tinyad("serve --model " + path("model.json") + " -p 0 --host 127.0.0.1 --mqtt mqtt://127.0.0.1:" +
              std::to_string(port));

@@ -28,18 +28,32 @@ std::string default_client_id() {
 
 }  // namespace
 
-bool mqtt_url_parse(const std::string& url, std::string* host, int* port, std::string* err) {
-  const std::string scheme = "mqtt://";
+bool mqtt_url_parse(const std::string& url, MqttOptions* out, std::string* err) {
   auto bad = [&](const std::string& why) {
-    *err = "--mqtt " + url + ": " + why + " (expected mqtt://host or mqtt://host:port)";
+    *err = "--mqtt " + url + ": " + why + " (expected mqtt://[user@]host[:port] or mqtts://[user@]host[:port])";
     return false;
   };
-  if (url.rfind(scheme, 0) != 0) return bad("not an mqtt:// URL");
-  std::string rest = url.substr(scheme.size());
+  bool tls = false;
+  std::string rest;
+  if (url.rfind("mqtt://", 0) == 0) {
+    rest = url.substr(7);
+  } else if (url.rfind("mqtts://", 0) == 0) {
+    rest = url.substr(8);
+    tls = true;
+  } else {
+    return bad("not an mqtt:// or mqtts:// URL");
+  }
   if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find_first_of("/?#@") != std::string::npos) return bad("no path, query or user part is taken");
+  std::string user;
+  if (const size_t at = rest.rfind('@'); at != std::string::npos) {
+    user = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    if (user.find(':') != std::string::npos) return bad("no password in the URL: use --mqtt-password-file");
+    if (user.empty()) return bad("empty user name before '@'");
+  }
+  if (rest.find_first_of("/?#@") != std::string::npos) return bad("no path or query is taken");
   std::string h = rest;
-  int p = 1883;
+  int p = tls ? 8883 : 1883;
   const size_t colon = rest.rfind(':');
   if (colon != std::string::npos && rest.find(':') == colon) {  // one colon: host:port (IPv6 needs brackets)
     h = rest.substr(0, colon);
@@ -62,8 +76,18 @@ bool mqtt_url_parse(const std::string& url, std::string* host, int* port, std::s
     }
   }
   if (h.empty()) return bad("no host");
-  *host = h;
-  *port = p;
+  out->host = h;
+  out->port = p;
+  out->security.tls = tls;
+  out->security.username = user;
+  return true;
+}
+
+bool mqtt_url_parse(const std::string& url, std::string* host, int* port, std::string* err) {
+  MqttOptions o;
+  if (!mqtt_url_parse(url, &o, err)) return false;
+  *host = o.host;
+  *port = o.port;
   return true;
 }
 
@@ -74,6 +98,38 @@ MqttBridge::MqttBridge(MqttOptions options, Handler handler, Log log)
   if (options_.queue_capacity < 1) options_.queue_capacity = 1;
   for (int i = 0; i < options_.workers; ++i) shards_.push_back(std::make_unique<Shard>());
   shard_capacity_ = std::max<size_t>(1, options_.queue_capacity / shards_.size());
+}
+
+// User name and password, TLS: set before connecting. The broker's
+// certificate is always checked (no "insecure" switch): against --mqtt-cafile,
+// else the system's CA folder.
+bool MqttBridge::apply_security(std::string* err) {
+  const MqttSecurity& s = options_.security;
+  auto failed = [&](const std::string& what, int rc) {
+    *err = what + ": " + (rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno)) : mosquitto_strerror(rc));
+    return false;
+  };
+  if (!s.username.empty()) {
+    const int rc = mosquitto_username_pw_set(mosq_, s.username.c_str(), s.password.empty() ? nullptr : s.password.c_str());
+    if (rc != MOSQ_ERR_SUCCESS) return failed("MQTT user name", rc);
+  }
+  if (!s.tls) {
+    if (!s.cafile.empty() || !s.certfile.empty()) {
+      *err = "--mqtt-cafile/--mqtt-cert need TLS: use an mqtts:// URL";
+      return false;
+    }
+    return true;
+  }
+  if (s.certfile.empty() != s.keyfile.empty()) {
+    *err = "--mqtt-cert and --mqtt-key go together";
+    return false;
+  }
+  const char* cafile = s.cafile.empty() ? nullptr : s.cafile.c_str();
+  const char* capath = s.cafile.empty() ? "/etc/ssl/certs" : nullptr;
+  const int rc = mosquitto_tls_set(mosq_, cafile, capath, s.certfile.empty() ? nullptr : s.certfile.c_str(),
+                                   s.keyfile.empty() ? nullptr : s.keyfile.c_str(), nullptr);
+  if (rc != MOSQ_ERR_SUCCESS) return failed("MQTT TLS settings (CA " + (cafile ? s.cafile : std::string(capath)) + ")", rc);
+  return true;
 }
 
 MqttBridge::~MqttBridge() {
@@ -106,6 +162,8 @@ bool MqttBridge::start(std::string* err, double timeout_s) {
   mosquitto_unsubscribe_v5_callback_set(mosq_, &MqttBridge::on_unsubscribe);
   mosquitto_publish_v5_callback_set(mosq_, &MqttBridge::on_publish);
   mosquitto_message_v5_callback_set(mosq_, &MqttBridge::on_message);
+  mosquitto_log_callback_set(mosq_, &MqttBridge::on_library_log);
+  if (!apply_security(err)) return false;
 
   // The broker drops windows larger than this rather than sending them (the
   // topic and header take a few hundred bytes on top of the payload).
@@ -116,8 +174,12 @@ bool MqttBridge::start(std::string* err, double timeout_s) {
                                            props);
   mosquitto_property_free_all(&props);
   if (rc != MOSQ_ERR_SUCCESS) {
-    *err = "cannot connect to the MQTT broker " + where() + ": " +
-           (rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno)) : std::string(mosquitto_strerror(rc)));
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    // A TLS failure's details came through the library's log (on_library_log).
+    *err = !subscribe_failure_.empty()
+               ? subscribe_failure_
+               : "cannot connect to the MQTT broker " + where() + ": " +
+                     (rc == MOSQ_ERR_ERRNO ? std::string(std::strerror(errno)) : std::string(mosquitto_strerror(rc)));
     return false;
   }
   for (size_t i = 0; i < shards_.size(); ++i) workers_.emplace_back([this, i] { worker(i); });
@@ -170,6 +232,19 @@ void MqttBridge::on_connect(struct mosquitto* mosq, void* self_, int rc, int, co
   if (s != MOSQ_ERR_SUCCESS && self->log_) self->log_(std::string("mqtt: cannot subscribe: ") + mosquitto_strerror(s));
 }
 
+// libmosquitto reports a failed TLS handshake (a broker certificate that
+// does not chain to the CA) only in its log, then retries: before the first
+// connection that error is why start() is waiting, so it ends the wait.
+void MqttBridge::on_library_log(struct mosquitto*, void* self_, int level, const char* text) {
+  auto* self = static_cast<MqttBridge*>(self_);
+  if (level != MOSQ_LOG_ERR || !text) return;
+  std::lock_guard<std::mutex> lock(self->state_mutex_);
+  if (self->ever_subscribed_ || self->connect_failure_ != 0 || !self->subscribe_failure_.empty()) return;
+  self->subscribe_failure_ = "cannot connect to the MQTT broker " + self->where() + ": " + text +
+                             (self->options_.security.tls ? " (does its certificate chain to --mqtt-cafile?)" : "");
+  self->state_cv_.notify_all();
+}
+
 void MqttBridge::on_disconnect(struct mosquitto*, void* self_, int rc, const mosquitto_property*) {
   auto* self = static_cast<MqttBridge*>(self_);
   bool was_subscribed;
@@ -177,6 +252,20 @@ void MqttBridge::on_disconnect(struct mosquitto*, void* self_, int rc, const mos
     std::lock_guard<std::mutex> lock(self->state_mutex_);
     was_subscribed = self->subscribed_;
     self->subscribed_ = false;
+  }
+  // Closed before the broker ever accepted us: start() is waiting; say why
+  // now rather than after its timeout (a TLS certificate that does not
+  // check out, or a TLS/plain mismatch, ends here with no CONNACK).
+  if (rc != 0 && !self->ever_subscribed_) {
+    std::lock_guard<std::mutex> lock(self->state_mutex_);
+    if (self->connect_failure_ == 0 && self->subscribe_failure_.empty()) {
+      self->subscribe_failure_ = "the connection to the MQTT broker " + self->where() +
+                                 " closed before it was accepted (" + mosquitto_strerror(rc) + ")" +
+                                 (self->options_.security.tls
+                                      ? ": does its certificate chain to --mqtt-cafile, and is the port a TLS listener?"
+                                      : ": is the port a TLS listener (use mqtts://)?");
+      self->state_cv_.notify_all();
+    }
   }
   // rc 0: our own disconnect (stop()); anything else: the loop reconnects.
   if (rc != 0 && was_subscribed && self->log_) {

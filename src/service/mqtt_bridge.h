@@ -23,8 +23,9 @@
 // readings) is answered on the same verdict topic with
 // {"device":..,"status":4xx,"error":".."} so a device is never left waiting
 // (the status is window_error_status of the monitor's typed error).
-// What it avoids: TLS and authentication (a broker on a trusted network or
-// loopback), retained messages, persistent sessions (clean start: messages
+// Security: user name and password (MQTT CONNECT), TLS with the broker's
+// certificate checked against a CA, and client certificates (MqttSecurity).
+// What it avoids: retained messages, persistent sessions (clean start: messages
 // published while no serve process is connected are the broker's to drop).
 #pragma once
 
@@ -51,9 +52,26 @@ namespace tinyad {
 /// one-line reason.
 bool mqtt_url_parse(const std::string& url, std::string* host, int* port, std::string* err);
 
+struct MqttOptions;
+/// Parses [mqtt|mqtts]://[user@]host[:port] into out's host, port, TLS flag
+/// and user name (mqtts: default port 8883). A password in the URL is
+/// refused: it would show in `ps` and shell history.
+bool mqtt_url_parse(const std::string& url, MqttOptions* out, std::string* err);
+
+/// How serve proves who it is to the broker and checks the broker: what
+/// production brokers ask for (mosquitto 2 refuses remote anonymous clients).
+struct MqttSecurity {
+  bool tls = false;      // mqtts://: TLS, the broker's certificate checked
+  std::string username;  // mqtt://user@host
+  std::string password;  // from --mqtt-password-file (never the command line)
+  std::string cafile;    // CA certificate(s) to check the broker against; "" = the system's (/etc/ssl/certs)
+  std::string certfile, keyfile;  // a client certificate, where the broker asks for one
+};
+
 struct MqttOptions {
   std::string host = "127.0.0.1";
   int port = 1883;
+  MqttSecurity security;
   std::string client_id;        // "" = tinyad-<hostname>-<pid>
   int workers = 2;              // scoring threads
   size_t queue_capacity = 256;  // windows received, not yet scored
@@ -113,6 +131,7 @@ class MqttBridge {
     std::string device, topic, payload;
   };
   static void on_connect(struct mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+  static void on_library_log(struct mosquitto*, void* self, int level, const char* text);
   static void on_disconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
   static void on_subscribe(struct mosquitto*, void* self, int mid, int count, const int* granted,
                            const mosquitto_property*);
@@ -125,6 +144,7 @@ class MqttBridge {
   void publish(const std::string& topic, const std::string& payload, std::atomic<uint64_t>* counter);
   void worker(size_t shard);
   std::string where() const;
+  bool apply_security(std::string* err);  // user name, password, TLS (before connecting)
 
   MqttOptions options_;
   Handler handler_;
