@@ -54,6 +54,10 @@ struct ServeArgs {
 // The fleet model (any file tinyad reads), or with --learn and no --model
 // just the recipe the baselines use.
 bool load_fleet_model(ServeArgs& a, Model* model, std::string* err) {
+  if (a.model.empty() && a.commission > 0) {
+    *err = "--commission needs --model (the fleet model judges a device while it commissions)";
+    return false;
+  }
   if (a.model.empty() && a.learn == 0) {
     *err = "--model is required (or --learn N for per-device baselines)";
     return false;

@@ -74,7 +74,7 @@ TEST(CoreCommission, RefusesBadSetupAndNonFiniteWindows) {
   EXPECT_NE(tinyad_commission_reset(&c, 4, p, buf), TINYAD_STATUS_OK);
   p.windows = 3;
   EXPECT_NE(tinyad_commission_reset(&c, TINYAD_COMMISSION_MAX_FEATURES + 1, p, buf), TINYAD_STATUS_OK);
-  EXPECT_EQ(tinyad_commission_reset(&c, 4, p, nullptr), TINYAD_STATUS_NULL_ARGUMENT);
+  EXPECT_EQ(tinyad_commission_reset(&c, 4, p, static_cast<double*>(nullptr)), TINYAD_STATUS_NULL_ARGUMENT);
   ASSERT_EQ(tinyad_commission_reset(&c, 4, p, buf), TINYAD_STATUS_OK);
   const double bad[4] = {0, 1, __builtin_nan(""), 2};
   EXPECT_EQ(tinyad_commission_add(&c, bad), TINYAD_STATUS_NOT_FINITE);
