@@ -51,6 +51,7 @@ golden:
 	/usr/bin/python3 scripts/golden/make_autoencoder_golden.py
 	/usr/bin/python3 scripts/golden/make_baselines_golden.py
 	/usr/bin/python3 scripts/golden/make_mcd_golden.py
+	/usr/bin/python3 scripts/golden/make_commission_golden.py
 
 clean:
 	rm -rf $(BUILD)

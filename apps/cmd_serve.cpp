@@ -47,6 +47,7 @@ struct ServeArgs {
   // --learn (per-device baselines, device_baselines.h)
   uint32_t learn = 0, calibrate = 0;
   double learn_sd = 3;
+  uint32_t commission = 0;  // --commission K (docs/commissioning.md)
   std::string baselines, recipe = "default";
   std::string mqtt, mqtt_client_id;
   std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
@@ -79,6 +80,10 @@ bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
 // The fleet model (any file tinyad reads), or with --learn and no --model
 // just the recipe the baselines use.
 bool load_fleet_model(ServeArgs& a, Model* model, std::string* err) {
+  if (a.model.empty() && a.commission > 0) {
+    *err = "--commission needs --model (the fleet model judges a device while it commissions)";
+    return false;
+  }
   if (a.model.empty() && a.learn == 0) {
     *err = "--model is required (or --learn N for per-device baselines)";
     return false;
@@ -98,11 +103,56 @@ bool load_fleet_model(ServeArgs& a, Model* model, std::string* err) {
 
 // --learn: the per-device baseline table (loaded from --baselines when it
 // exists) in io; *note says what was set up, for the log.
+// --commission K: the per-device commissioning table; needs a Mahalanobis
+// fleet model (its per-feature sd scales the sd floor) and excludes --learn.
+bool setup_commission(const ServeArgs& a, const Model& model, InferenceOptions* io, std::string* note,
+                      std::string* err) {
+  const auto* fleet = std::get_if<MahalanobisModel>(&model.detector);
+  if (a.model.empty() || !fleet || fleet->covariance.rows() == 0) {
+    *err = "--commission needs --model with a Mahalanobis fleet model (its feature sds scale the commissioning "
+           "baseline's sd floor)";
+    return false;
+  }
+  if (a.learn > 0) {
+    *err = "--commission and --learn are two kinds of per-device baseline: give one";
+    return false;
+  }
+  const size_t n = tinyad_recipe_n_features(&model.recipe.core);
+  if (a.commission < 3) {
+    *err = "--commission: at least 3 windows (the threshold comes from leave-one-out scores); 30 recommended";
+    return false;
+  }
+  if (n > TINYAD_COMMISSION_MAX_FEATURES) {
+    *err = "--commission: the recipe has " + std::to_string(n) + " features, the commissioning core holds at most " +
+           std::to_string(TINYAD_COMMISSION_MAX_FEATURES);
+    return false;
+  }
+  if (a.commission < 30) warn("--commission " + std::to_string(a.commission) + " is under 30 windows: false alarms "
+                              "rise from some start points (docs/commissioning.md)");
+  BaselineOptions bo;
+  bo.commission = a.commission;
+  for (Eigen::Index i = 0; i < fleet->covariance.rows(); ++i) bo.fleet_sd.push_back(std::sqrt(fleet->covariance(i, i)));
+  io->max_devices = bo.max_devices = std::min(io->max_devices, bo.max_devices);
+  io->baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
+  io->fleet_model = true;
+  bool existed = false;
+  if (!a.baselines.empty() && !io->baselines->load(a.baselines, &existed, err)) return false;
+  const auto phases = io->baselines->phase_counts();
+  *note = "per-device commissioning: " + std::to_string(bo.commission) + " windows, recipe " + model.recipe.name +
+          "; " +
+          (existed ? std::to_string(phases[0] + phases[2]) + " devices from " + a.baselines + " (" +
+                         std::to_string(phases[2]) + " monitoring)"
+           : a.baselines.empty() ? "not kept (no --baselines)"
+                                 : a.baselines + " is new");
+  return true;
+}
+
 bool setup_baselines(const ServeArgs& a, const Model& model, InferenceOptions* io, std::string* note,
                      std::string* err) {
+  if (a.commission > 0) return setup_commission(a, model, io, note, err);
   if (a.learn == 0) {
     if (a.baselines.empty()) return true;
-    *err = "--baselines needs --learn N";
+    *err = "--baselines needs --learn N or --commission K";
     return false;
   }
   BaselineOptions bo;
@@ -274,9 +324,13 @@ RunFn attach_serve(CLI::App* cmd) {
                   "With --learn: the next M windows set the device's threshold (default N/4, at least 16)");
   cmd->add_option("--learn-sd", a->learn_sd,
                   "With --learn: threshold = mean + K sd of the calibration scores (default 3)");
+  cmd->add_option("--commission", a->commission,
+                  "Per-device commissioning: each device's first K windows (after start or POST "
+                  "/devices/<id>/commission) are judged by --model while they set the device's own diagonal "
+                  "baseline, which then judges it (30 recommended; docs/commissioning.md)");
   cmd->add_option("--recipe", a->recipe, "With --learn and no --model: the feature recipe (default: default)");
   cmd->add_option("--baselines", a->baselines,
-                  "With --learn: keep the baselines in this JSON file (loaded at start, saved on changes, every "
+                  "With --learn or --commission: keep the baselines in this JSON file (loaded at start, saved on changes, every "
                   "10 s and at exit)");
   cmd->add_option("--mqtt", a->mqtt,
                   "Also take windows over MQTT from this broker (mqtt://[user@]host[:port], default port 1883; "

@@ -1,6 +1,7 @@
 // core_freestanding.cpp: instantiates every core template for float and
 // double, compiled without a C++ runtime (see tests/CMakeLists.txt). Only
 // extern "C" entry points so that nm shows exactly what the code needs.
+#include "tinyad_commission.h"
 #include "tinyad_dense.h"
 #include "tinyad_features.h"
 #include "tinyad_mahalanobis.h"
@@ -42,6 +43,18 @@ int tinyad_check_dense_q8(const tinyad_dense_layer_q8* l, const int8_t* in, size
 }
 
 int8_t tinyad_check_quantize_f(float r, float scale, int32_t zp) { return tinyad_quantize_int8(r, scale, zp); }
+
+// Commissioning: add, finalize, score and track, float and double.
+#define TINYAD_CHECK_COMMISSION(T, suffix)                                                          \
+  int tinyad_check_commission_##suffix(tinyad_commission<T>* c, const T* x, const T* fleet_sd, T* s) { \
+    bool a = false;                                                                                 \
+    int st = tinyad_commission_add(c, x);                                                           \
+    if (!st) st = tinyad_commission_finalize(c, fleet_sd);                                          \
+    if (!st) st = tinyad_commission_score(c, x, s, &a);                                             \
+    return st ? st : int(tinyad_commission_track(c, x, *s)) + 2 * int(a);                           \
+  }
+TINYAD_CHECK_COMMISSION(float, f)
+TINYAD_CHECK_COMMISSION(double, d)
 
 const char* tinyad_check_status(int s) { return tinyad_status_str(tinyad_status(s)); }
 }

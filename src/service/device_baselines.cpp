@@ -1,6 +1,7 @@
 // device_baselines.cpp: see device_baselines.h.
 #include "device_baselines.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -47,16 +48,35 @@ bool numbers(const nlohmann::json& j, size_t count, std::vector<double>* out) {
   return true;
 }
 
+tinyad_commission_params<double> commission_params(const BaselineOptions& o) {
+  tinyad_commission_params<double> p = tinyad_commission_default_params<double>();
+  p.windows = o.commission;
+  return p;
+}
+
 }  // namespace
 
 // One device: the core learner and the arrays it points into. m2 (the
 // co-moments, n*n) is only needed while learning and is freed afterwards, so
 // a monitored device holds its mean and precision: 8 (n^2 + n) bytes.
+// Under --commission the device is the core's commissioning state instead
+// (fixed arrays) and the buffer of its K windows, freed once it monitors.
 struct DeviceBaselines::Device {
   std::vector<double> mean, m2, precision;
   tinyad_learner<double> l{};
+  bool commission = false;
+  tinyad_commission<double> c{};
+  std::vector<double> windows;
 
-  Device(size_t n, const BaselineOptions& o) : mean(n), m2(n * n), precision(n * n) {
+  Device(size_t n, const BaselineOptions& o) : commission(o.commission > 0) {
+    if (commission) {
+      windows.assign(size_t(o.commission) * n, 0.0);
+      tinyad_commission_reset(&c, n, commission_params(o), windows.data());
+      return;
+    }
+    mean.assign(n, 0.0);
+    m2.assign(n * n, 0.0);
+    precision.assign(n * n, 0.0);
     tinyad_learner_init(&l, n, mean.data(), m2.data(), precision.data(), o.learn, o.calibrate, o.sd);
   }
   Device(const Device&) = delete;
@@ -65,6 +85,17 @@ struct DeviceBaselines::Device {
     std::vector<double>().swap(m2);
     l.cov.m2 = nullptr;
   }
+  void drop_windows() {
+    std::vector<double>().swap(windows);
+    c.windows = nullptr;
+  }
+  BaselinePhase phase() const {
+    if (commission) return c.phase == TINYAD_COMMISSION_MONITORING ? BaselinePhase::kMonitoring : BaselinePhase::kLearning;
+    return phase_of(l.phase);
+  }
+  uint32_t learned() const { return commission ? c.count : l.cov.count; }
+  uint32_t calibrated() const { return commission ? 0 : l.n_scores; }
+  double threshold() const { return commission ? c.threshold : l.threshold; }
 };
 
 DeviceBaselines::DeviceBaselines(Recipe recipe, BaselineOptions options)
@@ -98,6 +129,7 @@ bool DeviceBaselines::add(const std::string& device, const std::vector<double>& 
     }
     d = create_locked(device);
   }
+  if (d->commission) return add_commission_locked(d, features, out, err);
   const BaselinePhase before = phase_of(d->l.phase);
   double score = 0;
   bool anomaly = false;
@@ -125,6 +157,57 @@ bool DeviceBaselines::add(const std::string& device, const std::vector<double>& 
   return true;
 }
 
+// --commission: the window goes into the device's K commissioning windows
+// (finalizing after the K-th), or is scored against its own baseline, which
+// then follows it if it scored well inside the threshold.
+bool DeviceBaselines::add_commission_locked(Device* d, const std::vector<double>& features, BaselineStep* out,
+                                            std::string* err) {
+  *out = BaselineStep{};
+  const BaselinePhase before = d->phase();
+  if (before == BaselinePhase::kLearning) {
+    tinyad_status st = TINYAD_STATUS_OK;
+    if (d->c.count < d->c.params.windows) st = tinyad_commission_add(&d->c, features.data());
+    if (st != TINYAD_STATUS_OK) {
+      *err = std::string("the baseline refused the window: ") + tinyad_status_str(st);
+      return false;
+    }
+    if (d->c.count >= d->c.params.windows) {
+      if (tinyad_commission_finalize(&d->c, options_.fleet_sd.data()) == TINYAD_STATUS_OK) {
+        d->drop_windows();
+      } else {  // K identical windows (a silent sensor): commission again
+        d->windows.assign(size_t(d->c.params.windows) * n_, 0.0);
+        tinyad_commission_reset(&d->c, n_, d->c.params, d->windows.data());
+        out->restarted = true;
+        urgent_ = true;
+      }
+    }
+  } else {
+    double score = 0;
+    bool anomaly = false;
+    const tinyad_status st = tinyad_commission_score(&d->c, features.data(), &score, &anomaly);
+    if (st != TINYAD_STATUS_OK) {
+      *err = std::string("the baseline refused the window: ") + tinyad_status_str(st);
+      return false;
+    }
+    tinyad_commission_track(&d->c, features.data(), score);
+    out->scored = out->monitored = true;
+    out->score = score;
+    out->anomaly = anomaly;
+  }
+  dirty_ = true;
+  out->phase = d->phase();
+  out->threshold = d->threshold();
+  out->learned = d->learned();
+  out->phase_changed = out->phase != before;
+  if (out->phase_changed) urgent_ = true;
+  return true;
+}
+
+const char* DeviceBaselines::phase_name(BaselinePhase p) const {
+  if (commissioning_mode() && p == BaselinePhase::kLearning) return "commissioning";
+  return baseline_phase_name(p);
+}
+
 bool DeviceBaselines::reset(const std::string& device) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (devices_.find(device) == devices_.end()) return false;
@@ -143,7 +226,7 @@ std::vector<BaselineInfo> DeviceBaselines::list() const {
   std::vector<BaselineInfo> out;
   out.reserve(devices_.size());
   for (const auto& [name, d] : devices_) {
-    out.push_back({name, phase_of(d->l.phase), d->l.cov.count, d->l.n_scores, d->l.threshold});
+    out.push_back({name, d->phase(), d->learned(), d->calibrated(), d->threshold()});
   }
   return out;
 }
@@ -151,7 +234,7 @@ std::vector<BaselineInfo> DeviceBaselines::list() const {
 std::array<size_t, 3> DeviceBaselines::phase_counts() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::array<size_t, 3> c{};
-  for (const auto& [name, d] : devices_) ++c[size_t(phase_of(d->l.phase))];
+  for (const auto& [name, d] : devices_) ++c[size_t(d->phase())];
   return c;
 }
 
@@ -168,14 +251,25 @@ bool DeviceBaselines::urgent() const {
 std::string DeviceBaselines::to_json_text() {
   nlohmann::ordered_json j;
   j["format"] = kBaselinesFormat;
-  j["version"] = kBaselinesVersion;
+  j["version"] = commissioning_mode() ? kBaselinesCommissionVersion : kBaselinesVersion;
   j["recipe"] = recipe_to_json(recipe_);
-  j["learn"] = options_.learn;
-  j["calibrate"] = options_.calibrate;
-  j["sd"] = options_.sd;
+  if (commissioning_mode()) {
+    const auto p = commission_params(options_);
+    j["commission"] = {{"windows", p.windows},         {"sd_floor", p.sd_floor},
+                       {"margin", p.margin},           {"track_rate", p.track_rate},
+                       {"track_below", p.track_below}, {"track_bound", p.track_bound}};
+  } else {
+    j["learn"] = options_.learn;
+    j["calibrate"] = options_.calibrate;
+    j["sd"] = options_.sd;
+  }
   auto& devices = j["devices"] = nlohmann::ordered_json::object();
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [name, d] : devices_) {
+    if (d->commission) {
+      devices[name] = commission_device_json(*d);
+      continue;
+    }
     const BaselinePhase p = phase_of(d->l.phase);
     nlohmann::ordered_json e;
     e["phase"] = baseline_phase_name(p);
@@ -206,9 +300,18 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
     *err = where + ": not a tinyad baselines file (expected \"format\": \"" + kBaselinesFormat + "\")";
     return false;
   }
-  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kBaselinesVersion) {
+  const int version = j.contains("version") && j["version"].is_number_integer() ? j["version"].get<int>() : 0;
+  if (version != kBaselinesVersion && version != kBaselinesCommissionVersion) {
     *err = where + ": baselines file version " + (j.contains("version") ? j["version"].dump() : "(none)") +
-           ", this tinyad reads version " + std::to_string(kBaselinesVersion);
+           ", this tinyad reads versions " + std::to_string(kBaselinesVersion) + " (--learn) and " +
+           std::to_string(kBaselinesCommissionVersion) + " (--commission)";
+    return false;
+  }
+  if ((version == kBaselinesCommissionVersion) != commissioning_mode()) {
+    *err = where + (commissioning_mode() ? ": holds --learn baselines (version 1), but this server commissions "
+                                           "(--commission): serve with --learn, or give another --baselines file"
+                                         : ": holds --commission baselines (version 2), but this server learns "
+                                           "(--learn): serve with --commission, or give another --baselines file");
     return false;
   }
   const nlohmann::json mine = recipe_to_json(recipe_);
@@ -239,6 +342,11 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
       return false;
     }
     auto d = std::make_unique<Device>(n_, options_);
+    if (d->commission) {
+      if (!commission_device_from_json(e, bad, d.get(), err)) return false;
+      loaded[name] = std::move(d);
+      continue;
+    }
     const std::string phase = e["phase"].get<std::string>();
     std::vector<double> tri_values;
     if (!numbers(e.value("mean", nlohmann::json()), n_, &d->mean)) {
@@ -280,6 +388,85 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
   std::lock_guard<std::mutex> lock(mutex_);
   devices_ = std::move(loaded);
   dirty_ = urgent_ = false;
+  return true;
+}
+
+// A commissioned device: its phase, count, running (or tracked) mean, and
+// while commissioning its sums and windows, else sd, threshold and origin.
+nlohmann::ordered_json DeviceBaselines::commission_device_json(const Device& d) const {
+  const size_t n = n_;
+  auto vec = [n](const double* a) { return std::vector<double>(a, a + n); };
+  nlohmann::ordered_json e;
+  e["phase"] = phase_name(d.phase());
+  e["learned"] = d.c.count;
+  e["mean"] = vec(d.c.mean);
+  if (d.phase() == BaselinePhase::kLearning) {
+    e["m2"] = vec(d.c.m2);
+    e["windows"] = std::vector<double>(d.windows.begin(), d.windows.begin() + std::ptrdiff_t(d.c.count * n));
+  } else {
+    e["origin"] = vec(d.c.origin);
+    e["sd"] = vec(d.c.sd);
+    e["threshold"] = d.c.threshold;
+    e["tracked"] = d.c.tracked;
+  }
+  return e;
+}
+
+bool DeviceBaselines::commission_device_from_json(const nlohmann::json& e, const std::string& bad, Device* d,
+                                                  std::string* err) const {
+  const std::string phase = e["phase"].get<std::string>();
+  const uint32_t count = e["learned"].get<uint32_t>();
+  std::vector<double> mean, m2, windows, origin, sd;
+  const std::string nums = std::to_string(n_) + " finite numbers";
+  if (!numbers(e.value("mean", nlohmann::json()), n_, &mean)) {
+    *err = bad + "\"mean\" must be " + nums;
+    return false;
+  }
+  if (phase == "commissioning") {
+    // The current --commission K applies; a device that already has K or
+    // more windows finalizes on its next window.
+    const uint32_t capacity = std::max(count, d->c.params.windows);
+    d->windows.assign(size_t(capacity) * n_, 0.0);
+    auto p = d->c.params;
+    p.windows = std::max(p.windows, count);
+    tinyad_commission_reset(&d->c, n_, p, d->windows.data());
+    d->c.params.windows = commission_params(options_).windows;
+    if (!numbers(e.value("m2", nlohmann::json()), n_, &m2) ||
+        !numbers(e.value("windows", nlohmann::json()), size_t(count) * n_, &windows)) {
+      *err = bad + "a commissioning device needs \"m2\" (" + nums + ") and \"windows\" (learned x " +
+             std::to_string(n_) + " finite numbers)";
+      return false;
+    }
+    d->c.count = count;
+    std::copy(windows.begin(), windows.end(), d->windows.begin());
+    std::copy(m2.begin(), m2.end(), d->c.m2);
+  } else if (phase == "monitoring") {
+    if (!numbers(e.value("origin", nlohmann::json()), n_, &origin) ||
+        !numbers(e.value("sd", nlohmann::json()), n_, &sd) || !e.contains("threshold") ||
+        !e["threshold"].is_number() || !(e["threshold"].get<double>() > 0) || !e.contains("tracked") ||
+        !e["tracked"].is_number_unsigned()) {
+      *err = bad + "a commissioned device needs \"origin\" and \"sd\" (" + nums +
+             "), a \"threshold\" > 0 and a count \"tracked\"";
+      return false;
+    }
+    for (double v : sd) {
+      if (!(v > 0)) {
+        *err = bad + "\"sd\" must be > 0";
+        return false;
+      }
+    }
+    d->drop_windows();
+    d->c.phase = TINYAD_COMMISSION_MONITORING;
+    d->c.count = count;
+    d->c.threshold = e["threshold"].get<double>();
+    d->c.tracked = e["tracked"].get<uint32_t>();
+    std::copy(origin.begin(), origin.end(), d->c.origin);
+    std::copy(sd.begin(), sd.end(), d->c.sd);
+  } else {
+    *err = bad + "unknown phase '" + phase + "' (expected commissioning or monitoring)";
+    return false;
+  }
+  std::copy(mean.begin(), mean.end(), d->c.mean);
   return true;
 }
 

@@ -21,18 +21,27 @@
 #include <vector>
 
 #include "recipe.h"
+#include "tinyad_commission.h"
 #include "tinyad_online.h"
 
 namespace tinyad {
 
 inline constexpr const char* kBaselinesFormat = "tinyad-baselines";
 inline constexpr int kBaselinesVersion = 1;
+// --commission K writes version 2 (a diagonal baseline per device); --learn
+// files stay version 1, so they load in older and newer servers alike.
+inline constexpr int kBaselinesCommissionVersion = 2;
 
 struct BaselineOptions {
   uint32_t learn = 0;      // windows that train the mean and covariance (> the feature count)
   uint32_t calibrate = 0;  // further windows whose scores set the threshold (>= 2)
   double sd = 3;           // threshold = mean + sd * (population) sd of the calibration scores
   size_t max_devices = 10000;
+  // --commission K (docs/commissioning.md): instead of learn/calibrate, each
+  // device commissions a diagonal baseline on its first K windows
+  // (core/tinyad_commission.h, the measured defaults). 0: off.
+  uint32_t commission = 0;
+  std::vector<double> fleet_sd;  // with commission: the fleet model's per-feature sd (scale of the sd floor)
 };
 
 /// The default --calibrate for --learn N: N/4, at least 16 (docs/baselines.md).
@@ -48,7 +57,7 @@ struct BaselineStep {
   bool monitored = false;  // threshold and anomaly are set (the device was monitoring)
   double score = 0, threshold = 0;
   bool anomaly = false;
-  uint32_t learned = 0, calibrated = 0;  // windows so far in each phase
+  uint32_t learned = 0, calibrated = 0;  // windows so far in each phase (commission: learned = commissioned)
   bool restarted = false;  // the covariance was singular: learning starts over
   bool phase_changed = false;
   bool table_full = false;  // add() refused a new device: the table is at max_devices
@@ -77,7 +86,12 @@ class DeviceBaselines {
   /// finite.
   bool add(const std::string& device, const std::vector<double>& features, BaselineStep* out, std::string* err);
 
-  /// Forgets the device's baseline: it learns again. False if unknown.
+  /// The phase as /devices and the verdict name it: "commissioning" for
+  /// kLearning under --commission, else baseline_phase_name().
+  const char* phase_name(BaselinePhase p) const;
+  bool commissioning_mode() const { return options_.commission > 0; }
+
+  /// Forgets the device's baseline: it learns (commissions) again. False if unknown.
   bool reset(const std::string& device);
 
   std::vector<BaselineInfo> list() const;
@@ -106,6 +120,9 @@ class DeviceBaselines {
  private:
   struct Device;
   Device* create_locked(const std::string& device);
+  bool add_commission_locked(Device* d, const std::vector<double>& features, BaselineStep* out, std::string* err);
+  nlohmann::ordered_json commission_device_json(const Device& d) const;
+  bool commission_device_from_json(const nlohmann::json& e, const std::string& bad, Device* d, std::string* err) const;
 
   Recipe recipe_;
   BaselineOptions options_;

@@ -53,7 +53,7 @@ void append_baselines(const DeviceBaselines& baselines, std::string* s) {
   *s += "# HELP tinyad_baseline_devices Devices per baseline phase (--learn).\n"
         "# TYPE tinyad_baseline_devices gauge\n";
   for (size_t p = 0; p < phases.size(); ++p) {
-    *s += std::string("tinyad_baseline_devices{phase=\"") + baseline_phase_name(BaselinePhase(p)) + "\"} " +
+    *s += std::string("tinyad_baseline_devices{phase=\"") + baselines.phase_name(BaselinePhase(p)) + "\"} " +
           std::to_string(phases[p]) + "\n";
   }
 }

@@ -36,9 +36,12 @@ nlohmann::ordered_json number_or_null(bool has, double v) {
 // The verdict of a device with --learn: its own baseline once it monitors;
 // before that the fleet model's verdict when there is one, else a neutral
 // "not anomalous" with whatever score calibration has.
-void apply_baseline(const BaselineStep& b, bool fleet_model, Verdict* v) {
+// Under --commission the fleet model judges the K commissioning windows
+// ("commissioning"; cmd_serve requires a model).
+void apply_baseline(const BaselineStep& b, bool fleet_model, uint32_t commission, Verdict* v) {
   v->learned = b.learned;
   v->calibrated = b.calibrated;
+  v->commission = commission;
   if (b.monitored) {
     v->baseline = "own";
     v->score = b.score;
@@ -48,7 +51,7 @@ void apply_baseline(const BaselineStep& b, bool fleet_model, Verdict* v) {
     return;
   }
   if (fleet_model) {
-    v->baseline = "fleet";
+    v->baseline = commission ? "commissioning" : "fleet";
     return;
   }
   v->baseline = b.scored ? "calibrating" : "learning";
@@ -123,6 +126,7 @@ std::string verdict_json(const Verdict& v) {
     j["baseline"] = v.baseline;
     j["learned"] = v.learned;
     j["calibrated"] = v.calibrated;
+    if (v.commission) j["commission"] = v.commission;
   }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -206,9 +210,12 @@ WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* 
     return b.table_full ? WindowError::kTooManyDevices : WindowError::kUnscorable;
   }
   if (b.restarted && log_) {
-    log_("device " + device + ": its baseline covariance is singular (a stuck or silent axis?): learning again");
+    log_("device " + device +
+         (options_.baselines->commissioning_mode()
+              ? ": its commissioning windows are all alike (a stuck or silent sensor?): commissioning again"
+              : ": its baseline covariance is singular (a stuck or silent axis?): learning again"));
   }
-  apply_baseline(b, options_.fleet_model, v);
+  apply_baseline(b, options_.fleet_model, options_.baselines->options().commission, v);
   return WindowError::kNone;
 }
 
@@ -325,7 +332,10 @@ bool FleetMonitor::reset_baseline(const std::string& device, std::string* err) {
     *err = "no baseline for device '" + device + "'";
     return false;
   }
-  if (log_) log_("device " + device + ": baseline reset over HTTP: learning again");
+  if (log_) {
+    log_("device " + device + ": baseline reset over HTTP: " +
+         (options_.baselines->commissioning_mode() ? "commissioning again" : "learning again"));
+  }
   DeviceState* d = nullptr;
   bool my_turn = false;
   {

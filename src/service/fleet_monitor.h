@@ -64,12 +64,14 @@ struct Verdict {
   bool anomaly = false;
   std::vector<double> features;
   // --learn: which baseline judged the window: "fleet" (the model, while the
+  // device's own is not ready; "commissioning" under --commission), "own",
   // device's own is not ready), "learning", "calibrating" (no model: never
   // anomalous) or "own"; "" without --learn (the fields are left out).
   // score/threshold are written as null when has_score/has_threshold is false.
   std::string baseline;
   bool has_score = true, has_threshold = true;
   uint32_t learned = 0, calibrated = 0;
+  uint32_t commission = 0;  // --commission K: written as "commission": K (0: left out)
 };
 
 /// The verdict as the service contract's JSON object (one line, no newline).

@@ -48,6 +48,7 @@ const std::vector<InferenceService::Route> InferenceService::kRoutes = {
     {"GET", "/metrics", &InferenceService::get_metrics},
     {"GET", "/devices", &InferenceService::get_devices},
     {"DELETE", "/devices/<id>/baseline", &InferenceService::delete_baseline},
+    {"POST", "/devices/<id>/commission", &InferenceService::delete_baseline},
 };
 
 InferenceService::InferenceService(Model model, InferenceOptions options, FleetEventSink events, Log log)
@@ -161,7 +162,8 @@ HttpResponse InferenceService::delete_baseline(const Call& c) {
   if (!monitor_.reset_baseline(c.param, &err)) return refuse(c, 404, err);
   HttpResponse r;
   r.content_type = "application/json";
-  r.body = nlohmann::json({{"device", c.param}, {"phase", "learning"}}).dump() + "\n";
+  const auto& b = monitor_.options().baselines;
+  r.body = nlohmann::json({{"device", c.param}, {"phase", b->phase_name(BaselinePhase::kLearning)}}).dump() + "\n";
   return r;
 }
 
@@ -181,7 +183,7 @@ std::string InferenceService::devices_json() const {
   if (o.baselines) {
     for (const BaselineInfo& b : o.baselines->list()) {
       Row& r = rows[b.device];
-      r.phase = baseline_phase_name(b.phase);
+      r.phase = o.baselines->phase_name(b.phase);
       r.learned = b.learned;
       r.calibrated = b.calibrated;
       r.has_threshold = b.phase == BaselinePhase::kMonitoring;
