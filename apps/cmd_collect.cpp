@@ -61,6 +61,8 @@ RunFn attach_collect(CLI::App* cmd) {
     CollectOptions co;
     co.dir = a->dir;
     co.limits.max_readings = a->server.max_readings;
+    co.limits.min_readings = a->server.min_readings;
+    co.limits.max_abs_g = a->server.max_abs_g;
     co.fsync = a->fsync;
     std::string err;
     if (!service.open(co, [log](const std::string& s) { log->line(s); }, &err)) return fail(err);

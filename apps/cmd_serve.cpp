@@ -201,6 +201,8 @@ int run_serve(ServeArgs& a) {
   InferenceOptions io;
   if (!alarm_rule_parse(a.alarm, &io.alarm, &err)) return fail(err);
   io.limits.max_readings = a.server.max_readings;
+  io.limits.min_readings = a.server.min_readings;
+  io.limits.max_abs_g = a.server.max_abs_g;
   io.other_paths = {"/dashboard", "/events"};  // Dashboard::handle, in front of the service
   MqttOptions mo;
   if (!a.mqtt.empty() && !mqtt_options(a, &mo, &err)) return fail(err);

@@ -13,6 +13,9 @@ void add_server_flags(CLI::App* cmd, ServerFlags* f) {
   cmd->add_option("-p,--port", f->port, "TCP port (default 1337, as the firmware; 0 = any free port)")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--host", f->host, "Address to listen on (default 0.0.0.0: every interface)");
+  cmd->add_option("--min-readings", f->min_readings,
+                  "Fewest readings per axis in one window (default 16): shorter posts are refused with 422")
+      ->check(CLI::Range(size_t(1), size_t(1000000)));
   cmd->add_option("--max-readings", f->max_readings, "Most readings per axis in one window (default 10000)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--max-body", f->max_body, "Largest request body in bytes, 413 past it (default 1 MiB)")

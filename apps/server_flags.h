@@ -25,6 +25,8 @@ struct ServerFlags {
   int max_connections = 10000;    // open at once; 503 past it
   size_t max_body = 1 << 20;      // bytes
   size_t max_readings = 10000;    // per axis in one window
+  size_t min_readings = 16;       // per axis: fewer is no window
+  double max_abs_g = 1000;        // |reading| beyond this is no accelerometer's
 };
 
 /// Adds -p/--port, --host, --max-readings, --max-body, --timeout, --idle,

@@ -189,9 +189,15 @@ TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
   ServerProcess srv("collect");
   ASSERT_TRUE(srv.start({"-d", (root_ / "data").string(), "-p", "0", "--host", "127.0.0.1", "--max-body", "2000",
                          "--max-readings", "50", "--timeout", "1"}));
-  const std::string ok_body = R"({"x":[1],"y":[2],"z":[3]})";
+  const std::string ok_body = sample_json_format(std::vector<double>(3 * 16, 0.25));  // --min-readings 16
+  const std::string tiny_body = R"({"x":[1],"y":[2],"z":[3]})";  // for the framing cases: well under 100 bytes
   const std::string long_body = sample_json_format(std::vector<double>(3 * 60, 0.5));  // 60 readings, < 2000 bytes
+  std::vector<double> impossible(3 * 16, 0.25);
+  impossible[3 * 5] = 1e308;  // x[5]
   const BadInput cases[] = {
+      {"too short", {post_request(R"({"x":[1],"y":[2],"z":[3]})")}, "HTTP/1.1 422 ", "expected at least 16"},
+      {"impossible reading", {post_request(sample_json_format(impossible))}, "HTTP/1.1 422 ",
+       "x[5] = 1e+308 g is beyond any accelerometer"},
       {"not JSON", {post_request("hello")}, "HTTP/1.1 400 ", "not valid JSON"},
       {"missing axis", {post_request(R"({"x":[1],"y":[2]})")}, "HTTP/1.1 400 ", "missing axis \"z\""},
       {"unequal lengths", {post_request(R"({"x":[1,2],"y":[2],"z":[3]})")}, "HTTP/1.1 400 ", "different lengths"},
@@ -201,22 +207,22 @@ TEST_F(CollectE2E, EveryBadInputIsRefusedAndWritesNothing) {
       {"too many readings", {post_request(long_body)}, "HTTP/1.1 413 ", "more than 50 readings"},
       {"body over the limit", {post_request(std::string(2500, ' '))}, "HTTP/1.1 413 ", "limit of 2000 bytes"},
       {"Content-Length too short",
-       {"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n" + ok_body},
+       {"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n" + tiny_body},
        "HTTP/1.1 400 ",
        "Content-Length too short"},
       {"Content-Length too long (then stalls)",
-       {"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" + ok_body},
+       {"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" + tiny_body},
        "HTTP/1.1 408 ",
        "body bytes announced by Content-Length"},
       {"stalls in the head", {"POST / HTTP/1.1\r\nHost: t\r\n"}, "HTTP/1.1 408 ", "request head is incomplete"},
       {"connects and says nothing", {}, "HTTP/1.1 408 ", "no request received"},
-      {"no Content-Length", {"POST / HTTP/1.1\r\nHost: t\r\n\r\n" + ok_body}, "HTTP/1.1 411 ", "Content-Length"},
+      {"no Content-Length", {"POST / HTTP/1.1\r\nHost: t\r\n\r\n" + tiny_body}, "HTTP/1.1 411 ", "Content-Length"},
       {"chunked", {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}, "HTTP/1.1 501 ",
        "Transfer-Encoding"},
       {"garbage request line", {"\x16\x03\x01\x02\x01 hello\r\n\r\n"}, "HTTP/1.1 400 ", "request line"},
       {"wrong content type",
        {"POST / HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: " +
-        std::to_string(ok_body.size()) + "\r\n\r\n" + ok_body},
+        std::to_string(tiny_body.size()) + "\r\n\r\n" + tiny_body},
        "HTTP/1.1 415 ",
        "Content-Type"},
       {"wrong method", {"DELETE / HTTP/1.1\r\nHost: t\r\n\r\n"}, "HTTP/1.1 405 ", "GET / or POST /"},
@@ -300,7 +306,7 @@ TEST_F(CollectE2E, TimeLimitTurnsTheFlagOffThenExits) {
   EXPECT_EQ(flag, 0) << "after -t the flag is 0";
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1900)) << "not before -t ran out";
   // Within the grace period a window already being recorded is still stored.
-  const FirmwarePost p = firmware_post(ep, patient, R"({"x":[1],"y":[2],"z":[3]})");
+  const FirmwarePost p = firmware_post(ep, patient, sample_json_format(std::vector<double>(3 * 16, 0.25)));
   EXPECT_EQ(p.status, 204) << p.printed;
   const std::string out = srv.wait();
   EXPECT_TRUE(WIFEXITED(srv.status()) && WEXITSTATUS(srv.status()) == 0) << out;

@@ -127,3 +127,27 @@ TEST(SampleJson, CsvIsTheDatasetFormatAndReadsBackExactly) {
 
 }  // namespace
 }  // namespace tinyad
+
+// What the servers set (--min-readings 16, 1000 g): a window of 2 readings
+// and a reading of 1e308 are refused with 422 and a reason, not stored.
+TEST(SampleJson, ServerLimitsRefuseTinyWindowsAndImpossibleReadings) {
+  tinyad::SampleLimits limits;
+  limits.min_readings = 16;
+  limits.max_abs_g = 1000;
+  tinyad::SampleWindow w;
+  int status = 0;
+  std::string err;
+  EXPECT_FALSE(tinyad::sample_json_parse(R"({"x":[0,1],"y":[0,1],"z":[1,1]})", limits, &w, &status, &err));
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(err, "the window has 2 readings per axis: expected at least 16");
+  std::string ok = R"({"x":[)", huge = R"({"x":[)";
+  for (int i = 0; i < 16; ++i) {
+    ok += std::string(i ? "," : "") + "0.5";
+    huge += std::string(i ? "," : "") + (i == 7 ? "1e308" : "0.5");
+  }
+  const std::string tail = R"(],"y":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"z":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,-999.5]})";
+  EXPECT_TRUE(tinyad::sample_json_parse(ok + tail, limits, &w, &status, &err)) << err;
+  EXPECT_FALSE(tinyad::sample_json_parse(huge + tail, limits, &w, &status, &err));
+  EXPECT_EQ(status, 422);
+  EXPECT_NE(err.find("x[7] = 1e308 g is beyond any accelerometer"), std::string::npos) << err;
+}

@@ -287,6 +287,22 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
                   std::to_string(axes[1].size()) + ", z " + std::to_string(axes[2].size()));
   }
   const size_t n = axes[0].size();
+  if (n < limits.min_readings) {
+    *err = "the window has " + std::to_string(n) + " readings per axis: expected at least " +
+           std::to_string(limits.min_readings);
+    *status = 422;  // well-formed, but not a window
+    return false;
+  }
+  for (size_t a = 0; a < 3; ++a) {
+    for (size_t k = 0; k < n; ++k) {
+      if (std::fabs(axes[a][k]) > limits.max_abs_g) {
+        *err = std::string(kNames[a]) + "[" + std::to_string(k) + "] = " + std::string(texts[a][k].substr(0, 32)) +
+               " g is beyond any accelerometer (|reading| <= " + std::to_string(int(limits.max_abs_g)) + " g expected)";
+        *status = 422;
+        return false;
+      }
+    }
+  }
   out->rows.resize(3 * n);
   out->texts.resize(3 * n);
   for (size_t k = 0; k < n; ++k) {

@@ -6,6 +6,7 @@
 // reading, and it runs thousands of times a second in the collect server.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -25,6 +26,13 @@ struct SampleWindow {
 struct SampleLimits {
   size_t max_readings = 10000;  // per axis
   size_t max_depth = 16;        // nesting of unknown fields
+  // The servers set these two (server_flags.h: --min-readings, 16, and
+  // 1000 g): a window shorter than that is no window (no recipe scores 1 or
+  // 2 readings) and |reading| above 1000 g is no accelerometer's (MEMS parts
+  // top out at a few hundred g), so both are refused at once rather than
+  // stored to be rejected by train later. The parser alone takes anything.
+  size_t min_readings = 1;
+  double max_abs_g = HUGE_VAL;
 };
 
 /// Parses a POST body. On error returns false, sets *status (400, or 413 for
