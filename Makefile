@@ -50,6 +50,7 @@ golden:
 	/usr/bin/python3 scripts/golden/make_autoencoder_golden.py
 	/usr/bin/python3 scripts/golden/make_baselines_golden.py
 	/usr/bin/python3 scripts/golden/make_mcd_golden.py
+	/usr/bin/python3 scripts/golden/make_threshold_golden.py
 
 clean:
 	rm -rf $(BUILD)

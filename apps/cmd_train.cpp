@@ -66,9 +66,9 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   auto* fa = cmd->add_option(
       "--false-alarms", a->opt.false_alarms,
-      "Probability P that a normal window of the training conditions is flagged (default 0.01): the threshold is "
-      "the split-conformal quantile of the validation scores (docs/thresholds.md); needs >= 1/P - 1 validation "
-      "windows")
+      "Probability P that a normal window of the training conditions is flagged, e.g. 0.01: the threshold is "
+      "the split-conformal quantile of the validation scores and P is guaranteed (docs/thresholds.md); needs "
+      ">= 1/P - 1 validation windows. Without it: 3.5*median (mean+3sd for original)")
       ->check(CLI::Range(1e-9, 0.999999));
   cmd->add_option("--threshold", a->opt.threshold,
                   "Another rule instead: conformal:P, mean+Ksd, quantile:Q, K*median or a number")

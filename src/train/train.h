@@ -46,9 +46,6 @@ struct TrainResult {
 /// The threshold rule used when none is asked for.
 std::string default_threshold_spec(const std::string& recipe_name);
 
-/// The false-alarm probability of the default conformal rule (`train --false-alarms`).
-inline constexpr double kDefaultFalseAlarms = 0.01;
-
 /// The covariance shrinkage used when none is asked for.
 Shrinkage default_shrinkage(const std::string& recipe_name);
 
