@@ -52,6 +52,7 @@ golden:
 	/usr/bin/python3 scripts/golden/make_baselines_golden.py
 	/usr/bin/python3 scripts/golden/make_mcd_golden.py
 	/usr/bin/python3 scripts/golden/make_commission_golden.py
+	/usr/bin/python3 scripts/golden/make_threshold_golden.py
 
 clean:
 	rm -rf $(BUILD)

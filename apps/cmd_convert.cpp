@@ -60,6 +60,7 @@ bool export_npz(const Model& m, const std::string& out, std::string* err) {
 
 struct InteropArgs {
   std::string data, normal, anomaly;
+  double false_alarms = 0;
   bool threshold_given = false, int8 = false, float_io = false;
 };
 
@@ -71,10 +72,21 @@ bool read_model(const std::string& in, const std::string& threshold, const Inter
   o.threshold = threshold;
   o.threshold_given = x.threshold_given;
   o.data = x.data;
+  o.false_alarms = x.false_alarms;
   if (!x.normal.empty()) o.normal = split_list(x.normal);
   std::vector<std::string> warnings;
   if (!model_import(in, o, m, &warnings, err)) return false;
   for (const auto& w : warnings) warn(w);
+  const Threshold& t = m->threshold;
+  if (model_is_foreign(in) && t.calibration_rate) {
+    // What the threshold means on the normal windows at hand; they are not
+    // held out from the imported model's training, so a new day may see more.
+    std::printf("threshold %g (%s) flags %.2f %% of the %zu normal windows of %s\n", t.value,
+                threshold_spec(t).c_str(), 100.0 * *t.calibration_rate, t.n_calibration, x.normal.c_str());
+    if (t.expected_false_alarms)
+      std::printf("a normal window like these is flagged with probability <= %.2f %%\n",
+                  100.0 * *t.expected_false_alarms);
+  }
   return true;
 }
 
@@ -143,6 +155,11 @@ RunFn attach_convert(CLI::App* cmd) {
                               "--data/--normal also a rule such as mean+3sd");
   cmd->add_option("--data", a->x.data, "Dataset: calibrate an imported model's threshold, or int8 representative windows");
   cmd->add_option("--normal", a->x.normal, "Normal label(s) in --data, comma-separated");
+  cmd->add_option("--false-alarms", a->x.false_alarms,
+                  "With --data/--normal: threshold so that a normal window like these is flagged with probability "
+                  "P (split-conformal quantile of their scores, docs/thresholds.md)")
+      ->check(CLI::Range(1e-9, 0.999999))
+      ->excludes(thr);
   cmd->add_option("--anomaly", a->x.anomaly, "With --int8: report the AUC int8 loses on these labels");
   cmd->add_flag("--int8", a->x.int8, "Export a full-integer int8 .tflite (calibrated on the training windows)");
   cmd->add_flag("--float-io", a->x.float_io, "With --int8: float32 input/output via QUANTIZE/DEQUANTIZE");

@@ -314,6 +314,11 @@ RunFn attach_serve(CLI::App* cmd) {
                               "rule such as mean+3sd");
   cmd->add_option("--data", a->import.data, "Dataset to calibrate a .npz/.h5/.tflite model's threshold on");
   cmd->add_option("--normal", a->normal, "Normal label(s) in --data, comma-separated");
+  cmd->add_option("--false-alarms", a->import.false_alarms,
+                  "With --data/--normal: threshold flagging a normal window like those with probability P "
+                  "(split-conformal, docs/thresholds.md)")
+      ->check(CLI::Range(1e-9, 0.999999))
+      ->excludes(thr);
   cmd->add_option("--alarm", a->alarm,
                   "k/n: raise a device's alarm when k of its last n windows are anomalous, clear it when k of "
                   "the last n are normal (default 3/5)");

@@ -37,6 +37,10 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
              m.detector);
   std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
               m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
+  if (m.threshold.expected_false_alarms)
+    std::printf("a normal window of the training conditions is flagged with probability <= %.2f %%\n",
+                100.0 * *m.threshold.expected_false_alarms);
+  if (!r.threshold_note.empty()) warn(r.threshold_note);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
   if (r.test_eval) {
     std::printf("\ntest split vs anomaly labels:\n%s", eval_summary(*r.test_eval).c_str());
@@ -60,8 +64,15 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
+  auto* fa = cmd->add_option(
+      "--false-alarms", a->opt.false_alarms,
+      "Probability P that a normal window of the training conditions is flagged, e.g. 0.01: the threshold is "
+      "the split-conformal quantile of the validation scores and P is guaranteed (docs/thresholds.md); needs "
+      ">= 1/P - 1 validation windows. Without it: 3.5*median (mean+3sd for original)")
+      ->check(CLI::Range(1e-9, 0.999999));
   cmd->add_option("--threshold", a->opt.threshold,
-                  "mean+Ksd, quantile:Q, K*median or a number (default: 3.5*median; mean+3sd for original)");
+                  "Another rule instead: conformal:P, mean+Ksd, quantile:Q, K*median or a number")
+      ->excludes(fa);
   cmd->add_option("--shrinkage", a->shrinkage, "Covariance shrinkage: auto, none, ledoit-wolf (default: ledoit-wolf; auto for original)")
       ->check(CLI::IsMember({"auto", "none", "ledoit-wolf"}));
   cmd->add_option("--fit", a->opt.fit, "Mahalanobis fit: classical (default) or mcd (robust FastMCD, docs/mcd.md)")

@@ -159,7 +159,7 @@ TEST(Threshold, RejectsBadSpecs) {
     std::string err;
     EXPECT_FALSE(tinyad::threshold_parse(spec, &t, &err)) << "'" << spec << "' was accepted";
     EXPECT_EQ(err, "threshold '" + spec +
-                       "': expected mean+Ksd (e.g. mean+3sd), quantile:Q (0..1), K*median (e.g. 3.5*median) "
+                       "': expected conformal:P (0 < P < 1, e.g. conformal:0.01), mean+Ksd (e.g. mean+3sd), quantile:Q (0..1), K*median (e.g. 3.5*median) "
                        "or a number");
   }
 }

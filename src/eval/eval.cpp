@@ -43,6 +43,9 @@ EvalResult eval_table(const Model& model, const FeatureTable& table, const std::
   r.fpr = r.n_normal ? double(r.fp) / double(r.n_normal) : 0.0;
   r.tpr = r.n_anomaly ? double(r.tp) / double(r.n_anomaly) : 0.0;
   r.auc = roc_auc(normal, anomaly);
+  r.false_alarms = clopper_pearson(r.fp, r.n_normal, 0.95);
+  r.threshold_rule = threshold_spec(model.threshold);
+  r.expected_false_alarms = model.threshold.expected_false_alarms;
   for (auto& l : r.per_label)
     if (!l.normal) l.auc = roc_auc(normal, l.scores);
   return r;
@@ -85,6 +88,15 @@ nlohmann::json eval_to_json(const EvalResult& r) {
           {"n_anomaly", r.n_anomaly},
           {"n_excluded", r.n_excluded},
           {"n_skipped", r.skipped.size()},
+          {"false_alarms",
+           {{"k", r.false_alarms.k},
+            {"n", r.false_alarms.n},
+            {"rate", r.false_alarms.rate},
+            {"ci_low", r.false_alarms.lo},
+            {"ci_high", r.false_alarms.hi},
+            {"level", r.false_alarms.level}}},
+          {"threshold_rule", r.threshold_rule},
+          {"expected_false_alarms", opt(r.expected_false_alarms)},
           {"per_label", per_label}};
 }
 
@@ -110,6 +122,18 @@ std::string eval_summary(const EvalResult& r) {
                 "(fpr %.3f); auc %s\n",
                 r.threshold, r.tp, r.n_anomaly, r.tpr, r.fp, r.n_normal, r.fpr, fmt_auc(r.auc).c_str());
   out += buf;
+  if (r.n_normal) {
+    const RateCI& f = r.false_alarms;
+    std::snprintf(buf, sizeof buf, "false alarms on normal windows: %.2f %% (95 %% CI %.2f-%.2f %%)", 100.0 * f.rate,
+                  100.0 * f.lo, 100.0 * f.hi);
+    out += buf;
+    if (r.expected_false_alarms)
+      std::snprintf(buf, sizeof buf, "; the threshold (%s) expects <= %.2f %%\n", r.threshold_rule.c_str(),
+                    100.0 * *r.expected_false_alarms);
+    else
+      std::snprintf(buf, sizeof buf, "; the threshold (%s) promises no rate\n", r.threshold_rule.c_str());
+    out += buf;
+  }
   if (r.n_excluded) {
     std::snprintf(buf, sizeof buf, "%zu training/validation files of the model were not scored\n", r.n_excluded);
     out += buf;

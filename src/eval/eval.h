@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "false_alarm_rate.h"
 #include "feature_table.h"
 #include "model.h"
 
@@ -27,6 +28,9 @@ struct EvalResult {
   size_t tn = 0, fp = 0, fn = 0, tp = 0;
   size_t n_normal = 0, n_anomaly = 0;
   size_t n_excluded = 0;              // training/validation files left out
+  RateCI false_alarms;                // fp of n_normal, with its 95 % Clopper-Pearson interval
+  std::string threshold_rule;         // threshold_spec() of the model
+  std::optional<double> expected_false_alarms;  // what the model's rule promised (conformal), if known
   std::vector<LabelResult> per_label;
   std::vector<std::string> skipped;   // malformed files
 };

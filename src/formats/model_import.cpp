@@ -1,6 +1,7 @@
 // model_import.cpp: see model_import.h.
 #include "model_import.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -89,6 +90,11 @@ bool model_import(const std::string& path, const ImportOptions& o, Model* m, std
                   std::string* err) {
   if (!model_is_foreign(path)) return model_load(path, m, err);
   const bool calibrate = !o.data.empty() && !o.normal.empty();
+  if (o.false_alarms > 0 && (o.threshold_given || !calibrate)) {
+    *err = o.threshold_given ? "give --false-alarms or --threshold, not both"
+                             : "--false-alarms needs normal windows to calibrate on: give --data and --normal";
+    return false;
+  }
   Threshold fixed;
   if (!threshold_parse(o.threshold, &fixed, err)) return false;
   if (!calibrate && fixed.method != "fixed") {
@@ -109,7 +115,14 @@ bool model_import(const std::string& path, const ImportOptions& o, Model* m, std
     LoadedDataset normal;
     if (!dataset_load(o.data, o.normal, m->recipe.core, selection_all(), {}, &normal, err)) return false;
     const Eigen::MatrixXd& X = normal.table.X;
-    if (!calibrate_threshold(m, o.threshold_given ? o.threshold : "mean+3sd", X, err)) return false;
+    std::string spec = o.threshold_given ? o.threshold : "mean+3sd";
+    if (o.false_alarms > 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "conformal:%.17g", o.false_alarms);
+      spec = buf;
+    }
+    // Also a fixed threshold: the scores then say what share of these windows it flags.
+    if (!calibrate_threshold(m, spec, X, err)) return false;
     if (const AutoencoderModel* ae = std::get_if<AutoencoderModel>(&m->detector)) {
       for (const auto& d : autoencoder_dead_units(*ae, X))
         warnings->push_back("dead ReLU unit on these windows: " + d);

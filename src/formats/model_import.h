@@ -18,6 +18,7 @@ struct ImportOptions {
   bool threshold_given = false;   // false: warn that the default was used
   std::string data;               // dataset and normal labels to calibrate
   std::vector<std::string> normal;  // the threshold on (both or neither)
+  double false_alarms = 0;          // > 0: conformal rule with this rate on those windows (not with a threshold)
 };
 
 /// True for the extensions model_import reads without a threshold of its own

@@ -1,6 +1,7 @@
 // model.cpp: see model.h.
 #include "model.h"
 
+#include <optional>
 #include <utility>
 
 #include "atomic_file.h"
@@ -79,7 +80,16 @@ json model_to_json(const Model& m) {
                                         [](const AutoencoderModel& ae) { return autoencoder_to_json(ae); }},
                              m.detector);
   j["detector"]["type"] = detector_name(m);
-  j["threshold"] = {{"value", m.threshold.value}, {"method", m.threshold.method}, {"param", m.threshold.param}};
+  const Threshold& t = m.threshold;
+  auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  // n_calibration and the two rates say what the threshold means: the share
+  // of the calibration windows above it, and (conformal) the promised rate.
+  j["threshold"] = {{"value", t.value},
+                    {"method", t.method},
+                    {"param", t.param},
+                    {"n_calibration", t.n_calibration},
+                    {"calibration_false_alarms", opt(t.calibration_rate)},
+                    {"expected_false_alarms", opt(t.expected_false_alarms)}};
   if (m.split) j["split"] = split_to_json(*m.split);
   j["provenance"] = m.provenance;
   return j;
@@ -124,6 +134,15 @@ bool model_from_json(const json& j, Model* out, std::string* err) {
     m.threshold.value = t.at("value").get<double>();
     m.threshold.method = t.value("method", std::string("fixed"));
     m.threshold.param = t.value("param", m.threshold.value);
+    // Files written before the calibration was recorded have none of these.
+    m.threshold.n_calibration = t.value("n_calibration", size_t(0));
+    auto opt = [&](const char* key) -> std::optional<double> {
+      const auto it = t.find(key);
+      if (it == t.end() || it->is_null()) return std::nullopt;
+      return it->get<double>();
+    };
+    m.threshold.calibration_rate = opt("calibration_false_alarms");
+    m.threshold.expected_false_alarms = opt("expected_false_alarms");
     if (j.contains("split")) m.split = split_from_json(j.at("split"));
     m.provenance = j.value("provenance", json::object());
     *out = std::move(m);

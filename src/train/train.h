@@ -21,6 +21,9 @@ struct TrainOptions {
   std::string recipe = "default";
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
+  // > 0: conformal threshold with this false-alarm probability (refused when
+  // the validation windows are too few for it); excludes `threshold`.
+  double false_alarms = 0;
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
   std::string fit = "classical";  // Mahalanobis only: "classical" or "mcd" (robust, docs/mcd.md)
   double mcd_support = 0;         // MCD support fraction of the training windows; 0: (n + p + 1) / 2
@@ -37,6 +40,7 @@ struct TrainResult {
   std::vector<std::string> skipped;
   std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
   std::optional<AutoencoderTrainReport> autoencoder;  // loss curves, dead units
+  std::string threshold_note;  // set when the default rule had to be adapted (too few windows)
 };
 
 /// The threshold rule used when none is asked for.
