@@ -47,7 +47,7 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, detector, out, shrinkage, layers, output_activation, report;
+    std::string normal, anomaly, features, detector, out, shrinkage, layers, output_activation, report;
     int epochs = 0, batch_size = 0, patience = -1;
     double dropout = -1, learning_rate = 0;
   };
@@ -59,6 +59,11 @@ RunFn attach_train(CLI::App* cmd) {
       ->check(CLI::IsMember(detector_names()));
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
+  std::string groups;
+  for (const auto& g : feature_group_names()) groups += (groups.empty() ? "" : ",") + g;
+  cmd->add_option("--features", a->features,
+                  "Feature groups replacing the recipe's, comma-separated, in output order (e.g. the line "
+                  "`tinyad analyze` prints); the model file records them. Known: " + groups);
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   cmd->add_option("--threshold", a->opt.threshold,
                   "mean+Ksd, quantile:Q, K*median or a number (default: 3.5*median; mean+3sd for original)");
@@ -89,6 +94,7 @@ RunFn attach_train(CLI::App* cmd) {
   return [a] {
     a->opt.normal = split_list(a->normal);
     a->opt.anomaly = split_list(a->anomaly);
+    a->opt.features = split_list(a->features);
     Shrinkage s;
     if (!a->shrinkage.empty() && shrinkage_from_name(a->shrinkage, &s)) a->opt.shrinkage = s;
     AutoencoderTrainOptions ao = autoencoder_default_options(a->opt.recipe);

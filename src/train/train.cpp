@@ -70,6 +70,7 @@ Shrinkage default_shrinkage(const std::string& recipe_name) {
 bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   Model model;
   if (!recipe_named(opt.recipe, &model.recipe, err)) return false;
+  if (!opt.features.empty() && !recipe_with_groups(model.recipe, opt.features, &model.recipe, err)) return false;
   const std::string spec = opt.threshold.empty() ? default_threshold_spec(opt.recipe) : opt.threshold;
   if (!threshold_parse(spec, &model.threshold, err)) return false;
   if (opt.normal.empty()) {

@@ -19,6 +19,7 @@ struct TrainOptions {
   std::string data;
   std::vector<std::string> normal, anomaly;
   std::string recipe = "default";
+  std::vector<std::string> features;  // feature groups replacing the recipe's (recipe_with_groups); empty: keep
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
