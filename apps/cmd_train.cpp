@@ -38,6 +38,11 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
   std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
               m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
+  if (!r.session_distances.empty()) {
+    std::printf("\nnormal sessions apart (Mahalanobis distance of their centroids, in within-session sd):\n");
+    for (const auto& d : r.session_distances)
+      std::printf("  %s (%zu) - %s (%zu): %.2f\n", d.a.c_str(), d.n_a, d.b.c_str(), d.n_b, d.distance);
+  }
   if (r.test_eval) {
     std::printf("\ntest split vs anomaly labels:\n%s", eval_summary(*r.test_eval).c_str());
   }

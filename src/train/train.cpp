@@ -176,6 +176,16 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"n_test", out->n_test},
                          {"n_skipped", table.skipped.size()}};
   prov.update(detector_prov);
+  if (opt.normal.size() >= 2) {
+    // Training windows only: the held-out test split stays unseen.
+    std::vector<std::string> row_labels;
+    for (size_t r : train_rows) row_labels.push_back(table.files[r].label);
+    if (!session_distances(select_rows(table.X, train_rows), row_labels, opt.normal, &out->session_distances, err))
+      return false;
+    auto& pairs = prov["session_distances"] = nlohmann::json::array();
+    for (const auto& d : out->session_distances)
+      pairs.push_back({{"a", d.a}, {"b", d.b}, {"n_a", d.n_a}, {"n_b", d.n_b}, {"distance", d.distance}});
+  }
   if (!anomaly_rows.empty()) {
     out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
     prov["test_metrics"] = eval_to_json(*out->test_eval);

@@ -12,6 +12,7 @@
 #include "eval.h"
 #include "mahalanobis.h"
 #include "model.h"
+#include "session_distance.h"
 
 namespace tinyad {
 
@@ -38,6 +39,9 @@ struct TrainResult {
   std::vector<std::string> skipped;
   std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
   std::optional<AutoencoderTrainReport> autoencoder;  // loss curves, dead units
+  // With several --normal labels (sessions): how far apart each pair lies,
+  // measured on their training windows (session_distance.h).
+  std::vector<SessionDistance> session_distances;
 };
 
 /// The threshold rule used when none is asked for.
