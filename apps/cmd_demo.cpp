@@ -68,7 +68,7 @@ RunFn attach_demo(CLI::App* cmd) {
       if (!model_save(r.model, path, &err)) return fail(err);
       print_train_summary(opt, r, path);
       if (!a->other.empty()) {
-        EvalOptions eo{a->data, {a->other}, {}, true, {}};
+        EvalOptions eo{a->data, {a->other}, {}, true};
         EvalResult er;
         if (!eval_run(r.model, eo, &er, &err)) return fail(err);
         std::printf("false alarms on %s (another session, normal): %zu/%zu (%.1f%%)\n", a->other.c_str(), er.fp,

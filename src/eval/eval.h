@@ -39,7 +39,7 @@ struct EvalOptions {
   std::string data;
   std::vector<std::string> normal, anomaly;
   bool progress = true;
-  std::vector<std::string> other_normal;  // normal labels of other sessions, reported on their own
+  std::vector<std::string> other_normal = {};  // normal labels of other sessions, reported on their own
 };
 
 /// Scores rows of an already loaded table; `normal_rows`/`anomaly_rows` index it.
