@@ -25,7 +25,8 @@ mad-rel:mad,bands_rel
 mad-shape-rel:mad,kurt,crest,bands_rel
 shape-rel:kurt,crest,corr,bands_rel
 shape-rel-nocorr:kurt,crest,bands_rel
-skew-shape-rel:skew,kurt,crest,bands_rel"
+skew-shape-rel:skew,kurt,crest,bands_rel
+analyze-pick:bands_rel,mad,skew,crest"
 
 echo "$SETS" | while IFS=: read -r name groups; do
   for seed in $SEEDS; do
