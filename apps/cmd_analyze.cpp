@@ -47,12 +47,21 @@ RunFn attach_analyze(CLI::App* cmd) {
     const auto& rec = data["feature_sets"]["recommended"];
     std::string groups;
     for (const auto& g : rec) groups += (groups.empty() ? "" : ", ") + g.get<std::string>();
+    std::string by_session;
+    for (const auto& g : data["ranking"]["groups_by_session_relative"]) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s%s %.2f", by_session.empty() ? "" : ", ",
+                    g["group"].get<std::string>().c_str(), g["session_relative"].get<double>());
+      by_session += buf;
+    }
+    std::printf("feature groups by anomaly shift / normal session spread (mean over the group's features): %s\n",
+                by_session.c_str());
     const size_t n_bad = data["dataset"]["n_bad"].get<size_t>();
     if (a->opt.normal.size() < 2)
       warn("one normal label: session drift is not measured; add a normal label from another recording session");
     if (n_bad) warn(std::to_string(n_bad) + " files could not be used (listed in the report)");
-    std::printf("recommended feature groups: %s\nanalysis written to %s (%.1f s)\n", groups.c_str(), a->out.c_str(),
-                seconds);
+    std::printf("recommended feature groups: %s\nto train on them:\n  %s\nanalysis written to %s (%.1f s)\n",
+                groups.c_str(), data["train_command"].get<std::string>().c_str(), a->out.c_str(), seconds);
     return 0;
   };
 }

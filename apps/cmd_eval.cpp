@@ -11,7 +11,7 @@ namespace tinyad::app {
 RunFn attach_eval(CLI::App* cmd) {
   struct Args {
     EvalOptions opt;
-    std::string model, normal, anomaly, report;
+    std::string model, normal, anomaly, other_normal, report;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -19,6 +19,9 @@ RunFn attach_eval(CLI::App* cmd) {
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated")->required();
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s), comma-separated");
+  cmd->add_option("--other-normal", a->other_normal,
+                  "Normal label(s) of other recording sessions: their false alarms are reported on their own, "
+                  "never mixed into auc/tpr/fpr");
   cmd->add_option("--report", a->report, "Also write an HTML report (score histograms, ROC, confusion matrix)");
   cmd->add_flag("--json", a->json, "Print one JSON object (auc, threshold, tpr, fpr, confusion, per_label)");
   return [a] {
@@ -27,6 +30,7 @@ RunFn attach_eval(CLI::App* cmd) {
     if (!model_load(a->model, &model, &err)) return fail(err);
     a->opt.normal = split_list(a->normal);
     a->opt.anomaly = split_list(a->anomaly);
+    a->opt.other_normal = split_list(a->other_normal);
     EvalResult r;
     if (!eval_run(model, a->opt, &r, &err)) return fail(err);
     warn_skipped(r.skipped);

@@ -42,6 +42,11 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
                 100.0 * *m.threshold.expected_false_alarms);
   if (!r.threshold_note.empty()) warn(r.threshold_note);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
+  if (!r.session_distances.empty()) {
+    std::printf("\nnormal sessions apart (Mahalanobis distance of their centroids, in within-session sd):\n");
+    for (const auto& d : r.session_distances)
+      std::printf("  %s (%zu) - %s (%zu): %.2f\n", d.a.c_str(), d.n_a, d.b.c_str(), d.n_b, d.distance);
+  }
   if (r.test_eval) {
     std::printf("\ntest split vs anomaly labels:\n%s", eval_summary(*r.test_eval).c_str());
   }
@@ -51,7 +56,7 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, detector, out, shrinkage, layers, output_activation, report;
+    std::string normal, anomaly, features, detector, out, shrinkage, layers, output_activation, report;
     int epochs = 0, batch_size = 0, patience = -1;
     double dropout = -1, learning_rate = 0;
   };
@@ -63,6 +68,11 @@ RunFn attach_train(CLI::App* cmd) {
       ->check(CLI::IsMember(detector_names()));
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
+  std::string groups;
+  for (const auto& g : feature_group_names()) groups += (groups.empty() ? "" : ",") + g;
+  cmd->add_option("--features", a->features,
+                  "Feature groups replacing the recipe's, comma-separated, in output order (e.g. the line "
+                  "`tinyad analyze` prints); the model file records them. Known: " + groups);
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   auto* fa = cmd->add_option(
       "--false-alarms", a->opt.false_alarms,
@@ -100,6 +110,7 @@ RunFn attach_train(CLI::App* cmd) {
   return [a] {
     a->opt.normal = split_list(a->normal);
     a->opt.anomaly = split_list(a->anomaly);
+    a->opt.features = split_list(a->features);
     Shrinkage s;
     if (!a->shrinkage.empty() && shrinkage_from_name(a->shrinkage, &s)) a->opt.shrinkage = s;
     AutoencoderTrainOptions ao = autoencoder_default_options(a->opt.recipe);

@@ -103,6 +103,10 @@ function recommendation(root, d) {
   const def = fs.reference.find((r) => r.name === "the default recipe");
   const c = el("div", { class: "callout" }, el("b", {}, "Recommended feature groups: "), ...tags(fs.recommended));
   s.append(c);
+  if (d.train_command) {
+    s.append(el("p", {}, "To train a model on them (the check below trained on the first normal label):"));
+    s.append(el("pre", {}, d.train_command));
+  }
   if (d.normal.length < 2) {
     s.append(el("div", { class: "callout warn" },
       "Only one normal label was given, so nothing here measures drift between recording sessions. Features that " +
@@ -275,8 +279,13 @@ function ranking(root, d) {
       "a feature that tells normal sessions apart raises false alarms on a new session. " : "") +
     "A single-feature ranking cannot show what features add together; the detector check below does.");
   s.append(el("h3", {}, "Feature groups"));
-  s.append(table(["group", "features", "mean separation", "best feature", hasDrift ? "mean session drift" : "session drift"],
-    r.groups.map((g) => [g.group, g.n_features, fmt(g.separation), fmt(g.best), fmt(g.drift)])));
+  s.append(table(["group", "features", "mean separation", "best feature", hasDrift ? "mean session drift" : "session drift",
+    "shift / session spread (mean)", "(best feature)"],
+    r.groups.map((g) => [g.group, g.n_features, fmt(g.separation), fmt(g.best), fmt(g.drift),
+      fmt(g.session_relative), fmt(g.best_session_relative)])));
+  s.append(el("p", {}, "Shift / session spread: per feature, the smallest over the anomaly labels of " +
+    "|anomaly mean − normal mean| / (sd of the normal sessions' means + pooled within-session sd); each normal " +
+    "label is one session. Above 1, the anomalies move the feature more than a new session does."));
   const labels = d.anomaly;
   const feats = r.features;
   const z = feats.map((f) => f.auc.map((a) => 2 * a - 1));

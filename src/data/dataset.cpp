@@ -64,9 +64,14 @@ bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
 
 bool labels_disjoint(const std::vector<std::string>& normal, const std::vector<std::string>& anomaly,
                      std::string* err) {
-  for (const auto& l : anomaly) {
-    if (std::find(normal.begin(), normal.end(), l) != normal.end()) {
-      *err = "label '" + l + "' is given as both --normal and --anomaly";
+  return labels_disjoint(normal, "--normal", anomaly, "--anomaly", err);
+}
+
+bool labels_disjoint(const std::vector<std::string>& a, const char* a_flag, const std::vector<std::string>& b,
+                     const char* b_flag, std::string* err) {
+  for (const auto& l : b) {
+    if (std::find(a.begin(), a.end(), l) != a.end()) {
+      *err = "label '" + l + "' is given as both " + a_flag + " and " + b_flag;
       return false;
     }
   }

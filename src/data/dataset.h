@@ -33,6 +33,11 @@ bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
 bool labels_disjoint(const std::vector<std::string>& normal, const std::vector<std::string>& anomaly,
                      std::string* err);
 
+/// The same for any two label flags, e.g. ("--other-normal", "--normal"):
+/// false with "label 'L' is given as both --a and --b" when a label is in both.
+bool labels_disjoint(const std::vector<std::string>& a, const char* a_flag, const std::vector<std::string>& b,
+                     const char* b_flag, std::string* err);
+
 /// Splits "a,b,c" into {"a","b","c"}, dropping empty items and spaces.
 std::vector<std::string> split_list(const std::string& csv);
 

@@ -3,6 +3,7 @@
 #include "recipe.h"
 
 #include <cstdio>
+#include <iterator>
 
 namespace tinyad {
 namespace {
@@ -67,6 +68,51 @@ bool recipe_named(const std::string& name, Recipe* out, std::string* err) {
   }
   *err = "unknown recipe '" + name + "' (known: default, original)";
   return false;
+}
+
+std::vector<std::string> feature_group_names() { return {std::begin(kGroupNames), std::end(kGroupNames)}; }
+
+bool recipe_with_groups(const Recipe& base, const std::vector<std::string>& groups, Recipe* out, std::string* err) {
+  auto known = [] {
+    std::string list;
+    for (const char* g : kGroupNames) list += (list.empty() ? "" : ", ") + std::string(g);
+    return list;
+  };
+  if (groups.empty() || groups.size() > TINYAD_MAX_GROUPS) {
+    *err = "--features needs 1.." + std::to_string(TINYAD_MAX_GROUPS) + " feature groups (known: " + known() + ")";
+    return false;
+  }
+  Recipe r = base;
+  r.name = "custom";
+  r.core.n_groups = 0;
+  for (const auto& name : groups) {
+    uint8_t g;
+    if (!group_from_name(name, &g)) {
+      *err = "unknown feature group '" + name + "' (known: " + known() + ")";
+      return false;
+    }
+    for (uint8_t i = 0; i < r.core.n_groups; ++i) {
+      if (r.core.groups[i] == g) {
+        *err = "feature group '" + name + "' is given twice";
+        return false;
+      }
+    }
+    r.core.groups[r.core.n_groups++] = g;
+  }
+  if (tinyad_recipe_uses_bands(&r.core) && r.core.n_bands == 0) {
+    // Equal bands over bins 1..N/2, as `default` (16 bands of 8 bins at 200 rows).
+    const size_t half = tinyad_recipe_fft_size(&r.core) / 2;
+    r.core.n_bands = uint8_t(half < 16 ? half : 16);
+    const size_t width = half / r.core.n_bands;
+    for (uint16_t b = 0; b <= r.core.n_bands; ++b) r.core.band_edges[b] = uint16_t(1 + width * b);
+  }
+  const tinyad_status st = tinyad_recipe_check(&r.core);
+  if (st != TINYAD_STATUS_OK) {
+    *err = std::string("invalid recipe from --features: ") + tinyad_status_str(st);
+    return false;
+  }
+  *out = r;
+  return true;
 }
 
 const char* feature_group_name(uint8_t group) {

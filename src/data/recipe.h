@@ -22,6 +22,16 @@ std::vector<std::string> recipe_names();
 /// Looks up a named recipe; false with a message listing the names otherwise.
 bool recipe_named(const std::string& name, Recipe* out, std::string* err);
 
+/// `base` with its feature groups replaced by `groups` (names as in model
+/// files, in output order; `train --features`). Window, log scaling and band
+/// edges stay the base's; a base without bands gets 16 equal bands over the
+/// spectrum when a band group is asked for. The result is named "custom".
+/// False with a message listing the known groups on an unknown or repeated name.
+bool recipe_with_groups(const Recipe& base, const std::vector<std::string>& groups, Recipe* out, std::string* err);
+
+/// Every feature group name, in the core's order.
+std::vector<std::string> feature_group_names();
+
 nlohmann::json recipe_to_json(const Recipe& r);
 
 /// Reads a recipe from a model file; validates it with tinyad_recipe_check.

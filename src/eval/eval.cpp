@@ -10,29 +10,42 @@
 
 namespace tinyad {
 
+namespace {
+
+// The result of `label` in `list`, appended when missing.
+LabelResult& label_entry(std::vector<LabelResult>* list, const std::string& label, bool is_normal) {
+  auto it = std::find_if(list->begin(), list->end(), [&](const LabelResult& l) { return l.label == label; });
+  if (it != list->end()) return *it;
+  list->push_back({label, is_normal, 0, 0, std::nullopt, {}});
+  return list->back();
+}
+
+}  // namespace
+
 EvalResult eval_table(const Model& model, const FeatureTable& table, const std::vector<size_t>& normal_rows,
-                      const std::vector<size_t>& anomaly_rows) {
+                      const std::vector<size_t>& anomaly_rows, const std::vector<size_t>& other_normal_rows) {
   EvalResult r;
   r.threshold = model.threshold.value;
   r.skipped = table.skipped;
   const Eigen::VectorXd scores = model_scores(model, table.X);
   std::vector<double> normal, anomaly;
   auto add = [&](size_t row, bool is_normal) {
-    const std::string& label = table.files[row].label;
-    auto it = std::find_if(r.per_label.begin(), r.per_label.end(),
-                           [&](const LabelResult& l) { return l.label == label; });
-    if (it == r.per_label.end()) {
-      r.per_label.push_back({label, is_normal, 0, 0, std::nullopt, {}});
-      it = r.per_label.end() - 1;
-    }
+    LabelResult& l = label_entry(&r.per_label, table.files[row].label, is_normal);
     const double s = scores[Eigen::Index(row)];
-    it->n++;
-    it->flagged += judge(s, model.threshold).anomaly;
-    it->scores.push_back(s);
+    l.n++;
+    l.flagged += judge(s, model.threshold).anomaly;
+    l.scores.push_back(s);
     (is_normal ? normal : anomaly).push_back(s);
   };
   for (size_t row : normal_rows) add(row, true);
   for (size_t row : anomaly_rows) add(row, false);
+  for (size_t row : other_normal_rows) {
+    LabelResult& l = label_entry(&r.other_normal, table.files[row].label, true);
+    const double s = scores[Eigen::Index(row)];
+    l.n++;
+    l.flagged += judge(s, model.threshold).anomaly;
+    l.scores.push_back(s);
+  }
 
   r.n_normal = normal.size();
   r.n_anomaly = anomaly.size();
@@ -57,8 +70,11 @@ bool eval_run(const Model& model, const EvalOptions& opt, EvalResult* out, std::
     return false;
   }
   if (!labels_disjoint(opt.normal, opt.anomaly, err)) return false;
+  if (!labels_disjoint(opt.normal, "--normal", opt.other_normal, "--other-normal", err)) return false;
+  if (!labels_disjoint(opt.anomaly, "--anomaly", opt.other_normal, "--other-normal", err)) return false;
   std::vector<std::string> labels = opt.normal;
   labels.insert(labels.end(), opt.anomaly.begin(), opt.anomaly.end());
+  labels.insert(labels.end(), opt.other_normal.begin(), opt.other_normal.end());
   // The model's own training and calibration files are never scored again,
   // wherever the dataset now lies (split.h says how they are recognised).
   const DatasetSelection selection = model.split ? selection_excluding(*model.split) : selection_all();
@@ -68,10 +84,29 @@ bool eval_run(const Model& model, const EvalOptions& opt, EvalResult* out, std::
   LoadedDataset loaded;
   if (!dataset_load(opt.data, labels, model.recipe.core, selection, load, &loaded, err)) return false;
   const FeatureTable& table = loaded.table;
-  *out = eval_table(model, table, rows_with_labels(table, opt.normal), rows_with_labels(table, opt.anomaly));
+  *out = eval_table(model, table, rows_with_labels(table, opt.normal), rows_with_labels(table, opt.anomaly),
+                    rows_with_labels(table, opt.other_normal));
   out->n_excluded = loaded.n_excluded;
   return true;
 }
+
+namespace {
+
+double flagged_rate(const LabelResult& l) { return l.n ? double(l.flagged) / double(l.n) : 0.0; }
+
+// [{label, n, flagged, rate, ci_low, ci_high}] per --other-normal label: false alarms of
+// another session, k of n.
+nlohmann::json other_normal_json(const EvalResult& r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& l : r.other_normal) {
+    const RateCI ci = clopper_pearson(l.flagged, l.n);
+    a.push_back({{"label", l.label}, {"n", l.n}, {"flagged", l.flagged}, {"rate", flagged_rate(l)},
+                 {"ci_low", ci.lo}, {"ci_high", ci.hi}});
+  }
+  return a;
+}
+
+}  // namespace
 
 nlohmann::json eval_to_json(const EvalResult& r) {
   using nlohmann::json;
@@ -97,7 +132,8 @@ nlohmann::json eval_to_json(const EvalResult& r) {
             {"level", r.false_alarms.level}}},
           {"threshold_rule", r.threshold_rule},
           {"expected_false_alarms", opt(r.expected_false_alarms)},
-          {"per_label", per_label}};
+          {"per_label", per_label},
+          {"other_normal", other_normal_json(r)}};
 }
 
 std::string eval_summary(const EvalResult& r) {
@@ -132,6 +168,15 @@ std::string eval_summary(const EvalResult& r) {
                     100.0 * *r.expected_false_alarms);
     else
       std::snprintf(buf, sizeof buf, "; the threshold (%s) promises no rate\n", r.threshold_rule.c_str());
+    out += buf;
+  }
+  // Other sessions' normal windows: false alarms of their own, with the same
+  // interval, never in the pooled numbers.
+  for (const auto& l : r.other_normal) {
+    const RateCI ci = clopper_pearson(l.flagged, l.n);
+    std::snprintf(buf, sizeof buf,
+                  "other session %s: %zu/%zu false alarms (%.1f %%, 95 %% CI %.1f-%.1f %%), not in the numbers above\n",
+                  l.label.c_str(), l.flagged, l.n, 100.0 * flagged_rate(l), 100.0 * ci.lo, 100.0 * ci.hi);
     out += buf;
   }
   if (r.n_excluded) {

@@ -32,6 +32,10 @@ struct EvalResult {
   std::string threshold_rule;         // threshold_spec() of the model
   std::optional<double> expected_false_alarms;  // what the model's rule promised (conformal), if known
   std::vector<LabelResult> per_label;
+  // Normal windows of other recording sessions (--other-normal), per label:
+  // false alarms on a day or mounting the model never saw. Kept apart: they
+  // never enter auc, tpr, fpr or the confusion counts above.
+  std::vector<LabelResult> other_normal;
   std::vector<std::string> skipped;   // malformed files
 };
 
@@ -39,11 +43,14 @@ struct EvalOptions {
   std::string data;
   std::vector<std::string> normal, anomaly;
   bool progress = true;
+  std::vector<std::string> other_normal = {};  // normal labels of other sessions, reported on their own
 };
 
 /// Scores rows of an already loaded table; `normal_rows`/`anomaly_rows` index it.
+/// `other_normal_rows` (normal windows of other sessions) only fill
+/// EvalResult::other_normal, per label.
 EvalResult eval_table(const Model& model, const FeatureTable& table, const std::vector<size_t>& normal_rows,
-                      const std::vector<size_t>& anomaly_rows);
+                      const std::vector<size_t>& anomaly_rows, const std::vector<size_t>& other_normal_rows = {});
 
 /// Loads the labels from a dataset and evaluates; files the model was trained
 /// or calibrated on (same dataset) are never scored.

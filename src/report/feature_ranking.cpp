@@ -40,7 +40,39 @@ double share_above(const std::vector<double>& s, double threshold) {
   return s.empty() ? 0.0 : double(count_above(s, threshold)) / double(s.size());
 }
 
+double mean_of(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m += x / double(v.size());
+  return m;
+}
+
 }  // namespace
+
+double session_relative_separation(const std::vector<std::vector<double>>& sessions,
+                                   const std::vector<std::vector<double>>& anomalies) {
+  std::vector<double> means;
+  double within_ss = 0, within_df = 0;
+  for (const auto& s : sessions) {
+    if (s.empty()) continue;
+    const double m = mean_of(s);
+    means.push_back(m);
+    for (double x : s) within_ss += (x - m) * (x - m);
+    within_df += double(s.size()) - 1;
+  }
+  if (means.empty()) return 0;
+  const double centre = mean_of(means);
+  double between_ss = 0;
+  for (double m : means) between_ss += (m - centre) * (m - centre);
+  const double between = means.size() > 1 ? std::sqrt(between_ss / double(means.size() - 1)) : 0.0;
+  const double within = within_df > 0 ? std::sqrt(within_ss / within_df) : 0.0;
+  // A feature constant over every normal window (quantised readings) still
+  // separates when an anomaly moves it: a floor keeps the ratio finite.
+  const double spread = std::max(between + within, 1e-12);
+  double worst = anomalies.empty() ? 0.0 : INFINITY;
+  for (const auto& a : anomalies)
+    if (!a.empty()) worst = std::min(worst, std::abs(mean_of(a) - centre) / spread);
+  return std::isfinite(worst) ? worst : 0.0;
+}
 
 std::vector<std::string> column_groups(const FeatureColumns& c) {
   std::vector<std::string> out;
@@ -69,6 +101,12 @@ std::vector<FeatureRank> rank_features(const FeatureColumns& c, const std::vecto
       const double sep = std::abs(2 * auc - 1);
       r.separation += sep / double(anomaly_rows.size());
       r.worst = std::min(r.worst, sep);
+    }
+    {
+      std::vector<std::vector<double>> sv, av;
+      for (const auto& rows : session_rows) sv.push_back(column_values(c, col, rows));
+      for (const auto& rows : anomaly_rows) av.push_back(column_values(c, col, rows));
+      r.session_relative = session_relative_separation(sv, av);
     }
     if (session_rows.size() >= 2) {
       const auto first = column_values(c, col, session_rows[0]);

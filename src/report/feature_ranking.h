@@ -27,7 +27,18 @@ struct FeatureRank {
   double separation = 0;       // mean over anomaly labels of |2 auc - 1| (0 none .. 1 perfect)
   double worst = 0;            // smallest |2 auc - 1| over the anomaly labels
   std::optional<double> drift; // largest |2 AUC - 1| between the first normal label and another
+  // Separation relative to the spread between normal sessions (each normal
+  // label is a session): min over anomaly labels of
+  // |mean_anomaly - mean_normal| / (sd of the session means + pooled
+  // within-session sd), mean_normal the mean of the session means. Large:
+  // the anomalies move the feature more than a new day does. 0 without anomalies.
+  double session_relative = 0;
 };
+
+/// The session-relative separation of one column (FeatureRank::session_relative).
+/// `sessions` and `anomalies` hold the column's values per label.
+double session_relative_separation(const std::vector<std::vector<double>>& sessions,
+                                   const std::vector<std::vector<double>>& anomalies);
 
 /// Per-feature ranking, best separation first. Normal windows are pooled over
 /// `normal`; drift needs at least two normal labels.

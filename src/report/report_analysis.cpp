@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
+#include <cstring>
 
 #include "dataset.h"
 #include "dataset_load.h"
@@ -34,14 +36,18 @@ json rounded(const std::vector<double>& v) {
   return a;
 }
 
-// Every feature group the core has, except the relative bands (a variant of
-// `bands`), on linear scales: the distribution charts show g and g^2.
+// Every feature group the core has, on linear scales: the distribution charts
+// show g and g^2. The relative bands (band energy / the axis's total) come
+// last: they are candidates for a recipe that survives a new session (the
+// overall level moves between mountings, the spectrum's shape less), but they
+// are listed apart from the per-feature table (see kApartGroup).
 tinyad_recipe analysis_recipe(uint16_t window) {
   tinyad_recipe r{};
   r.window = window;
   const uint8_t groups[] = {TINYAD_FEATURE_MEAN, TINYAD_FEATURE_STD,  TINYAD_FEATURE_MAD,
                             TINYAD_FEATURE_SKEW, TINYAD_FEATURE_KURT, TINYAD_FEATURE_PTP,
-                            TINYAD_FEATURE_CREST, TINYAD_FEATURE_CORR, TINYAD_FEATURE_BANDS};
+                            TINYAD_FEATURE_CREST, TINYAD_FEATURE_CORR, TINYAD_FEATURE_BANDS,
+                            TINYAD_FEATURE_BANDS_REL};
   r.n_groups = sizeof groups;
   for (uint8_t i = 0; i < r.n_groups; ++i) r.groups[i] = groups[i];
   // Equal bands over bins 1..N/2, as the default recipe (16 bands of 8 bins at W = 200).
@@ -53,7 +59,32 @@ tinyad_recipe analysis_recipe(uint16_t window) {
   return r;
 }
 
-bool is_scale_group(const std::string& g) { return g == "std" || g == "mad" || g == "ptp" || g == "bands"; }
+bool is_scale_group(const std::string& g) {
+  return g == "std" || g == "mad" || g == "ptp" || g == "bands" || g == "bands_rel";
+}
+
+// The relative bands repeat the band spectrum's shape 48 times over; their
+// per-feature rows go to ranking.relative_bands so the per-feature table and
+// chart stay readable. Groups, the session-relative ranking and the detector
+// check see them like any other group.
+const char* const kApartGroup = "bands_rel";
+
+// `s` as one shell word: quoted when it holds anything but [A-Za-z0-9_./,:=+-].
+std::string shell_word(const std::string& s) {
+  bool plain = !s.empty();
+  for (char ch : s)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("_./,:=+-", ch))) plain = false;
+  if (plain) return s;
+  std::string q = "'";
+  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
 
 struct Loaded {
   std::vector<DatasetFile> files;          // the readable files, then the skipped ones
@@ -166,6 +197,13 @@ json dataset_json(const AnalysisOptions& opt, const Dataset& ds, const Loaded& L
   out["bad_files"] = bad;
   out["n_bad"] = n_bad;
   return out;
+}
+
+// The groups with `bands` replaced by `bands_rel`.
+std::vector<std::string> relative_variant(std::vector<std::string> groups) {
+  for (auto& g : groups)
+    if (g == "bands") g = "bands_rel";
+  return groups;
 }
 
 json set_json(const SetScore& s) {
@@ -285,7 +323,7 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
   json dist = {{"features", json::array()}, {"groups", json::array()}, {"labels", json::array()}};
   std::vector<Eigen::Index> dist_cols;
   for (size_t c = 0; c < cols.names.size(); ++c) {
-    if (cols.groups[c] == "bands") continue;
+    if (cols.groups[c] == "bands" || cols.groups[c] == kApartGroup) continue;
     dist_cols.push_back(Eigen::Index(c));
     dist["features"].push_back(cols.names[c]);
     dist["groups"].push_back(cols.groups[c]);
@@ -310,21 +348,24 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
 
   // One feature at a time.
   const auto ranks = rank_features(cols, opt.normal, opt.anomaly);
-  json rank_rows = json::array();
+  json rank_rows = json::array(), apart_rows = json::array();
   for (const auto& r : ranks) {
-    json j = {{"name", r.name}, {"group", r.group}, {"auc", r.auc}, {"separation", r.separation}, {"worst", r.worst}};
+    json j = {{"name", r.name}, {"group", r.group}, {"auc", r.auc}, {"separation", r.separation}, {"worst", r.worst},
+              {"session_relative", r.session_relative}};
     j["drift"] = r.drift ? json(*r.drift) : json(nullptr);
-    rank_rows.push_back(j);
+    (r.group == kApartGroup ? apart_rows : rank_rows).push_back(j);
   }
   json group_rows = json::array();
   for (const auto& g : column_groups(cols)) {
-    double sum = 0, best = 0, drift = 0;
+    double sum = 0, best = 0, drift = 0, rel = 0, best_rel = 0;
     size_t n = 0;
     bool has_drift = false;
     for (const auto& r : ranks) {
       if (r.group != g) continue;
       sum += r.separation;
       best = std::max(best, r.separation);
+      rel += r.session_relative;
+      best_rel = std::max(best_rel, r.session_relative);
       if (r.drift) {
         drift += *r.drift;
         has_drift = true;
@@ -332,11 +373,23 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
       ++n;
     }
     group_rows.push_back({{"group", g}, {"n_features", n}, {"separation", sum / double(n)}, {"best", best},
-                          {"drift", has_drift ? json(drift / double(n)) : json(nullptr)}});
+                          {"drift", has_drift ? json(drift / double(n)) : json(nullptr)},
+                          {"session_relative", rel / double(n)}, {"best_session_relative", best_rel}});
   }
   std::stable_sort(group_rows.begin(), group_rows.end(),
                    [](const json& a, const json& b) { return a["separation"].get<double>() > b["separation"].get<double>(); });
-  data["ranking"] = {{"features", rank_rows}, {"groups", group_rows}};
+  // The same groups by how far anomalies move them relative to the spread
+  // between normal sessions (FeatureRank::session_relative), best first.
+  std::vector<std::pair<std::string, double>> by_session;
+  for (const auto& g : group_rows) by_session.push_back({g["group"], g["session_relative"].get<double>()});
+  std::stable_sort(by_session.begin(), by_session.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  json session_order = json::array();
+  for (const auto& [g, v] : by_session) session_order.push_back({{"group", g}, {"session_relative", v}});
+  data["ranking"] = {{"features", rank_rows},
+                     {"relative_bands", apart_rows},
+                     {"groups", group_rows},
+                     {"groups_by_session_relative", session_order},
+                     {"n_sessions", opt.normal.size()}};
 
   // Feature groups as the detector uses them.
   SetSearchOptions so;
@@ -355,6 +408,7 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
       {"the default recipe", default_groups},
       {"statistics with the mean", {"mean", "std", "mad", "skew", "kurt", "ptp", "crest"}},
       {"mean, std, skew", {"mean", "std", "skew"}},
+      {"the default recipe with relative bands", relative_variant(default_groups)},
       {"every group", column_groups(cols)}};
   for (const auto& [name, groups] : references) {
     SetScore s;
@@ -364,6 +418,11 @@ bool analysis_report_data(const AnalysisOptions& opt, json* out, std::string* er
     sets["reference"].push_back(j);
   }
   data["feature_sets"] = sets;
+  // The line that trains a model on the recommendation (the check trained on
+  // the first normal label).
+  data["train_command"] = "tinyad train --data " + shell_word(opt.data) + " --normal " +
+                          shell_word(opt.normal.front()) + " --anomaly " + shell_word(joined(opt.anomaly)) +
+                          " --features " + shell_word(joined(search.recommended)) + " -o model.json";
 
   // PCA of the recommended groups, a bounded number of windows per label.
   std::vector<Eigen::Index> pca_cols;

@@ -74,6 +74,7 @@ Shrinkage default_shrinkage(const std::string& recipe_name) {
 bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   Model model;
   if (!recipe_named(opt.recipe, &model.recipe, err)) return false;
+  if (!opt.features.empty() && !recipe_with_groups(model.recipe, opt.features, &model.recipe, err)) return false;
   if (!opt.threshold.empty() && opt.false_alarms > 0) {
     *err = "give --false-alarms or --threshold, not both";
     return false;
@@ -204,6 +205,16 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"n_skipped", table.skipped.size()}};
   if (!out->threshold_note.empty()) prov["threshold_note"] = out->threshold_note;
   prov.update(detector_prov);
+  if (opt.normal.size() >= 2) {
+    // Training windows only: the held-out test split stays unseen.
+    std::vector<std::string> row_labels;
+    for (size_t r : train_rows) row_labels.push_back(table.files[r].label);
+    if (!session_distances(select_rows(table.X, train_rows), row_labels, opt.normal, &out->session_distances, err))
+      return false;
+    auto& pairs = prov["session_distances"] = nlohmann::json::array();
+    for (const auto& d : out->session_distances)
+      pairs.push_back({{"a", d.a}, {"b", d.b}, {"n_a", d.n_a}, {"n_b", d.n_b}, {"distance", d.distance}});
+  }
   if (!anomaly_rows.empty()) {
     out->test_eval = eval_table(model, table, test_rows, anomaly_rows);
     prov["test_metrics"] = eval_to_json(*out->test_eval);

@@ -12,6 +12,7 @@
 #include "eval.h"
 #include "mahalanobis.h"
 #include "model.h"
+#include "session_distance.h"
 
 namespace tinyad {
 
@@ -19,6 +20,7 @@ struct TrainOptions {
   std::string data;
   std::vector<std::string> normal, anomaly;
   std::string recipe = "default";
+  std::vector<std::string> features;  // feature groups replacing the recipe's (recipe_with_groups); empty: keep
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   // > 0: conformal threshold with this false-alarm probability (refused when
@@ -41,6 +43,9 @@ struct TrainResult {
   std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
   std::optional<AutoencoderTrainReport> autoencoder;  // loss curves, dead units
   std::string threshold_note;  // set when the default rule had to be adapted (too few windows)
+  // With several --normal labels (sessions): how far apart each pair lies,
+  // measured on their training windows (session_distance.h).
+  std::vector<SessionDistance> session_distances;
 };
 
 /// The threshold rule used when none is asked for.
