@@ -59,6 +59,14 @@ RunFn attach_train(CLI::App* cmd) {
       ->check(CLI::IsMember(detector_names()));
   cmd->add_option("--recipe", a->opt.recipe, "Feature recipe: default or original")
       ->check(CLI::IsMember(recipe_names()));
+  cmd->add_option("--rate", a->opt.rate_hz,
+                  "Sampling rate of the recordings in Hz (default 200); the recipe's bands are in Hz, "
+                  "bands above rate/2 are dropped (docs/foreign-data.md)")
+      ->check(CLI::Range(1.0, 1e6));
+  cmd->add_option("--window", a->opt.window,
+                  "Rows per window (default: the recipe's, 128 original, 200 default); longer files are cut "
+                  "into whole windows")
+      ->check(CLI::Range(4, TINYAD_MAX_WINDOW));
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   cmd->add_option("--threshold", a->opt.threshold,
                   "mean+Ksd, quantile:Q, K*median or a number (default: 3.5*median; mean+3sd for original)");

@@ -70,6 +70,9 @@ Shrinkage default_shrinkage(const std::string& recipe_name) {
 bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   Model model;
   if (!recipe_named(opt.recipe, &model.recipe, err)) return false;
+  if ((opt.rate_hz != model.recipe.core.rate_hz || opt.window != 0) &&
+      !recipe_set_rate_window(&model.recipe, opt.rate_hz, opt.window ? opt.window : model.recipe.core.window, err))
+    return false;
   const std::string spec = opt.threshold.empty() ? default_threshold_spec(opt.recipe) : opt.threshold;
   if (!threshold_parse(spec, &model.threshold, err)) return false;
   if (opt.normal.empty()) {
@@ -169,6 +172,7 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"normal_labels", opt.normal},
                          {"anomaly_labels", opt.anomaly},
                          {"seed", opt.seed},
+                         {"rate_hz", opt.rate_hz},
                          {"detector", detector_name(model)},
                          {"n_train", out->n_train},
                          {"n_validation", out->n_validation},
