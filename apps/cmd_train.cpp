@@ -47,13 +47,16 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, detector, out, shrinkage, layers, output_activation, report;
+    std::string normal, anomaly, columns, detector, out, shrinkage, layers, output_activation, report;
     int epochs = 0, batch_size = 0, patience = -1;
     double dropout = -1, learning_rate = 0;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated; split 60/20/20")->required();
+  cmd->add_option("--columns", a->columns,
+                  "The x, y, z columns of CSV files or Edge Impulse sensors, by header name or 1-based number, "
+                  "e.g. accX,accY,accZ or 2,3,4 (default: the last three CSV columns; docs/foreign-data.md)");
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s) to report test metrics against");
   cmd->add_option("--detector", a->detector, "Detector: mahalanobis (default) or autoencoder")
       ->check(CLI::IsMember(detector_names()));
@@ -96,6 +99,7 @@ RunFn attach_train(CLI::App* cmd) {
       ->check(CLI::IsMember({"linear", "relu"}))->group(ae);
   return [a] {
     a->opt.normal = split_list(a->normal);
+    a->opt.columns = split_list(a->columns);
     a->opt.anomaly = split_list(a->anomaly);
     Shrinkage s;
     if (!a->shrinkage.empty() && shrinkage_from_name(a->shrinkage, &s)) a->opt.shrinkage = s;

@@ -85,6 +85,7 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   DatasetLoadOptions load;
   load.needed = opt.normal;
   load.progress = opt.progress;
+  load.read.columns = opt.columns;
   LoadedDataset loaded;
   if (!dataset_load(opt.data, labels, model.recipe.core, selection_all(), load, &loaded, err)) return false;
   const FeatureTable& table = loaded.table;
