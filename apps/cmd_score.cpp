@@ -4,7 +4,7 @@
 
 #include "commands.h"
 #include "core_model.h"
-#include "csv_reader.h"
+#include "window_file.h"
 #include "feature_table.h"
 #include "window_features.h"
 #include "model.h"
@@ -30,7 +30,9 @@ RunFn attach_score(CLI::App* cmd) {
     int status = 0;
     std::vector<double> rows, features;
     for (const std::string& path : a->files) {
-      if (!csv_read_window(path, &rows, &err) || !window_features(model.recipe.core, rows, path, &features, &err)) {
+      WindowFileInfo info;  // any window file train reads (window_file.h); its first window is scored
+      if (!window_file_read(path, {}, &rows, &info, &err) ||
+          !window_features(model.recipe.core, rows, path, &features, &err)) {
         status = fail(err);  // keep going: report every bad file, exit non-zero
         continue;
       }

@@ -21,6 +21,10 @@ RunFn attach_simulate(CLI::App* cmd) {
   cmd->add_option("-n,--windows", a->opt.windows, "Windows per label (default 300)")->check(CLI::Range(1, 10000));
   cmd->add_option("--rows", a->opt.rows, "Readings per window (default 200: 1 s at 200 Hz)")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--rate", a->opt.rate_hz,
+                  "Sampling rate in Hz (default 200); lines above rate/2 alias as on a real logger without "
+                  "an anti-alias filter (docs/foreign-data.md)")
+      ->check(CLI::Range(1.0, 1e5));
   cmd->add_option("--seed", a->opt.seed, "Seed (same seed, same files on every machine)");
   cmd->add_flag("--list", a->list, "List the labels and their rotation frequencies, then exit");
   return [a] {
@@ -36,8 +40,9 @@ RunFn attach_simulate(CLI::App* cmd) {
     std::string err;
     if (!simulate_dataset(a->opt, &err)) return fail(err);
     const size_t n_labels = a->opt.labels.empty() ? simulator_labels().size() : a->opt.labels.size();
-    std::printf("simulated %zu labels x %zu windows of %zu readings at 200 Hz into %s (seed %llu)\n", n_labels,
-                a->opt.windows, a->opt.rows, a->opt.out.c_str(), static_cast<unsigned long long>(a->opt.seed));
+    std::printf("simulated %zu labels x %zu windows of %zu readings at %g Hz into %s (seed %llu)\n", n_labels,
+                a->opt.windows, a->opt.rows, a->opt.rate_hz, a->opt.out.c_str(),
+                static_cast<unsigned long long>(a->opt.seed));
     return 0;
   };
 }

@@ -56,13 +56,16 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
 RunFn attach_train(CLI::App* cmd) {
   struct Args {
     TrainOptions opt;
-    std::string normal, anomaly, features, detector, out, shrinkage, layers, output_activation, report;
+    std::string normal, anomaly, features, columns, detector, out, shrinkage, layers, output_activation, report;
     int epochs = 0, batch_size = 0, patience = -1;
     double dropout = -1, learning_rate = 0;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--data", a->opt.data, "Dataset folder: DATA/<label>/<NNNN>.csv")->required();
   cmd->add_option("--normal", a->normal, "Normal label(s), comma-separated; split 60/20/20")->required();
+  cmd->add_option("--columns", a->columns,
+                  "The x, y, z columns of CSV files or Edge Impulse sensors, by header name or 1-based number, "
+                  "e.g. accX,accY,accZ or 2,3,4 (default: the last three CSV columns; docs/foreign-data.md)");
   cmd->add_option("--anomaly", a->anomaly, "Anomaly label(s) to report test metrics against");
   cmd->add_option("--detector", a->detector, "Detector: mahalanobis (default) or autoencoder")
       ->check(CLI::IsMember(detector_names()));
@@ -73,6 +76,14 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--features", a->features,
                   "Feature groups replacing the recipe's, comma-separated, in output order (e.g. the line "
                   "`tinyad analyze` prints); the model file records them. Known: " + groups);
+  cmd->add_option("--rate", a->opt.rate_hz,
+                  "Sampling rate of the recordings in Hz (default 200); the recipe's bands are in Hz, "
+                  "bands above rate/2 are dropped (docs/foreign-data.md)")
+      ->check(CLI::Range(1.0, 1e6));
+  cmd->add_option("--window", a->opt.window,
+                  "Rows per window (default: the recipe's, 128 original, 200 default); longer files are cut "
+                  "into whole windows")
+      ->check(CLI::Range(4, TINYAD_MAX_WINDOW));
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   auto* fa = cmd->add_option(
       "--false-alarms", a->opt.false_alarms,
@@ -109,6 +120,7 @@ RunFn attach_train(CLI::App* cmd) {
       ->check(CLI::IsMember({"linear", "relu"}))->group(ae);
   return [a] {
     a->opt.normal = split_list(a->normal);
+    a->opt.columns = split_list(a->columns);
     a->opt.anomaly = split_list(a->anomaly);
     a->opt.features = split_list(a->features);
     Shrinkage s;

@@ -53,6 +53,7 @@ struct tinyad_recipe {
   uint8_t log_scale;                         /* 1: log(v + log_eps) of STD, MAD, PTP, bands */
   double log_eps;
   double mad_scale;                          /* 1.4826 */
+  double rate_hz;                            /* Hz the device samples at; bands are bins of rate_hz / fft size */
 };
 #endif
 #ifndef TINYAD_DENSE_H

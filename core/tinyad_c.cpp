@@ -41,6 +41,7 @@ TINYAD_SAME_FIELD(c_recipe, tinyad_recipe, band_edges);
 TINYAD_SAME_FIELD(c_recipe, tinyad_recipe, log_scale);
 TINYAD_SAME_FIELD(c_recipe, tinyad_recipe, log_eps);
 TINYAD_SAME_FIELD(c_recipe, tinyad_recipe, mad_scale);
+TINYAD_SAME_FIELD(c_recipe, tinyad_recipe, rate_hz);
 static_assert(sizeof(c_recipe::groups) == sizeof(tinyad_recipe::groups) &&
                   sizeof(c_recipe::band_edges) == sizeof(tinyad_recipe::band_edges),
               "recipe array sizes differ");

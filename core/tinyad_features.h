@@ -52,6 +52,9 @@ struct tinyad_recipe {
   uint8_t log_scale;                           // 1: STD, MAD, PTP, BANDS, BANDS_REL -> log(v + log_eps)
   double log_eps;                              // same unit as the feature
   double mad_scale;                            // 1.4826 as the original system
+  double rate_hz;                              // sampling rate the window is read at; band_edges
+                                               // are bins of rate_hz / fft_size. The core does not
+                                               // use it (no resampling); a device samples at it.
 };
 
 /// FFT length used for a window of `window` rows (zero padded).

@@ -28,7 +28,7 @@
 #define TINYAD_MODEL_N_FEATURES 3
 #define TINYAD_MODEL_SCRATCH 0
 #define TINYAD_MODEL_GROUPS TINYAD_GROUP_BIT(TINYAD_FEATURE_MAD)
-static const tinyad_recipe tinyad_model_recipe = {128, 1, {TINYAD_FEATURE_MAD}, 0, {0}, 0, 0.0, TINYAD_MAD_SCALE};
+static const tinyad_recipe tinyad_model_recipe = {128, 1, {TINYAD_FEATURE_MAD}, 0, {0}, 0, 0.0, TINYAD_MAD_SCALE, 200.0};
 #define TINYAD_LEARN_ONLY 1
 #endif
 

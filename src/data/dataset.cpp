@@ -1,6 +1,8 @@
 // dataset.cpp: see dataset.h.
 #include "dataset.h"
 
+#include "window_file.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -35,8 +37,9 @@ bool dataset_open(const std::string& root, Dataset* ds, std::string* err) {
 }
 
 bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
-                   std::vector<DatasetFile>* files, std::string* err) {
+                   std::vector<DatasetFile>* files, std::string* err, std::vector<DatasetFile>* unknown) {
   files->clear();
+  if (unknown) unknown->clear();
   for (const std::string& label : labels) {
     if (std::find(ds.labels.begin(), ds.labels.end(), label) == ds.labels.end()) {
       std::string known;
@@ -48,8 +51,13 @@ bool dataset_files(const Dataset& ds, const std::vector<std::string>& labels,
     std::error_code ec;
     const fs::path dir = fs::path(ds.root) / label;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (!entry.is_regular_file() || entry.path().extension() != ".csv") continue;
-      found.push_back({label, entry.path().filename().string(), entry.path().string()});
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_regular_file() || name.rfind('.', 0) == 0) continue;
+      if (window_file_known(name)) {
+        found.push_back({label, name, entry.path().string()});
+      } else if (unknown) {
+        unknown->push_back({label, name, entry.path().string()});
+      }
     }
     if (ec) {
       *err = dir.string() + ": " + ec.message();

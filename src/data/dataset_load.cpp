@@ -2,6 +2,7 @@
 #include "dataset_load.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -26,9 +27,13 @@ DatasetSelection selection_only(std::vector<std::string> ids) {
 namespace {
 
 // The listed files the selection keeps; counts per label and exclusions.
+// Ids are per window: a file cut into windows is kept when any of its
+// windows "label/name#k" is asked for, and its windows are picked after
+// reading (select_windows).
 std::vector<DatasetFile> select_files(const std::vector<DatasetFile>& listed, const DatasetSelection& sel,
                                       LoadedDataset* out) {
-  const std::set<std::string> only(sel.ids.begin(), sel.ids.end());
+  std::set<std::string> only;
+  for (const std::string& id : sel.ids) only.insert(id.substr(0, id.rfind('#')));
   std::vector<DatasetFile> kept;
   for (const DatasetFile& f : listed) {
     auto count = std::find_if(out->per_label.begin(), out->per_label.end(),
@@ -36,7 +41,7 @@ std::vector<DatasetFile> select_files(const std::vector<DatasetFile>& listed, co
     count->listed++;
     bool keep = true;
     if (sel.kind == DatasetSelection::Kind::ONLY_LISTED) {
-      keep = only.count(f.id()) > 0;
+      keep = only.count(f.file_id()) > 0;
     } else if (sel.kind == DatasetSelection::Kind::EXCLUDE_SPLIT && sel.split &&
                split_used_file(*sel.split, out->dataset.canonical_root, f.id(), f.path)) {
       keep = false;
@@ -47,6 +52,37 @@ std::vector<DatasetFile> select_files(const std::vector<DatasetFile>& listed, co
     kept.push_back(f);
   }
   return kept;
+}
+
+// Drops the windows of cut files the selection does not keep (whole files
+// were handled by select_files).
+void select_windows(const DatasetSelection& sel, LoadedDataset* out) {
+  if (sel.kind == DatasetSelection::Kind::ALL) return;
+  const std::set<std::string> only(sel.ids.begin(), sel.ids.end());
+  FeatureTable& t = out->table;
+  std::vector<Eigen::Index> keep;
+  for (size_t i = 0; i < t.files.size(); ++i) {
+    const DatasetFile& f = t.files[i];
+    bool kept = true;
+    if (f.part >= 0 && sel.kind == DatasetSelection::Kind::ONLY_LISTED) {
+      kept = only.count(f.id()) > 0;
+    } else if (f.part >= 0 && sel.kind == DatasetSelection::Kind::EXCLUDE_SPLIT && sel.split &&
+               split_used_file(*sel.split, out->dataset.canonical_root, f.id(), f.path)) {
+      kept = false;
+      out->n_excluded++;
+    }
+    if (kept) keep.push_back(Eigen::Index(i));
+  }
+  if (keep.size() == t.files.size()) return;
+  std::vector<DatasetFile> files;
+  std::vector<std::vector<double>> readings;
+  for (Eigen::Index i : keep) {
+    files.push_back(t.files[size_t(i)]);
+    if (!t.readings.empty()) readings.push_back(std::move(t.readings[size_t(i)]));
+  }
+  t.X = Eigen::MatrixXd(t.X(keep, Eigen::all));
+  t.files = std::move(files);
+  t.readings = std::move(readings);
 }
 
 }  // namespace
@@ -61,7 +97,16 @@ std::string dataset_empty_error(const LoadedDataset& loaded, const std::vector<s
     const size_t selected = l == loaded.per_label.end() ? 0 : l->selected;
     std::string reason;
     if (listed == 0) {
-      reason = "no CSV files";
+      reason = "no CSV files (nor .tsv or .json)";
+      const size_t unknown = l == loaded.per_label.end() ? 0 : l->unknown;
+      if (unknown > 0) {
+        reason += "; " + std::to_string(unknown) + " of an unknown kind, e.g. ";
+        for (const std::string& note : loaded.table.warnings)
+          if (note.rfind(label + "/", 0) == 0) {
+            reason += note.substr(0, note.find(':'));
+            break;
+          }
+      }
     } else if (selected == 0 && loaded.selection == DatasetSelection::Kind::EXCLUDE_SPLIT) {
       reason = "all " + std::to_string(listed) + " files are the model's training/validation files";
     } else if (selected == 0) {
@@ -88,14 +133,24 @@ bool dataset_load(const std::string& root, const std::vector<std::string>& label
     return false;
   }
   LoadedDataset r;
-  std::vector<DatasetFile> listed;
-  if (!dataset_open(root, &r.dataset, err) || !dataset_files(r.dataset, labels, &listed, err)) return false;
+  std::vector<DatasetFile> listed, unknown;
+  if (!dataset_open(root, &r.dataset, err) || !dataset_files(r.dataset, labels, &listed, err, &unknown))
+    return false;
   r.selection = selection.kind;
   for (const std::string& l : labels)
     if (std::none_of(r.per_label.begin(), r.per_label.end(), [&](const auto& c) { return c.label == l; }))
       r.per_label.push_back({l, 0, 0});
   const std::vector<DatasetFile> files = select_files(listed, selection, &r);
-  r.table = feature_table_load(files, recipe, options.progress, options.keep_readings);
+  r.table = feature_table_load(files, recipe, options.progress, options.keep_readings, options.read);
+  select_windows(selection, &r);
+  for (const DatasetFile& f : unknown) {
+    for (auto& c : r.per_label) c.unknown += c.label == f.label;
+    r.table.warnings.push_back(f.id() + ": not a window file (tinyad reads .csv, .tsv and .json); left out");
+  }
+  if (options.progress) {
+    for (const std::string& note : r.table.notes) std::fprintf(stderr, "tinyad: note: %s\n", note.c_str());
+    for (const std::string& w : r.table.warnings) std::fprintf(stderr, "tinyad: warning: %s\n", w.c_str());
+  }
 
   const std::vector<std::string>& needed = options.needed.empty() ? labels : options.needed;
   if (options.each_needed) {

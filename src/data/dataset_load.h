@@ -38,18 +38,20 @@ struct DatasetLoadOptions {
   std::vector<std::string> needed;
   bool each_needed = false;
   bool keep_readings = false;  // keep FeatureTable::readings (reports, C export)
-  bool progress = false;       // a progress line on stderr
+  bool progress = false;       // a progress line on stderr; also prints the table's notes there
+  WindowReadOptions read;      // which columns are x, y, z (--columns)
 };
 
 struct LoadedDataset {
   struct LabelFiles {
     std::string label;
-    size_t listed = 0, selected = 0;  // CSV files found; kept by the selection
+    size_t listed = 0, selected = 0;  // window files found; kept by the selection
+    size_t unknown = 0;               // files of a kind tinyad does not read (window_file.h)
   };
   Dataset dataset;
   DatasetSelection::Kind selection = DatasetSelection::Kind::ALL;
   FeatureTable table;     // the selected readable files, their features, and why others were skipped
-  size_t n_excluded = 0;  // files left out as the model's training/validation files
+  size_t n_excluded = 0;  // windows left out as the model's training/validation windows
   std::vector<LabelFiles> per_label;  // in the order of the labels given
 };
 
@@ -61,9 +63,9 @@ bool dataset_load(const std::string& root, const std::vector<std::string>& label
                   const DatasetSelection& selection, const DatasetLoadOptions& options, LoadedDataset* out,
                   std::string* err);
 
-/// The error when `needed` gives no readable window: per label, why (no CSV
-/// files; every file was left out by the selection; every file malformed,
-/// with the first reason).
+/// The error when `needed` gives no readable window: per label, why (no
+/// window files, naming files of an unknown kind; every window was left out
+/// by the selection; every file malformed or short, with the first reason).
 std::string dataset_empty_error(const LoadedDataset& loaded, const std::vector<std::string>& needed,
                                 const tinyad_recipe& recipe);
 

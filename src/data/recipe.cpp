@@ -2,6 +2,8 @@
 // measured in docs/recipe-search.md.
 #include "recipe.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iterator>
 
@@ -29,6 +31,7 @@ Recipe make_original() {
   r.core.n_groups = 1;
   r.core.groups[0] = TINYAD_FEATURE_MAD;
   r.core.mad_scale = TINYAD_MAD_SCALE;
+  r.core.rate_hz = kDefaultRateHz;
   return r;
 }
 
@@ -45,15 +48,69 @@ Recipe make_default() {
                             TINYAD_FEATURE_CORR, TINYAD_FEATURE_BANDS};
   r.core.n_groups = sizeof groups;
   for (uint8_t i = 0; i < r.core.n_groups; ++i) r.core.groups[i] = groups[i];
-  // 256-point FFT of 200 rows at 200 Hz: bin k is k * 0.78125 Hz; 8 bins a band.
-  r.core.n_bands = 16;
-  for (uint16_t b = 0; b <= r.core.n_bands; ++b) r.core.band_edges[b] = uint16_t(1 + 8 * b);
+  // Bands of 6.25 Hz from 0.78125 Hz: with a 256-point FFT of 200 rows at
+  // 200 Hz (bin k is k * 0.78125 Hz) that is bins 1 + 8 b, as measured.
+  for (int b = 0; b <= 16; ++b) r.band_edges_hz.push_back(0.78125 + 6.25 * b);
   r.core.log_scale = 1;
   r.core.log_eps = 1e-4;  // g or g^2: keeps near-silent bands from dominating
+  std::string err;
+  recipe_set_rate_window(&r, kDefaultRateHz, 200, &err);  // cannot fail: 16 bands as before
   return r;
 }
 
+std::string hz(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g Hz", v);
+  return buf;
+}
+
 }  // namespace
+
+bool recipe_set_rate_window(Recipe* r, double rate_hz, int window, std::string* err) {
+  if (!(rate_hz >= 1.0 && rate_hz <= 1e6)) {
+    *err = "sampling rate " + hz(rate_hz) + " is outside 1 Hz..1 MHz";
+    return false;
+  }
+  if (window < 4 || window > TINYAD_MAX_WINDOW) {
+    *err = "window " + std::to_string(window) + " is outside 4.." + std::to_string(TINYAD_MAX_WINDOW) + " rows";
+    return false;
+  }
+  tinyad_recipe core = r->core;
+  core.window = uint16_t(window);
+  core.rate_hz = rate_hz;
+  if (tinyad_recipe_uses_bands(&core)) {
+    const double n = double(tinyad_recipe_fft_size(&core));
+    const long half = long(n) / 2, top = half + 1;  // bins 1..half; an edge may be half + 1
+    auto bin = [&](double f) { return std::lround(f * n / rate_hz); };  // exact for 200 Hz, 256 bins
+    core.n_bands = 0;
+    for (size_t b = 0; b + 1 < r->band_edges_hz.size(); ++b) {
+      const double lo_hz = r->band_edges_hz[b];
+      if (lo_hz >= rate_hz / 2) break;  // above Nyquist: this band does not exist at this rate
+      const long lo = std::max(1L, bin(lo_hz)), hi = std::min(top, bin(r->band_edges_hz[b + 1]));
+      if (hi <= lo) {
+        *err = "a window of " + std::to_string(window) + " rows at " + hz(rate_hz) + " resolves " +
+               hz(rate_hz / n) + ", too coarse for the band " + hz(lo_hz) + ".." +
+               hz(r->band_edges_hz[b + 1]) + " (use a longer --window)";
+        return false;
+      }
+      core.band_edges[core.n_bands] = uint16_t(lo);
+      core.band_edges[core.n_bands + 1] = uint16_t(hi);
+      ++core.n_bands;
+      if (hi == top) break;  // cut at Nyquist
+    }
+    if (core.n_bands == 0) {
+      *err = "no band of the recipe lies below the Nyquist frequency " + hz(rate_hz / 2);
+      return false;
+    }
+  }
+  const tinyad_status st = tinyad_recipe_check(&core);
+  if (st != TINYAD_STATUS_OK) {
+    *err = std::string("invalid recipe: ") + tinyad_status_str(st);
+    return false;
+  }
+  r->core = core;  // band_edges_hz stays the definition, so another rate can be set later
+  return true;
+}
 
 std::vector<std::string> recipe_names() { return {"default", "original"}; }
 
@@ -105,6 +162,10 @@ bool recipe_with_groups(const Recipe& base, const std::vector<std::string>& grou
     r.core.n_bands = uint8_t(half < 16 ? half : 16);
     const size_t width = half / r.core.n_bands;
     for (uint16_t b = 0; b <= r.core.n_bands; ++b) r.core.band_edges[b] = uint16_t(1 + width * b);
+    // The same bands in Hz, so a later --rate/--window (recipe_set_rate_window) keeps them.
+    const double fft = double(tinyad_recipe_fft_size(&r.core));
+    r.band_edges_hz.clear();
+    for (uint16_t b = 0; b <= r.core.n_bands; ++b) r.band_edges_hz.push_back(r.core.band_edges[b] * r.core.rate_hz / fft);
   }
   const tinyad_status st = tinyad_recipe_check(&r.core);
   if (st != TINYAD_STATUS_OK) {
@@ -129,7 +190,11 @@ nlohmann::json recipe_to_json(const Recipe& r) {
     auto& edges = j["band_edges"] = nlohmann::json::array();
     for (size_t i = 0; i <= r.core.n_bands; ++i) edges.push_back(r.core.band_edges[i]);
     j["fft_size"] = tinyad_recipe_fft_size(&r.core);
+    auto& edges_hz = j["band_edges_hz"] = nlohmann::json::array();  // informative: bins are what is computed
+    const double n = double(tinyad_recipe_fft_size(&r.core));
+    for (size_t i = 0; i <= r.core.n_bands; ++i) edges_hz.push_back(r.core.band_edges[i] * r.core.rate_hz / n);
   }
+  j["rate_hz"] = r.core.rate_hz;
   j["mad_scale"] = r.core.mad_scale;
   j["log"] = r.core.log_scale != 0;
   if (r.core.log_scale) j["log_eps"] = r.core.log_eps;
@@ -173,6 +238,15 @@ bool recipe_from_json(const nlohmann::json& j, Recipe* out, std::string* err) {
     r.core.mad_scale = j.value("mad_scale", TINYAD_MAD_SCALE);
     r.core.log_scale = j.value("log", false) ? 1 : 0;
     r.core.log_eps = j.value("log_eps", 0.0);
+    r.core.rate_hz = j.value("rate_hz", kDefaultRateHz);  // files from before rates: the firmware's 200 Hz
+    if (!(r.core.rate_hz >= 1.0 && r.core.rate_hz <= 1e6)) {
+      *err = "recipe rate_hz " + hz(r.core.rate_hz) + " is outside 1 Hz..1 MHz";
+      return false;
+    }
+    if (tinyad_recipe_uses_bands(&r.core)) {
+      const double n = double(tinyad_recipe_fft_size(&r.core));
+      for (size_t i = 0; i <= r.core.n_bands; ++i) r.band_edges_hz.push_back(r.core.band_edges[i] * r.core.rate_hz / n);
+    }
     const tinyad_status st = tinyad_recipe_check(&r.core);
     if (st != TINYAD_STATUS_OK) {
       *err = std::string("invalid recipe: ") + tinyad_status_str(st);

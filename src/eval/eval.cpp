@@ -81,6 +81,7 @@ bool eval_run(const Model& model, const EvalOptions& opt, EvalResult* out, std::
   DatasetLoadOptions load;
   load.needed = opt.normal;  // no false-alarm rate, no AUC without normal windows
   load.progress = opt.progress;
+  load.read.columns = opt.columns;
   LoadedDataset loaded;
   if (!dataset_load(opt.data, labels, model.recipe.core, selection, load, &loaded, err)) return false;
   const FeatureTable& table = loaded.table;

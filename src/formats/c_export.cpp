@@ -60,7 +60,7 @@ std::string recipe_initializer(const tinyad_recipe& r) {
   s += "}, /* groups */\n    " + std::to_string(r.n_bands) + ", /* n_bands */\n    {";
   for (int i = 0; i <= TINYAD_MAX_BANDS; ++i) s += (i ? ", " : "") + std::to_string(r.band_edges[i]);
   s += "}, /* band_edges */\n    " + std::to_string(r.log_scale) + ", /* log_scale */\n    " + f64(r.log_eps) +
-       ", /* log_eps */\n    " + f64(r.mad_scale) + " /* mad_scale */\n}";
+       ", /* log_eps */\n    " + f64(r.mad_scale) + ", /* mad_scale */\n    " + f64(r.rate_hz) + " /* rate_hz */\n}";
   return s;
 }
 
@@ -287,6 +287,9 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
   char mask[16];
   std::snprintf(mask, sizeof mask, "0x%xu", group_mask(r));
   s += "\n#define TINYAD_MODEL_WINDOW " + std::to_string(r.window) + "  /* rows per window */\n";
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", r.rate_hz);
+  s += "#define TINYAD_MODEL_RATE_HZ " + std::string(rate) + "  /* sample the sensor at this rate */\n";
   s += "#define TINYAD_MODEL_N_FEATURES " + std::to_string(n) + "\n";
   s += "#define TINYAD_MODEL_SCRATCH " + std::to_string(tinyad_features_scratch_size_destructive(&r)) +
        "  /* values, for tinyad_features_extract_destructive() */\n";

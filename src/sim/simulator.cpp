@@ -114,8 +114,8 @@ double simulator_rotation_hz(const std::string& label) {
   return 0;
 }
 
-FanSimulator::FanSimulator(const FanLabel& label, uint64_t seed)
-    : label_(label), rotation_hz_(simulator_rotation_hz(label.name)), rng_(seed) {
+FanSimulator::FanSimulator(const FanLabel& label, uint64_t seed, double rate_hz)
+    : label_(label), rotation_hz_(simulator_rotation_hz(label.name)), rate_hz_(rate_hz), rng_(seed) {
   settle();
 }
 
@@ -150,8 +150,8 @@ double FanSimulator::gaussian() {
 void FanSimulator::resonant_noise(double f0, double bandwidth, size_t n, double* out) {
   // y_k = a1 y_{k-1} + a2 y_{k-2} + g e_k, poles at radius r and angle 2 pi f0 / fs;
   // g makes the stationary variance 1.
-  const double r = std::exp(-kPi * bandwidth / kRateHz);
-  const double a1 = 2 * r * std::cos(2 * kPi * f0 / kRateHz);
+  const double r = std::exp(-kPi * bandwidth / rate_hz_);
+  const double a1 = 2 * r * std::cos(2 * kPi * f0 / rate_hz_);
   const double a2 = -r * r;
   const double var = (1 - a2) / ((1 + a2) * ((1 - a2) * (1 - a2) - a1 * a1));
   const double g = 1 / std::sqrt(var);
@@ -185,7 +185,7 @@ void FanSimulator::next_window(size_t rows, std::vector<double>* out) {
   if (label_.spread[0] > 0 && rng_.uniform() < kMoveEvent) {
     const double size = -std::log(1 - rng_.uniform());  // exponential, mean 1
     for (int a = 0; a < 3; ++a) move_amp[a] = kMoveG[a] * size * (rng_.uniform() < 0.5 ? -1 : 1);
-    move_t0 = double(rows) / kRateHz * rng_.uniform();
+    move_t0 = double(rows) / rate_hz_ * rng_.uniform();
     move_ph = two_pi * rng_.uniform();
   }
   std::vector<double> noise(rows);
@@ -206,14 +206,14 @@ void FanSimulator::next_window(size_t rows, std::vector<double>* out) {
     // Lines: the hum is one force seen by every axis in phase; the imbalance
     // rotates, so x and y see it a quarter turn apart.
     for (size_t k = 0; k < rows; ++k) {
-      const double t = t0 + double(k) / kRateHz;
+      const double t = t0 + double(k) / rate_hz_;
       const double mod = two_pi * kModHz * t + ph_hum[1];
       const double hum = (1 + kHumAm * std::cos(mod)) * std::cos(two_pi * kHumHz * t + ph_hum[0] + kHumPm * std::sin(mod));
       const double quarter = a == 1 ? -kPi / 2 : 0;
       const double p1 = a == 2 ? ph_rot1_z : ph_rot1 + quarter;
       const double p2 = a == 2 ? ph_rot2_z : ph_rot2 + quarter;
       double v = label_.gravity[a] + tilt_[a] + hum_gain * hum_axis_[a] * lv[FAN_HUM] * hum;
-      const double since = double(k) / kRateHz - move_t0;
+      const double since = double(k) / rate_hz_ - move_t0;
       if (move_amp[a] != 0 && since >= 0) {
         v += move_amp[a] * std::exp(-since / kMoveDecayS) * std::sin(two_pi * kMoveHz * since + move_ph);
       }
@@ -247,6 +247,10 @@ bool simulate_dataset(const SimulateOptions& opt, std::string* err) {
       labels.push_back(l);
     }
   }
+  if (!(opt.rate_hz >= 1 && opt.rate_hz <= 1e5)) {
+    *err = "simulate: rate outside 1..100000 Hz";
+    return false;
+  }
   if (opt.windows > 10000) {
     *err = "at most 10000 windows per label (file names 0000-9999), asked for " + std::to_string(opt.windows);
     return false;
@@ -266,7 +270,7 @@ bool simulate_dataset(const SimulateOptions& opt, std::string* err) {
     // Each label has its own stream, so adding labels never changes the others.
     uint64_t seed = opt.seed;
     for (char c : l.name) seed = seed * 1099511628211ull + uint64_t(static_cast<unsigned char>(c));
-    FanSimulator sim(l, seed);
+    FanSimulator sim(l, seed, opt.rate_hz);
     for (size_t w = 0; w < opt.windows; ++w) {
       sim.next_window(opt.rows, &rows);
       const std::string name = sample_file_name(int(w));

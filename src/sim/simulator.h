@@ -62,9 +62,17 @@ class FanSimulator {
   static constexpr double kRateHz = 200;        // sampling rate of the firmware
   static constexpr double kLsb = 1.0 / 2048;    // MSA301 at +-4 g, 14 bits; g
 
-  FanSimulator(const FanLabel& label, uint64_t seed);
+  /// `rate_hz`: the logger's sampling rate. The model is continuous in time
+  /// and sampled at t = k / rate_hz with no anti-alias filter, so at 50 Hz
+  /// every line above 25 Hz folds as a plain 50 Hz logger sees it: the
+  /// 120 Hz hum (80 Hz at 200 Hz) to 20 Hz, its 106 / 134 Hz sidebands to 6 /
+  /// 16 Hz, the 50 Hz mode to 0 Hz and the 25.5 Hz mode to 24.5 Hz. (Folding
+  /// at 200 Hz first and then at 50 Hz gives the same lines, as 50 divides
+  /// 200: the model's 200-Hz-aliased constants stay right.) 200 Hz gives
+  /// the same files as before rates existed.
+  FanSimulator(const FanLabel& label, uint64_t seed, double rate_hz = kRateHz);
 
-  /// Next recording window: `rows` readings at 200 Hz, (rows, 3) row-major, g,
+  /// Next recording window: `rows` readings at the rate, (rows, 3) row-major, g,
   /// quantised and rounded to 6 decimals as the firmware prints them.
   void next_window(size_t rows, std::vector<double>* out);
 
@@ -75,6 +83,7 @@ class FanSimulator {
 
   FanLabel label_;
   double rotation_hz_;
+  double rate_hz_;
   Rng rng_;
   void settle();
 
@@ -89,6 +98,7 @@ struct SimulateOptions {
   std::vector<std::string> labels;   // empty: every label
   size_t windows = 300;              // per label
   size_t rows = 200;                 // per window
+  double rate_hz = FanSimulator::kRateHz;  // sampling rate (FanSimulator)
   uint64_t seed = 1;
   bool progress = true;
 };

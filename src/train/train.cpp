@@ -75,6 +75,9 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   Model model;
   if (!recipe_named(opt.recipe, &model.recipe, err)) return false;
   if (!opt.features.empty() && !recipe_with_groups(model.recipe, opt.features, &model.recipe, err)) return false;
+  if ((opt.rate_hz != model.recipe.core.rate_hz || opt.window != 0) &&
+      !recipe_set_rate_window(&model.recipe, opt.rate_hz, opt.window ? opt.window : model.recipe.core.window, err))
+    return false;
   if (!opt.threshold.empty() && opt.false_alarms > 0) {
     *err = "give --false-alarms or --threshold, not both";
     return false;
@@ -97,6 +100,7 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   DatasetLoadOptions load;
   load.needed = opt.normal;
   load.progress = opt.progress;
+  load.read.columns = opt.columns;
   LoadedDataset loaded;
   if (!dataset_load(opt.data, labels, model.recipe.core, selection_all(), load, &loaded, err)) return false;
   const FeatureTable& table = loaded.table;
@@ -198,6 +202,7 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
                          {"normal_labels", opt.normal},
                          {"anomaly_labels", opt.anomaly},
                          {"seed", opt.seed},
+                         {"rate_hz", opt.rate_hz},
                          {"detector", detector_name(model)},
                          {"n_train", out->n_train},
                          {"n_validation", out->n_validation},

@@ -21,6 +21,9 @@ struct TrainOptions {
   std::vector<std::string> normal, anomaly;
   std::string recipe = "default";
   std::vector<std::string> features;  // feature groups replacing the recipe's (recipe_with_groups); empty: keep
+  double rate_hz = kDefaultRateHz;  // sampling rate of the data; the recipe's bands are in Hz (recipe.h)
+  int window = 0;                   // rows per window; 0: the recipe's own (128 original, 200 default)
+  std::vector<std::string> columns;  // x, y, z columns by name or 1-based number (window_file.h); empty: the last three
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   // > 0: conformal threshold with this false-alarm probability (refused when
