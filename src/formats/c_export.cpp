@@ -275,6 +275,7 @@ bool mahalanobis_section(const MahalanobisModel& mm, size_t n, std::string* out,
        array_body(n * n, [&](size_t i) { return f32(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }) + ";\n";
   s += "/* Per-feature sd of the training windows (sqrt of the covariance diagonal): the scale of the sd floor\n"
        "   when a device commissions its own baseline (core/tinyad_commission.h, docs/commissioning.md). */\n"
+       "#define TINYAD_MODEL_FLEET_SD 1\n"
        "static const float tinyad_model_fleet_sd[" + std::to_string(n) + "] = " +
        array_body(n, [&](size_t i) { return f32(fleet_sd(mm, i)); }) + ";\n";
   s += "\n#ifdef TINYAD_MODEL_DOUBLE  /* the same in double, for parity checks */\n";
