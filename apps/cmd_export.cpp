@@ -40,6 +40,7 @@ RunFn attach_export(CLI::App* cmd) {
   struct Args {
     std::string model, dir, to = "c", data, normal, anomaly;
     size_t windows = 8;
+    uint32_t commission = 0;
     bool no_tflite = false, int8 = false;
   };
   auto a = std::make_shared<Args>();
@@ -50,6 +51,11 @@ RunFn attach_export(CLI::App* cmd) {
   cmd->add_option("--data", a->data, "Dataset for the test windows (default: the model's, its held-out test split)");
   cmd->add_option("--normal", a->normal, "Normal label(s) in --data, comma-separated");
   cmd->add_option("--anomaly", a->anomaly, "Also include as many windows of these label(s)");
+  cmd->add_option("--commission", a->commission,
+                  "Mahalanobis: the self-test also commissions a device baseline on the first K normal test windows "
+                  "(core/tinyad_commission.h, as serve --commission) and checks the later windows' scores against "
+                  "the host's (K >= 3, fewer than --windows; docs/commissioning.md)")
+      ->check(CLI::Range(3, 1000));
   cmd->add_flag("--no-tflite", a->no_tflite, "Autoencoder: leave the .tflite array out");
   cmd->add_flag("--int8", a->int8,
                 "Autoencoder: also the int8 network (calibrated on the training windows) and its int8 .tflite");
@@ -61,6 +67,13 @@ RunFn attach_export(CLI::App* cmd) {
     o.generated_by = "tinyad export " + std::filesystem::path(a->model).filename().string() + " DIR --to c";
     if (a->windows != 8) o.generated_by += " --windows " + std::to_string(a->windows);
     if (!a->anomaly.empty()) o.generated_by += " --anomaly " + a->anomaly;
+    if (a->commission > 0) {
+      if (!std::holds_alternative<MahalanobisModel>(m.detector))
+        return fail("--commission needs a Mahalanobis model (its covariance scales the sd floor); " + a->model + " is " +
+                    detector_name(m));
+      o.commission = a->commission;
+      o.generated_by += " --commission " + std::to_string(a->commission);
+    }
     o.with_tflite = !a->no_tflite;
     TfliteNet q8;
     if (a->int8) {
@@ -89,6 +102,9 @@ RunFn attach_export(CLI::App* cmd) {
       if (!read_windows(root, m.split->normal_labels, selection_only(m.split->test), m, a->windows, &windows, &err))
         return fail("reading the model's test split: " + err);
     }
+    if (o.commission >= windows.size())  // commission on normal windows only, and score at least one more
+      return fail("--commission " + std::to_string(o.commission) + " needs more normal test windows than that; " +
+                  std::to_string(windows.size()) + " were read (raise --windows)");
     if (!a->anomaly.empty() &&
         !read_windows(root, split_list(a->anomaly), selection_all(), m, a->windows, &windows, &err))
       return fail(err);

@@ -44,10 +44,15 @@ if [ ! "$work/models/.done" -nt "$tinyad" ]; then
   touch "$work/models/.done"
 fi
 
-# 2. Headers: 4 held-out normal windows and 4 anomalous ones per model.
+# 2. Headers: 4 held-out normal windows and 4 anomalous ones per model; the
+# Mahalanobis models 8 and 8, of which the first 5 commission a device
+# baseline (core/tinyad_commission.h) that scores the other 11.
 for v in "${variants[@]}"; do
-  int8=$([[ $v == autoencoder-* ]] && echo --int8 || true)
-  "$tinyad" export "$work/models/$v.json" "$work/gen/$v" --to c --windows 4 --anomaly "$anomaly" $int8 >/dev/null
+  case $v in
+    autoencoder-*) opts=(--windows 4 --int8) ;;
+    *) opts=(--windows 8 --commission 5) ;;
+  esac
+  "$tinyad" export "$work/models/$v.json" "$work/gen/$v" --to c --anomaly "$anomaly" "${opts[@]}" >/dev/null
 done
 # The float32 .tflite variant, for the TFLM sketch's compile check.
 "$tinyad" export "$work/models/autoencoder-original.json" "$work/gen/autoencoder-float" --to c --windows 1 >/dev/null

@@ -2,7 +2,11 @@
 // the window buffer one reading at a time, as a sensor would, scores it with
 // the exported model and compares with the score the host computed
 // (tinyad_test_windows.h): float bit for bit, and, with TINYAD_TEST_DOUBLE,
-// the double path bit for bit too. Prints one PASS/FAIL line (after a line
+// the double path bit for bit too. With commissioning results in the header
+// (`tinyad export --commission K`) the features of the first K windows also
+// commission the device's own baseline (core/tinyad_commission.h, float) and
+// every later window is scored against it; threshold, scores and verdicts
+// must equal the host's bit for bit. Prints one PASS/FAIL line (after a line
 // per mismatch) and returns the status board_exit() hands to the emulator.
 // Freestanding: no heap, no C library; every buffer is static and sized by
 // the generated header.
@@ -13,6 +17,9 @@
 #include "tinyad_q8_net.h"
 #endif
 #include "tinyad_test_windows.h"
+#ifdef TINYAD_TEST_COMMISSION_WINDOWS
+#include "tinyad_commission.h"
+#endif
 
 #ifndef TINYAD_VARIANT
 #define TINYAD_VARIANT "model"
@@ -68,6 +75,56 @@ tinyad_status score_window_d(const double* rows, double* score) {
 }
 #endif
 
+#ifdef TINYAD_TEST_COMMISSION_WINDOWS
+// Commissioning as a device runs it: the K windows in a static buffer, the
+// state beside it; fed the features the verdict just computed (g_features).
+float g_commission_windows[TINYAD_TEST_COMMISSION_WINDOWS * TINYAD_MODEL_N_FEATURES];
+tinyad_commission<float> g_commission;
+
+struct CommissionCheck {
+  uint32_t ok = 0, n = 0;  // matching steps (threshold, then each scored window's score and verdict)
+};
+
+void commission_fail(uint32_t k, const char* what, float got, float want) {
+  put("window ");
+  board_write_u32(k);
+  put(": commissioning ");
+  put(what);
+  put(" ");
+  put_hex(bits(got), 8);
+  put(", host ");
+  put_hex(bits(want), 8);
+  put("\n");
+}
+
+// One window's features: added while commissioning (finalized after the
+// K-th, whose threshold must match), else scored, compared and tracked.
+void commission_step(uint32_t k, const float* features, CommissionCheck* c) {
+  if (k < TINYAD_TEST_COMMISSION_WINDOWS) {
+    tinyad_status st = tinyad_commission_add(&g_commission, features);
+    if (k + 1 == TINYAD_TEST_COMMISSION_WINDOWS) {
+      if (st == TINYAD_STATUS_OK) st = tinyad_commission_finalize(&g_commission, tinyad_model_fleet_sd);
+      ++c->n;
+      if (st == TINYAD_STATUS_OK && bits(g_commission.threshold) == bits(tinyad_test_commission_threshold_f))
+        ++c->ok;
+      else
+        commission_fail(k, "threshold", g_commission.threshold, tinyad_test_commission_threshold_f);
+    }
+    return;
+  }
+  float score = 0;
+  bool anomaly = false;
+  const tinyad_status st = tinyad_commission_score(&g_commission, features, &score, &anomaly);
+  ++c->n;
+  if (st == TINYAD_STATUS_OK && bits(score) == bits(tinyad_test_commission_score_f[k]) &&
+      anomaly == (tinyad_test_commission_anomaly[k] != 0))
+    ++c->ok;
+  else
+    commission_fail(k, "score", score, tinyad_test_commission_score_f[k]);
+  if (st == TINYAD_STATUS_OK) tinyad_commission_track(&g_commission, features, score);
+}
+#endif
+
 #ifdef TINYAD_MODEL_Q8
 float g_z[TINYAD_MODEL_N_FEATURES];
 int8_t g_q[TINYAD_MODEL_Q8_SCRATCH];
@@ -101,6 +158,17 @@ extern "C" int main(void) {
   tinyad_window<float> w;
   tinyad_window_init(&w, g_rows, TINYAD_MODEL_WINDOW);
   uint32_t float_ok = 0, double_ok = 0, double_n = 0, verdicts_ok = 0, cost_min = 0xFFFFFFFFu, cost_max = 0;
+  uint32_t commission_ok = 0, commission_n = 0;
+#ifdef TINYAD_TEST_COMMISSION_WINDOWS
+  CommissionCheck commission;
+  tinyad_commission_params<float> params = tinyad_commission_default_params<float>();
+  params.windows = TINYAD_TEST_COMMISSION_WINDOWS;
+  if (tinyad_commission_reset(&g_commission, TINYAD_MODEL_N_FEATURES, params, g_commission_windows) !=
+      TINYAD_STATUS_OK) {
+    put("tinyad selftest " TINYAD_TARGET " " TINYAD_VARIANT ": FAIL (too many features to commission)\n");
+    return 1;
+  }
+#endif
   for (uint32_t k = 0; k < TINYAD_TEST_N_WINDOWS; ++k) {
     const uint32_t t0 = board_counter();
     const tinyad_verdict<float> v = score_window(tinyad_test_rows[k], &w);
@@ -122,6 +190,9 @@ extern "C" int main(void) {
       put("\n");
     }
     if (v.anomaly == (tinyad_model_anomalous(want) != 0)) ++verdicts_ok;  /* the exported rule */
+#ifdef TINYAD_TEST_COMMISSION_WINDOWS
+    if (v.status == TINYAD_STATUS_OK) commission_step(k, g_features, &commission);
+#endif
 #if defined(TINYAD_TEST_DOUBLE) && defined(TINYAD_MODEL_MAHALANOBIS)
     double sd = 0;
     const tinyad_status st = score_window_d(tinyad_test_rows_d[k], &sd);
@@ -157,8 +228,17 @@ extern "C" int main(void) {
     }
   }
 #endif
+#ifdef TINYAD_TEST_COMMISSION_WINDOWS
+  commission_ok = commission.ok;
+  commission_n = commission.n;
+  // Every window after the K-th plus the threshold, or a window failed early.
+  const uint32_t commission_want = TINYAD_TEST_N_WINDOWS - TINYAD_TEST_COMMISSION_WINDOWS + 1;
+#else
+  const uint32_t commission_want = 0;
+#endif
   const bool pass = float_ok == TINYAD_TEST_N_WINDOWS && verdicts_ok == TINYAD_TEST_N_WINDOWS &&
-                    double_ok == double_n && q8_ok == q8_n;
+                    double_ok == double_n && q8_ok == q8_n && commission_ok == commission_want &&
+                    commission_n == commission_want;
   put("tinyad selftest " TINYAD_TARGET " " TINYAD_VARIANT ": ");
   put(pass ? "PASS" : "FAIL");
   put(", float scores bit-exact ");
@@ -173,6 +253,10 @@ extern "C" int main(void) {
   board_write_u32(q8_ok);
   put("/");
   board_write_u32(q8_n);
+  put(", commissioned ");
+  board_write_u32(commission_ok);
+  put("/");
+  board_write_u32(commission_want);
   put(", verdicts ");
   board_write_u32(verdicts_ok);
   put("/");

@@ -4,8 +4,9 @@
 // would; verdicts are checked against `tinyad score --json` on the same files,
 // one per window, errors answered as JSON, alarms published, two serve
 // processes sharing the subscription answering every window once between
-// them, SIGTERM answering what was received. The broker restart test starts
-// its own mosquitto (it kills it), so it does not disturb the others.
+// them, SIGTERM answering what was received; serve --commission per device.
+// The broker restart and commissioning tests start mosquittos of their own
+// (the restart test kills its), so they do not disturb the others.
 // All broker-sharing checks are one test: ctest runs tests in parallel and
 // every serve process on one broker is in the same share group.
 #include <arpa/inet.h>
@@ -480,6 +481,89 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   EXPECT_TRUE(nlohmann::json::parse(got[0].payload).contains("score")) << got[0].payload;
   serve.stop(SIGTERM);
   EXPECT_EQ(WEXITSTATUS(serve.status()), 0);
+}
+
+// serve --commission K over MQTT (docs/commissioning.md): a device's first K
+// windows get the fleet model's verdict marked "commissioning", later ones its
+// own baseline's ("own"); shaken windows raise the alarm on
+// tinyad/<device>/alarm, and after a restart the device is still
+// commissioned (--baselines). A broker of its own: every serve on one broker
+// is in the same share group, and the CI broker's other serve processes have
+// no --commission.
+TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
+  const int port = free_port();
+  const std::string conf = path("mosquitto-commission.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
+  const int k = 5;
+  const std::string baselines = path("commission-baselines.json");
+  const std::vector<std::string> args = {"--model", path("model.json"), "--commission", std::to_string(k),
+                                         "--baselines", baselines, "-p", "0", "--host", "127.0.0.1", "--alarm",
+                                         "3/5", "--mqtt", "mqtt://127.0.0.1:" + std::to_string(port),
+                                         "--mqtt-client-id", "commission-serve", "--mqtt-workers", "2"};
+  const std::string subscribed = "subscribed to $share/tinyad/tinyad/+/samples";
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/+/verdict", "tinyad/+/alarm"}));
+  auto split = [](const std::vector<Client::Message>& all, std::vector<nlohmann::json>* verdicts,
+                  std::vector<nlohmann::json>* alarms) {
+    for (const auto& m : all) {
+      EXPECT_EQ(device_of(m.topic), "fan-7") << m.topic;
+      const bool alarm = m.topic.size() > 6 && m.topic.substr(m.topic.size() - 6) == "/alarm";
+      (alarm ? alarms : verdicts)->push_back(nlohmann::json::parse(m.payload));
+    }
+  };
+  {
+    ServerProcess serve("serve");
+    ASSERT_TRUE(serve.start(args) && printed(serve, subscribed)) << serve.output();
+    // K normal windows commission, 5 more are judged by the device's baseline.
+    for (int i = 0; i < k + 5; ++i) c.publish("tinyad/fan-7/samples", body(window(kNormal, i)));
+    ASSERT_TRUE(c.wait_for(size_t(k + 5))) << c.count() << " messages\n" << serve.output();
+    std::vector<nlohmann::json> verdicts, alarms;
+    split(c.take(), &verdicts, &alarms);
+    ASSERT_EQ(verdicts.size(), size_t(k + 5));
+    EXPECT_TRUE(alarms.empty());
+    for (int i = 0; i < k; ++i) {  // one device, one worker: in the order published
+      const nlohmann::json& v = verdicts[size_t(i)];
+      const nlohmann::json ref = reference(window(kNormal, i));  // the fleet model's verdict
+      EXPECT_EQ(v["baseline"], "commissioning") << v;
+      EXPECT_EQ(v["learned"], i + 1) << v;
+      EXPECT_EQ(v["commission"], k) << v;
+      EXPECT_DOUBLE_EQ(v["score"].get<double>(), ref["score"].get<double>()) << v;
+      EXPECT_EQ(v["threshold"].get<double>(), ref["threshold"].get<double>()) << v;
+    }
+    const double own_threshold = verdicts[size_t(k)]["threshold"].get<double>();
+    EXPECT_NE(own_threshold, reference(window(kNormal, 0))["threshold"].get<double>());
+    for (int i = k; i < k + 5; ++i) {
+      const nlohmann::json& v = verdicts[size_t(i)];
+      EXPECT_EQ(v["baseline"], "own") << v;
+      EXPECT_EQ(v["threshold"].get<double>(), own_threshold) << v;
+      EXPECT_FALSE(v["anomaly"].get<bool>()) << "normal window " << i << " of the commissioned device: " << v;
+    }
+    const std::string out = serve.stop(SIGTERM);
+    ASSERT_TRUE(WIFEXITED(serve.status())) << out;
+    EXPECT_EQ(WEXITSTATUS(serve.status()), 0) << out;
+  }
+  // Restarted: the device is still commissioned; 5 fault windows are judged
+  // by its own baseline and the 3rd raises the alarm.
+  ServerProcess serve("serve");
+  ASSERT_TRUE(serve.start(args) && printed(serve, subscribed)) << serve.output();
+  for (int i = 0; i < 5; ++i) c.publish("tinyad/fan-7/samples", body(window(kFault, i)));
+  ASSERT_TRUE(c.wait_for(5 + 1)) << c.count() << " messages\n" << serve.output();
+  std::vector<nlohmann::json> verdicts, alarms;
+  split(c.take(), &verdicts, &alarms);
+  ASSERT_EQ(verdicts.size(), 5u);
+  for (const nlohmann::json& v : verdicts) {
+    EXPECT_EQ(v["baseline"], "own") << v;
+    EXPECT_TRUE(v["anomaly"].get<bool>()) << v;
+  }
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0]["event"], "alarm_raised");
+  EXPECT_EQ(alarms[0]["device"], "fan-7");
+  EXPECT_EQ(alarms[0]["anomalous"], 3);
+  const std::string out = serve.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve.status()), 0) << out;
 }
 
 TEST_F(Mqtt, RefusesABadUrlAndAnUnreachableBroker) {

@@ -5,6 +5,12 @@
 // at reset, or no exported model) learns the baseline on this machine:
 // LEARN_WINDOWS windows of normal running, CALIBRATE_WINDOWS more for the
 // threshold (mean + 3 sd of their scores), then monitors.
+// Commissioning (an exported Mahalanobis model; docs/commissioning.md): at
+// every boot the first TINYAD_COMMISSION_WINDOWS windows (30; define it 0 to
+// judge with the exported model only) are judged by the exported model while
+// they build this mounting's own baseline (core/tinyad_commission.h), which
+// judges from then on and follows slow drift. After a re-mount, reset the
+// board: the baseline lives in RAM.
 //
 // Setup: `tinyad export MODEL.json firmware/deploy --to c` writes
 // tinyad_model.h here; copy (or symlink) core/*.h next to this file, or add
@@ -20,6 +26,14 @@
 #include "tinyad_window.h"
 #if __has_include("tinyad_model.h")
 #include "tinyad_model.h"
+#endif
+
+#ifndef TINYAD_COMMISSION_WINDOWS
+#define TINYAD_COMMISSION_WINDOWS 30  // K: 30 measured enough on the ceiling fan, 60 safer
+#endif
+#if defined(TINYAD_MODEL_FLEET_SD) && TINYAD_COMMISSION_WINDOWS > 0
+#include "tinyad_commission.h"
+#define TINYAD_COMMISSION 1
 #endif
 
 #ifndef TINYAD_MODEL_MAHALANOBIS
@@ -55,6 +69,20 @@ static float learn_precision[TINYAD_MODEL_N_FEATURES * TINYAD_MODEL_N_FEATURES];
 static tinyad_learner<float> learner;
 static bool learning = false;
 static uint32_t next_sample_us = 0;
+
+#ifdef TINYAD_COMMISSION
+// This mounting's baseline: the K windows' features (needed until the
+// threshold is computed) and the state (4 x 64 floats).
+static float commission_windows[TINYAD_COMMISSION_WINDOWS * TINYAD_MODEL_N_FEATURES];
+static tinyad_commission<float> commission;
+
+static void commission_start() {
+  tinyad_commission_params<float> p = tinyad_commission_default_params<float>();
+  p.windows = TINYAD_COMMISSION_WINDOWS;
+  tinyad_commission_reset(&commission, TINYAD_MODEL_N_FEATURES, p, commission_windows);
+  Serial.println("tinyad: commissioning: keep the machine running normally");
+}
+#endif
 
 static void alarm(bool on) { digitalWrite(BUZZER_PIN, on ? HIGH : LOW); }
 
@@ -94,6 +122,9 @@ void setup() {
                         CALIBRATE_WINDOWS, 3.0f);
     Serial.println("tinyad: learn mode: keep the machine running normally");
   }
+#ifdef TINYAD_COMMISSION
+  if (!learning) commission_start();
+#endif
   next_sample_us = micros();
 }
 
@@ -129,6 +160,28 @@ void loop() {
       &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
       tinyad_model_threshold, features, scratch, TINYAD_MODEL_SCRATCH};
   const tinyad_verdict<float> v = tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&detector, &window);
+#ifdef TINYAD_COMMISSION
+  // `features` holds this window's features: commission on them, or judge
+  // them by the own baseline and follow drift when well inside it.
+  if (v.status == TINYAD_STATUS_OK && commission.phase == TINYAD_COMMISSION_MONITORING) {
+    float score = 0;
+    bool anomaly = false;
+    const tinyad_status st = tinyad_commission_score(&commission, features, &score, &anomaly);
+    if (st == TINYAD_STATUS_OK) tinyad_commission_track(&commission, features, score);
+    log_verdict("own", st, score, commission.threshold, anomaly);
+    alarm(anomaly);
+    return;
+  }
+  if (v.status == TINYAD_STATUS_OK && tinyad_commission_add(&commission, features) == TINYAD_STATUS_OK) {
+    Serial.print("tinyad: commissioning ");
+    Serial.print(commission.count);
+    Serial.print("/");
+    Serial.println(uint32_t(TINYAD_COMMISSION_WINDOWS));
+    if (commission.count == TINYAD_COMMISSION_WINDOWS &&
+        tinyad_commission_finalize(&commission, tinyad_model_fleet_sd) != TINYAD_STATUS_OK)
+      commission_start();  // K identical windows (a silent sensor): again
+  }
+#endif
   log_verdict("model", v.status, v.score, tinyad_model_threshold, v.anomaly);
   alarm(v.anomaly);
 #endif

@@ -4,12 +4,14 @@
 #include "c_export.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core_model.h"
 #include "feature_table.h"
 #include "window_features.h"
 #include "tflite_export.h"
+#include "tinyad_commission.h"
 #include "tinyad_dense.h"
 #include "tinyad_features.h"
 #include "tinyad_q8_net.h"
@@ -177,6 +179,87 @@ std::string q8_section(const TfliteNet& net) {
   return s;
 }
 
+// The fleet model's sd of feature i, as serve --commission takes it.
+double fleet_sd(const MahalanobisModel& mm, size_t i) {
+  return std::sqrt(mm.covariance(Eigen::Index(i), Eigen::Index(i)));
+}
+
+// What a device that commissions on the first o.commission windows computes,
+// in float through the same core: the baseline's threshold, then each later
+// window's score and verdict (the mean tracking after each, as on the device).
+struct CommissionResults {
+  float threshold = 0;
+  std::vector<float> score;      // (n_win,), 0 for the commissioning windows
+  std::vector<uint8_t> anomaly;  // (n_win,)
+  uint32_t tracked = 0;          // windows the mean followed
+};
+
+bool commission_results(const Model& m, const std::vector<ExportWindow>& windows, uint32_t k, CommissionResults* out,
+                        std::string* err) {
+  const auto* mm = std::get_if<MahalanobisModel>(&m.detector);
+  const tinyad_recipe& r = m.recipe.core;
+  const size_t n = tinyad_recipe_n_features(&r);
+  if (!mm) {
+    *err = std::string("commissioning needs a Mahalanobis model (its covariance scales the sd floor); this one is ") +
+           detector_name(m);
+    return false;
+  }
+  if (k < 3 || k >= windows.size()) {
+    *err = "commissioning on " + std::to_string(k) + " windows needs at least 3 and fewer than the " +
+           std::to_string(windows.size()) + " test windows (the rest are scored)";
+    return false;
+  }
+  if (n > TINYAD_COMMISSION_MAX_FEATURES) {
+    *err = "the recipe has " + std::to_string(n) + " features, the commissioning core holds at most " +
+           std::to_string(TINYAD_COMMISSION_MAX_FEATURES);
+    return false;
+  }
+  std::vector<float> sd(n), buffer(size_t(k) * n), f;
+  for (size_t i = 0; i < n; ++i) sd[i] = float(fleet_sd(*mm, i));  // as the header writes it
+  tinyad_commission_params<float> params = tinyad_commission_default_params<float>();
+  params.windows = k;
+  tinyad_commission<float> c;
+  tinyad_status st = tinyad_commission_reset(&c, n, params, buffer.data());
+  out->score.assign(windows.size(), 0.0f);
+  out->anomaly.assign(windows.size(), 0);
+  for (size_t w = 0; w < windows.size() && st == TINYAD_STATUS_OK; ++w) {
+    st = float_features(r, windows[w].rows, &f);
+    if (st != TINYAD_STATUS_OK) break;
+    if (w < k) {
+      st = tinyad_commission_add(&c, f.data());
+      if (st == TINYAD_STATUS_OK && w + 1 == k) st = tinyad_commission_finalize(&c, sd.data());
+      continue;
+    }
+    bool anomaly = false;
+    st = tinyad_commission_score(&c, f.data(), &out->score[w], &anomaly);
+    out->anomaly[w] = anomaly ? 1 : 0;
+    tinyad_commission_track(&c, f.data(), out->score[w]);
+  }
+  if (st != TINYAD_STATUS_OK) {
+    *err = std::string("commissioning on the test windows failed: ") + tinyad_status_str(st);
+    return false;
+  }
+  out->threshold = c.threshold;
+  out->tracked = c.tracked;
+  return true;
+}
+
+std::string commission_section(const std::vector<ExportWindow>& windows, uint32_t k, const CommissionResults& c) {
+  const size_t n_win = windows.size();
+  std::string s = "\n/* Commissioning (core/tinyad_commission.h in float, default settings): the first " +
+                  std::to_string(k) + " windows build the\n   device's own baseline, each later one is scored against "
+                  "it and then tracked; the host's results. */\n";
+  s += "#define TINYAD_TEST_COMMISSION_WINDOWS " + std::to_string(k) + "\n";
+  s += "#define TINYAD_TEST_COMMISSION_TRACKED " + std::to_string(c.tracked) + "  /* windows the mean followed */\n";
+  s += "static const float tinyad_test_commission_threshold_f = " + f32(double(c.threshold)) + ";\n";
+  s += "/* Scores against the own baseline (0 for the commissioning windows). */\n"
+       "static const float tinyad_test_commission_score_f[TINYAD_TEST_N_WINDOWS] = " +
+       array_body(n_win, [&](size_t w) { return f32(double(c.score[w])); }, 4) + ";\n";
+  s += "static const unsigned char tinyad_test_commission_anomaly[TINYAD_TEST_N_WINDOWS] = " +
+       array_body(n_win, [&](size_t w) { return std::to_string(int(c.anomaly[w])); }, 16) + ";\n";
+  return s;
+}
+
 // The Mahalanobis constants, appended to *s.
 bool mahalanobis_section(const MahalanobisModel& mm, size_t n, std::string* out, std::string* err) {
   std::string& s = *out;
@@ -190,6 +273,11 @@ bool mahalanobis_section(const MahalanobisModel& mm, size_t n, std::string* out,
   s += "/* Inverse covariance, row-major (shrinkage " + f64(mm.shrinkage) + "). */\nstatic const float tinyad_model_precision[" +
        std::to_string(n * n) + "] = " +
        array_body(n * n, [&](size_t i) { return f32(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }) + ";\n";
+  s += "/* Per-feature sd of the training windows (sqrt of the covariance diagonal): the scale of the sd floor\n"
+       "   when a device commissions its own baseline (core/tinyad_commission.h, docs/commissioning.md). */\n"
+       "#define TINYAD_MODEL_FLEET_SD 1\n"
+       "static const float tinyad_model_fleet_sd[" + std::to_string(n) + "] = " +
+       array_body(n, [&](size_t i) { return f32(fleet_sd(mm, i)); }) + ";\n";
   s += "\n#ifdef TINYAD_MODEL_DOUBLE  /* the same in double, for parity checks */\n";
   s += "static const double tinyad_model_mean_d[" + std::to_string(n) + "] = " +
        array_body(n, [&](size_t i) { return f64(mm.mean(Eigen::Index(i))); }, 4) + ";\n";
@@ -337,6 +425,8 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
     }
   }
   const Eigen::VectorXd dscore = model_scores(m, X);
+  CommissionResults commission;
+  if (o.commission > 0 && !commission_results(m, windows, o.commission, &commission, err)) return false;
   std::string s = header_line(o);
   s += "/* tinyad_test_windows.h: " + std::to_string(n_win) + " windows of " + std::to_string(w) +
        " rows (x, y, z in g) with the scores the host computed for them:\n"
@@ -367,6 +457,7 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
   s += "/* Host verdicts (verdict.h's judge() of the double scores; tinyad_model_anomalous_d() on a device). */\nstatic const unsigned char tinyad_test_anomaly[TINYAD_TEST_N_WINDOWS] = " +
        array_body(n_win, [&](size_t k) { return std::string(judge(dscore(Eigen::Index(k)), m.threshold).anomaly ? "1" : "0"); }, 16) +
        ";\n";
+  if (o.commission > 0) s += commission_section(windows, o.commission, commission);
   s += "\n#ifdef TINYAD_TEST_DOUBLE  /* the rows as read, for a double-precision parity check */\n" + rows_array(true) +
        "#endif\n\n#endif  /* TINYAD_TEST_WINDOWS_H */\n";
   *text = std::move(s);

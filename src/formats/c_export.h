@@ -26,13 +26,20 @@ struct CExportOptions {
   // whose bytes are embedded instead of the float32 ones). Null: float only.
   const TfliteNet* int8_net = nullptr;
   std::string int8_tflite;
+  // Mahalanobis: the first `commission` test windows commission a device
+  // baseline (core/tinyad_commission.h, float, the measured defaults) and the
+  // rest are scored against it; the test header carries the host's float
+  // threshold, scores and verdicts for the device to match. 0: none.
+  uint32_t commission = 0;
 };
 
 /// Text of tinyad_model.h. Fails for a detector the runtime cannot run.
 bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, std::string* err);
 
 /// Text of tinyad_test_windows.h: rows (float, and double under
-/// TINYAD_TEST_DOUBLE), the host's float and double scores and verdicts.
+/// TINYAD_TEST_DOUBLE), the host's float and double scores and verdicts,
+/// and with o.commission the commissioning results (fails unless the model is
+/// Mahalanobis and 3 <= o.commission < windows.size()).
 bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& windows, const CExportOptions& o,
                            std::string* text, std::string* err);
 
