@@ -29,6 +29,7 @@
 #include "dashboard.h"
 #include "dataset.h"
 #include "device_baselines.h"
+#include "http_auth.h"
 #include "http_server.h"
 #include "server_flags.h"
 #include "inference_service.h"
@@ -51,6 +52,7 @@ struct ServeArgs {
   std::string baselines, recipe = "default";
   std::string mqtt, mqtt_client_id;
   std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
+  std::string admin_token_file;
   int mqtt_workers = 0;
   ServerFlags server;
 };
@@ -74,6 +76,27 @@ bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   s.cafile = a.mqtt_cafile;
   s.certfile = a.mqtt_cert;
   s.keyfile = a.mqtt_key;
+  return true;
+}
+
+// What devices use (the ready flag, windows, health) stays open under
+// --admin-token-file: the firmware sends no credentials. Everything else
+// (metrics, events, dashboard, device lists and resets) needs the token.
+bool is_device_protocol(const HttpRequest& r) {
+  const std::string_view path = r.path();
+  return path == "/" || (path == "/healthz" && r.method == "GET");
+}
+
+// The token: the file's first line, at least 16 characters (a guessable
+// token protects nothing).
+bool read_admin_token(const std::string& path, std::string* token, std::string* err) {
+  std::string text;
+  if (!read_file(path, &text, err)) return false;
+  *token = text.substr(0, text.find_first_of("\r\n"));
+  if (token->size() < 16) {
+    *err = path + ": the admin token must be at least 16 characters (e.g. `openssl rand -hex 16 > " + path + "`)";
+    return false;
+  }
   return true;
 }
 
@@ -234,9 +257,15 @@ int run_serve(ServeArgs& a) {
   };
   InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
 
+  std::string admin_token;
+  if (!a.admin_token_file.empty() && !read_admin_token(a.admin_token_file, &admin_token, &err)) return fail(err);
   HttpServer server(
       server_options(a.server),
-      [&service, &dashboard, &mqtt](const HttpRequest& r, const HttpPeer& p) {
+      [&service, &dashboard, &mqtt, &admin_token](const HttpRequest& r, const HttpPeer& p) {
+        if (!admin_token.empty() && !is_device_protocol(r) && !http_has_token(r, admin_token)) {
+          service.on_rejected(p, 401, "no admin token for " + r.method + " " + std::string(r.path()));
+          return http_unauthorized();
+        }
         if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
         HttpResponse res = service.handle(r, p);
         MqttBridge* m = mqtt.load();
@@ -343,6 +372,11 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Also take windows over MQTT from this broker (mqtt://[user@]host[:port], default port 1883; "
                   "mqtts:// for TLS, default port 8883): "
                   "$share/tinyad/tinyad/+/samples in, tinyad/<device>/verdict and /alarm out, QoS 1");
+  cmd->add_option("--admin-token-file", a->admin_token_file,
+                  "Require this token (the file's first line, >= 16 characters) for everything but the device "
+                  "protocol and /healthz: Authorization: Bearer TOKEN, or Basic with the token as password "
+                  "(the dashboard's login prompt)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--mqtt-password-file", a->mqtt_password_file,
                   "The MQTT password: the first line of this file (or the environment variable "
                   "TINYAD_MQTT_PASSWORD); the user name is the URL's, mqtt://USER@host")

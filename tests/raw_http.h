@@ -118,8 +118,8 @@ inline std::string post_request(const std::string& body, const std::string& extr
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-inline std::string get_request(const std::string& target) {
-  return "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+inline std::string get_request(const std::string& target, const std::string& extra_headers = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + extra_headers + "\r\n";
 }
 
 /// A browser's EventSource GET of `target`: kept alive, the server streams.
