@@ -53,6 +53,7 @@ struct ServeArgs {
   std::string mqtt, mqtt_client_id;
   std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
   std::string admin_token_file;
+  size_t max_devices = 10000;
   int mqtt_workers = 0;
   ServerFlags server;
 };
@@ -155,7 +156,7 @@ bool setup_commission(const ServeArgs& a, const Model& model, InferenceOptions* 
   BaselineOptions bo;
   bo.commission = a.commission;
   for (Eigen::Index i = 0; i < fleet->covariance.rows(); ++i) bo.fleet_sd.push_back(std::sqrt(fleet->covariance(i, i)));
-  io->max_devices = bo.max_devices = std::min(io->max_devices, bo.max_devices);
+  io->max_devices = bo.max_devices = a.max_devices;
   io->baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
   io->fleet_model = true;
   bool existed = false;
@@ -200,7 +201,7 @@ bool setup_baselines(const ServeArgs& a, const Model& model, InferenceOptions* i
     *err = "--learn-sd: expected a number >= 0";
     return false;
   }
-  io->max_devices = bo.max_devices = std::min(io->max_devices, bo.max_devices);
+  io->max_devices = bo.max_devices = a.max_devices;
   io->baselines = std::make_shared<DeviceBaselines>(model.recipe, bo);
   io->fleet_model = !a.model.empty();
   bool existed = false;
@@ -222,6 +223,7 @@ int run_serve(ServeArgs& a) {
 
   std::string err;
   InferenceOptions io;
+  io.max_devices = a.max_devices;  // the one device table's bound (baselines and dashboard follow it)
   if (!alarm_rule_parse(a.alarm, &io.alarm, &err)) return fail(err);
   io.limits.max_readings = a.server.max_readings;
   io.limits.min_readings = a.server.min_readings;
@@ -372,6 +374,10 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Also take windows over MQTT from this broker (mqtt://[user@]host[:port], default port 1883; "
                   "mqtts:// for TLS, default port 8883): "
                   "$share/tinyad/tinyad/+/samples in, tinyad/<device>/verdict and /alarm out, QoS 1");
+  cmd->add_option("--max-devices", a->max_devices,
+                  "Most devices tracked (default 10000): ids come from clients, so the table is bounded; windows "
+                  "of new devices past it get 429")
+      ->check(CLI::Range(size_t(1), size_t(10000000)));
   cmd->add_option("--admin-token-file", a->admin_token_file,
                   "Require this token (the file's first line, >= 16 characters) for everything but the device "
                   "protocol and /healthz: Authorization: Bearer TOKEN, or Basic with the token as password "

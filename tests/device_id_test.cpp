@@ -8,6 +8,11 @@
 #include <string>
 
 #include "device_id.h"
+#include "inference_service.h"
+#include "raw_http.h"
+#include "sample_json.h"
+#include "serve_fixture.h"
+#include "server_process.h"
 
 using tinyad::device_id_cut;
 using tinyad::device_id_printable;
@@ -57,9 +62,6 @@ TEST(DeviceId, PrintableKeepsTextOnOneLine) {
 // Through serve's handler: a non-UTF-8 or control-character id is refused
 // (400, one line, nothing tracked), a long UTF-8 id is cut whole, and a web
 // page of another site cannot post or reset.
-#include "inference_service.h"
-#include "sample_json.h"
-#include "serve_fixture.h"
 
 namespace tinyad {
 namespace {
@@ -111,6 +113,29 @@ TEST_F(ServeDeviceIds, RefusedCutAndCrossSite) {
   EXPECT_EQ(svc.handle(test::request("POST", "/", body, {{"host", "h:1"}, {"origin", "http://h:1"}}), peer).status,
             200);
   EXPECT_EQ(svc.handle(test::request("GET", "/metrics", "", cross), peer).status, 200);
+}
+
+}  // namespace
+}  // namespace tinyad
+
+namespace tinyad {
+namespace {
+
+// Ids come from clients: `serve --max-devices` bounds the one device table
+// (default 10000); a known device keeps being served when it is full.
+TEST_F(ServeDeviceIds, MaxDevicesBoundsTheTable) {
+  test::ServerProcess p("serve");
+  ASSERT_TRUE(p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--max-devices", "2"}))
+      << p.output();
+  const std::string body = sample_json_format(rows_of(window(test::kNormal, 0)));
+  auto post_as = [&](const std::string& id) {
+    return test::status_of(test::send_request(p.port(), test::post_request(body, "X-Device-Id: " + id + "\r\n")));
+  };
+  EXPECT_EQ(post_as("fan-1"), 200);
+  EXPECT_EQ(post_as("fan-2"), 200);
+  EXPECT_EQ(post_as("fan-3"), 429);
+  EXPECT_EQ(post_as("fan-1"), 200);
+  p.stop(SIGTERM);
 }
 
 }  // namespace
