@@ -27,6 +27,7 @@
 #include "sample_json.h"
 #include "serve_fixture.h"
 #include "server_process.h"
+#include "test_random.h"
 
 namespace fs = std::filesystem;
 
@@ -212,18 +213,7 @@ TEST(DeviceBaselines, FileRoundTripContinuesExactly) {
   fs::remove_all(dir);
 }
 
-// Windows for the `original` recipe (128 rows, per-axis MAD): Gaussian
-// readings around gravity; `scale` > 1 shakes harder (an anomaly).
-std::vector<double> window_rows(std::mt19937* rng, double scale = 1) {
-  std::normal_distribution<double> n01;
-  std::vector<double> rows;
-  for (int i = 0; i < 128; ++i) {
-    rows.push_back(0.01 + scale * 0.02 * n01(*rng));
-    rows.push_back(0.20 + scale * 0.03 * n01(*rng));
-    rows.push_back(0.98 + scale * 0.015 * n01(*rng));
-  }
-  return rows;
-}
+using test::window_rows;  // test_random.h
 
 using test::request;
 

@@ -25,24 +25,14 @@
 #include "serve_fixture.h"
 #include "server_process.h"
 #include "window_features.h"
+#include "test_random.h"
 
 namespace fs = std::filesystem;
 
 namespace tinyad {
 namespace {
 
-// `original` recipe windows (128 rows): Gaussian readings around gravity;
-// scale > 1 shakes harder.
-std::vector<double> window_rows(std::mt19937* rng, double scale = 1) {
-  std::normal_distribution<double> n01;
-  std::vector<double> rows;
-  for (int i = 0; i < 128; ++i) {
-    rows.push_back(0.01 + scale * 0.02 * n01(*rng));
-    rows.push_back(0.20 + scale * 0.03 * n01(*rng));
-    rows.push_back(0.98 + scale * 0.015 * n01(*rng));
-  }
-  return rows;
-}
+using test::window_rows;  // test_random.h
 
 // A fleet model far from these windows (it would flag them all) with a wide
 // covariance: the device's own baseline must be what judges after K.
