@@ -1,18 +1,26 @@
 // foreign_data_test.cpp: data from other loggers (docs/foreign-data.md):
 // every file kind window_file.h reads, long files cut into windows keyed
-// label/file#k, unknown files named, the recipe's rate and window, and
+// label/file#k and split by file (not by window), unknown files named, the
+// recipe's rate and window, and
 // (ForeignDataCli, a process suite) a 50 Hz set trained and evaluated end to end.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 
 #include "cli_run.h"
 #include "dataset_load.h"
 #include "recipe.h"
+#include "split.h"
+#include "train.h"
 #include "window_features.h"
 #include "window_file.h"
 
@@ -193,6 +201,111 @@ TEST_F(ForeignData, LongFileIsCutIntoWholeWindowsKeyedPerWindow) {
       << err_;
   ASSERT_EQ(l.table.files.size(), 1u);
   EXPECT_EQ(l.table.files[0].id(), "normal/long.csv#1");
+}
+
+// A file of n_rows noisy readings, different per seed (a separate recording).
+std::string noisy(size_t n_rows, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> noise(0.0, 0.05);
+  std::string s;
+  for (size_t i = 0; i < n_rows; ++i) {
+    const double t = double(i);
+    s += std::to_string(0.1 * std::sin(0.7 * t) + noise(gen)) + ", " + std::to_string(noise(gen)) + ", " +
+         std::to_string(1 + noise(gen)) + "\n";
+  }
+  return s;
+}
+
+// The split deals out groups: one-item groups reproduce split_make exactly
+// (same order too); bigger groups land whole in one part.
+TEST(SplitByFile, OneItemGroupsAreSplitMakeAndGroupsStayWhole) {
+  for (size_t n : {1u, 7u, 10u, 63u, 200u}) {
+    for (uint64_t seed : {0u, 1u, 42u}) {
+      std::vector<std::string> groups;
+      for (size_t i = 0; i < n; ++i) groups.push_back("l/" + std::to_string(i) + ".csv");
+      const tinyad::Split a = tinyad::split_make(n, seed), b = tinyad::split_make_grouped(groups, seed);
+      EXPECT_EQ(a.train, b.train) << n << " " << seed;
+      EXPECT_EQ(a.validation, b.validation) << n << " " << seed;
+      EXPECT_EQ(a.test, b.test) << n << " " << seed;
+    }
+  }
+  std::vector<std::string> groups;  // 20 files of 5 windows, interleaved to show order does not matter
+  for (size_t k = 0; k < 5; ++k)
+    for (size_t f = 0; f < 20; ++f) groups.push_back("l/" + std::to_string(f) + ".csv");
+  const tinyad::Split s = tinyad::split_make_grouped(groups, 7);
+  std::map<std::string, std::set<int>> parts;
+  std::vector<size_t> all;
+  const std::vector<size_t>* lists[3] = {&s.train, &s.validation, &s.test};
+  for (int p = 0; p < 3; ++p)
+    for (size_t i : *lists[p]) {
+      parts[groups[i]].insert(p);
+      all.push_back(i);
+    }
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), groups.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i);
+  for (const auto& [g, p] : parts) EXPECT_EQ(p.size(), 1u) << g << " is in several parts";
+  EXPECT_EQ(s.validation.size(), 4u * 5);  // 20 % of the 20 files, with all their windows
+  EXPECT_EQ(s.test.size(), 4u * 5);
+}
+
+// Trained on long recordings, no file has windows in two parts of the split,
+// and eval's exclusion (selection_excluding) leaves exactly the test windows.
+// A set of one-window files keeps the split it had before: split_make over
+// its files in order.
+TEST_F(ForeignData, TrainSplitsByFileAndEvalExcludesTheUsedWindows) {
+  for (unsigned f = 0; f < 12; ++f) {
+    char name[32];
+    std::snprintf(name, sizeof name, "long/%04u.csv", f);
+    write(name, noisy(64 * 5 + 10, f));  // five whole windows each
+    std::snprintf(name, sizeof name, "short/%04u.csv", f);
+    write(name, noisy(64, 100 + f));  // one window each
+  }
+  tinyad::TrainOptions opt;
+  opt.data = root_.string();
+  opt.window = 64;
+  opt.seed = 5;
+  opt.progress = false;
+  opt.normal = {"long"};
+  tinyad::TrainResult r;
+  ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
+  const tinyad::ModelSplit& ms = *r.model.split;
+  std::map<std::string, std::set<int>> parts;
+  const std::vector<std::string>* lists[3] = {&ms.train, &ms.validation, &ms.test};
+  for (int p = 0; p < 3; ++p)
+    for (const std::string& id : *lists[p]) parts[id.substr(0, id.rfind('#'))].insert(p);
+  ASSERT_EQ(parts.size(), 12u);
+  for (const auto& [file, p] : parts) EXPECT_EQ(p.size(), 1u) << file << " has windows in several parts";
+  EXPECT_EQ(ms.train.size() + ms.validation.size() + ms.test.size(), 60u);
+  EXPECT_EQ(ms.test.size(), 2u * 5);  // 20 % of 12 files, rounded down, with their five windows
+
+  tinyad::LoadedDataset l;
+  ASSERT_TRUE(tinyad::dataset_load(root_.string(), {"long"}, r.model.recipe.core,
+                                   tinyad::selection_excluding(ms), {}, &l, &err_))
+      << err_;
+  std::vector<std::string> left;
+  for (const auto& f : l.table.files) left.push_back(f.id());
+  std::vector<std::string> test = ms.test;
+  std::sort(test.begin(), test.end());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, test);
+
+  opt.normal = {"short"};
+  ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
+  const tinyad::Split before = tinyad::split_make(12, opt.seed);
+  auto ids = [](const std::vector<size_t>& idx) {
+    std::vector<std::string> v;
+    for (size_t i : idx) {
+      char name[32];
+      std::snprintf(name, sizeof name, "short/%04zu.csv", i);
+      v.push_back(name);
+    }
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(r.model.split->train, ids(before.train));
+  EXPECT_EQ(r.model.split->validation, ids(before.validation));
+  EXPECT_EQ(r.model.split->test, ids(before.test));
 }
 
 TEST_F(ForeignData, UnknownFilesAreNamed) {

@@ -27,6 +27,29 @@ Split split_make(size_t n, uint64_t seed, double validation_fraction, double tes
   return s;
 }
 
+Split split_make_grouped(const std::vector<std::string>& groups, uint64_t seed, double validation_fraction,
+                         double test_fraction) {
+  std::map<std::string, size_t> index;          // group -> its position among the distinct groups
+  std::vector<std::vector<size_t>> members;     // per distinct group, its items in input order
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const auto [it, added] = index.emplace(groups[i], members.size());
+    if (added) members.emplace_back();
+    members[it->second].push_back(i);
+  }
+  const Split by_group = split_make(members.size(), seed, validation_fraction, test_fraction);
+  auto expand = [&](const std::vector<size_t>& gs) {
+    std::vector<size_t> items;
+    for (size_t g : gs) items.insert(items.end(), members[g].begin(), members[g].end());
+    return items;
+  };
+  Split s;
+  s.seed = seed;
+  s.train = expand(by_group.train);
+  s.validation = expand(by_group.validation);
+  s.test = expand(by_group.test);
+  return s;
+}
+
 bool file_content_hash(const std::string& path, std::string* hash, std::string* err) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

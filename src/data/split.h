@@ -18,6 +18,17 @@ struct Split {
 /// Splits n items; fractions are rounded down. Deterministic for a seed.
 Split split_make(size_t n, uint64_t seed, double validation_fraction = 0.2, double test_fraction = 0.2);
 
+/// Splits items by group: item i belongs to group `groups[i]` (the file a
+/// window was cut from, DatasetFile::file_id()), and all items of a group go
+/// to the same part, so windows of one recording, which are strongly
+/// correlated, never sit in training and test both. split_make deals out the
+/// distinct groups in the order they first appear (fractions count groups,
+/// not items), and each group brings its items in input order. When every
+/// group has one item the result is exactly split_make(groups.size(), seed,
+/// ...), so datasets of one-window files keep the split they had.
+Split split_make_grouped(const std::vector<std::string>& groups, uint64_t seed, double validation_fraction = 0.2,
+                         double test_fraction = 0.2);
+
 /// Which files a model was trained and calibrated on, so eval can skip them.
 ///
 /// The split follows the window, not the folder: a file is one of the

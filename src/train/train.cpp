@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "dataset.h"
 #include "dataset_load.h"
@@ -106,7 +107,11 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   const FeatureTable& table = loaded.table;
   const std::vector<size_t> normal_rows = rows_with_labels(table, opt.normal);
   const std::vector<size_t> anomaly_rows = rows_with_labels(table, opt.anomaly);
-  const Split split = split_make(normal_rows.size(), opt.seed);
+  // By file: the windows cut from one long recording all go to one part,
+  // or the held-out test would score windows next to training ones (split.h).
+  std::vector<std::string> normal_files;
+  for (size_t r : normal_rows) normal_files.push_back(table.files[r].file_id());
+  const Split split = split_make_grouped(normal_files, opt.seed);
   auto pick = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> rows;
     for (size_t i : idx) rows.push_back(normal_rows[i]);
@@ -115,8 +120,11 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   };
   const auto train_rows = pick(split.train), val_rows = pick(split.validation), test_rows = pick(split.test);
   if (train_rows.size() < 2 || val_rows.size() < 2) {
-    *err = "too few normal windows to train: " + std::to_string(normal_rows.size()) +
-           " readable (need at least 10 for a 60/20/20 split)";
+    const size_t n_files = std::set<std::string>(normal_files.begin(), normal_files.end()).size();
+    *err = "too few normal windows to train: " + std::to_string(normal_rows.size()) + " readable" +
+           (n_files < normal_rows.size() ? " from " + std::to_string(n_files) + " files" : "") +
+           " (need at least 10 for a 60/20/20 split" +
+           (n_files < normal_rows.size() ? ", which is by file: at least 5 files" : "") + ")";
     return false;
   }
 
