@@ -13,7 +13,7 @@ struct DatasetFile {
   std::string path;   // root/label/name
   int part = -1;      // window k of a file cut into several (feature_table.h); -1: the file is one window
   /// The window's id, what a model's split lists: "label/name", or
-  /// "label/name#k" for the k-th window of a file longer than two windows.
+  /// "label/name#k" for the k-th window of a file holding two windows or more.
   std::string id() const { return label + "/" + name + (part >= 0 ? "#" + std::to_string(part) : ""); }
   /// The file's id, "label/name", whichever window of it this is.
   std::string file_id() const { return label + "/" + name; }
