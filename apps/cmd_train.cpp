@@ -43,7 +43,8 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
     std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
                 m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
   if (m.threshold.expected_false_alarms)
-    std::printf("a normal window of the training conditions is flagged with probability <= %.2f %%\n",
+    std::printf("a normal window of the training conditions is flagged with probability %s %.2f %%\n",
+                m.threshold.method == "cv-conformal" ? "about" : "<=",  // cv: no finite-sample proof, measured
                 100.0 * *m.threshold.expected_false_alarms);
   if (!r.threshold_note.empty()) warn(r.threshold_note);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
@@ -94,7 +95,7 @@ RunFn attach_train(CLI::App* cmd) {
       "--false-alarms", a->opt.false_alarms,
       "Probability P that a normal window of the training conditions is flagged, e.g. 0.01: the threshold is "
       "the split-conformal quantile of the validation scores and P is guaranteed (docs/thresholds.md); needs "
-      ">= 1/P - 1 validation windows. Without it: 3.5*median (mean+3sd for original)")
+      ">= 1/P - 1 validation windows (or --calibration cv). Without it: 3.5*median (mean+3sd for original)")
       ->check(CLI::Range(1e-9, 0.999999));
   cmd->add_option("--calibration", a->opt.calibration,
                   "How --false-alarms calibrates: split (the validation windows) or cv (out-of-fold scores of "

@@ -54,6 +54,15 @@ TEST(CrossConformal, OutOfFoldScoresAndThresholdMatchNumpy) {
   }
 }
 
+TEST(CrossConformal, SpecNeedsARateBetweenZeroAndOne) {
+  for (const std::string spec : {"cv-conformal:", "cv-conformal:0", "cv-conformal:1", "cv-conformal:-0.1",
+                                 "cv-conformal:nan", "cv-conformal 0.01", "cv-conformal:0.01x"}) {
+    tinyad::Threshold t;
+    std::string err;
+    EXPECT_FALSE(tinyad::threshold_parse(spec, &t, &err)) << "'" << spec << "' was accepted";
+  }
+}
+
 TEST(CrossConformal, FoldsAreBalancedAndSeeded) {
   const auto a = tinyad::cv_folds(239, 4, 7), b = tinyad::cv_folds(239, 4, 7), c = tinyad::cv_folds(239, 4, 8);
   EXPECT_EQ(a, b);

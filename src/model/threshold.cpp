@@ -43,7 +43,7 @@ bool threshold_parse(const std::string& spec, Threshold* out, std::string* err) 
     t.method = "fixed";
     t.param = t.value;
   } else {
-    *err = "threshold '" + spec + "': expected conformal:P (0 < P < 1, e.g. conformal:0.01), cv-conformal:P, mean+Ksd (e.g. mean+3sd), quantile:Q (0..1), K*median (e.g. 3.5*median) or a number";
+    *err = "threshold '" + spec + "': expected conformal:P (0 < P < 1, e.g. conformal:0.01), mean+Ksd (e.g. mean+3sd), quantile:Q (0..1), K*median (e.g. 3.5*median) or a number";
     return false;
   }
   *out = t;
