@@ -35,10 +35,16 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
                    }
                  }},
              m.detector);
-  std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
-              m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
+  if (m.threshold.method == "cv-conformal")
+    std::printf("threshold %.6g (%s of %zu out-of-fold scores of train + validation windows); %zu test windows "
+                "held out for eval\n",
+                m.threshold.value, threshold_spec(m.threshold).c_str(), m.threshold.n_calibration, r.n_test);
+  else
+    std::printf("threshold %.6g (%s of %zu validation windows); %zu test windows held out for eval\n",
+                m.threshold.value, threshold_spec(m.threshold).c_str(), r.n_validation, r.n_test);
   if (m.threshold.expected_false_alarms)
-    std::printf("a normal window of the training conditions is flagged with probability <= %.2f %%\n",
+    std::printf("a normal window of the training conditions is flagged with probability %s %.2f %%\n",
+                m.threshold.method == "cv-conformal" ? "about" : "<=",  // cv: no finite-sample proof, measured
                 100.0 * *m.threshold.expected_false_alarms);
   if (!r.threshold_note.empty()) warn(r.threshold_note);
   if (!r.skipped.empty()) std::printf("%zu malformed files skipped\n", r.skipped.size());
@@ -89,10 +95,17 @@ RunFn attach_train(CLI::App* cmd) {
       "--false-alarms", a->opt.false_alarms,
       "Probability P that a normal window of the training conditions is flagged, e.g. 0.01: the threshold is "
       "the split-conformal quantile of the validation scores and P is guaranteed (docs/thresholds.md); needs "
-      ">= 1/P - 1 validation windows. Without it: 3.5*median (mean+3sd for original)")
+      ">= 1/P - 1 validation windows (or --calibration cv). Without it: 3.5*median (mean+3sd for original)")
       ->check(CLI::Range(1e-9, 0.999999));
+  cmd->add_option("--calibration", a->opt.calibration,
+                  "How --false-alarms calibrates: split (the validation windows) or cv (out-of-fold scores of "
+                  "train + validation windows, Mahalanobis only; docs/thresholds.md)")
+      ->check(CLI::IsMember({"split", "cv"}));
+  cmd->add_option("--cv-folds", a->opt.cv_folds, "Folds of --calibration cv (default 4: each fold model is fitted "
+                  "on as many windows as the final model)")
+      ->check(CLI::Range(2, 1000));
   cmd->add_option("--threshold", a->opt.threshold,
-                  "Another rule instead: conformal:P, mean+Ksd, quantile:Q, K*median or a number")
+                  "Another rule instead: conformal:P, cv-conformal:P, mean+Ksd, quantile:Q, K*median or a number")
       ->excludes(fa);
   cmd->add_option("--shrinkage", a->shrinkage, "Covariance shrinkage: auto, none, ledoit-wolf (default: ledoit-wolf; auto for original)")
       ->check(CLI::IsMember({"auto", "none", "ledoit-wolf"}));

@@ -7,12 +7,17 @@
 # own. Prints one markdown table per dataset (aggregate.py).
 #
 #   bench/thresholds/compare.sh TINYAD CEILING_FAN_DIR [WORK_DIR]
+#   RULES="cv-conformal:0.01 cv-conformal:0.01/10" bench/thresholds/compare.sh ...   (only these rules)
 #
 # Rules: 3.5*median (the old default), mean+3sd (the original notebook's),
 # conformal at P = 0.01 (the new default; with fewer than 99 validation
 # windows the largest validation score, P = 1/(n+1), as `train` does) and
-# conformal at P = 0.05.
+# conformal at P = 0.05, and cv-conformal (out-of-fold scores of the train +
+# validation windows, `train --false-alarms P --calibration cv`) at P = 0.01
+# and 0.05 with the default 4 folds; RULE/K (e.g. cv-conformal:0.01/10)
+# asks for K folds.
 set -euo pipefail
+set -f  # rules such as 3.5*median are not file patterns
 TINYAD=$(realpath "$1")
 FAN=$(realpath "$2")
 WORK=${3:-$(mktemp -d)}
@@ -37,12 +42,14 @@ for dataset in fan sim; do
       "$TINYAD" train --data "$data" --normal $NORMAL --recipe $recipe --seed $seed --threshold 1 -o "$probe" >/dev/null
       nval=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['provenance']['n_validation'])" "$probe")
       p01=$(/usr/bin/python3 -c "import sys; n=int(sys.argv[1]); print('%.10g' % max(0.01, 1/(n+1)))" "$nval")
-      for rule in "3.5*median" "mean+3sd" "conformal:$p01" "conformal:0.05"; do
+      for rule in ${RULES:-"3.5*median" "mean+3sd" "conformal:$p01" "conformal:0.05" "cv-conformal:0.01" "cv-conformal:0.05"}; do
+        [ "$rule" = conformal:0.01 ] && rule="conformal:$p01"
         name=$rule; case $rule in conformal:0.05) ;; conformal:*) name="conformal:0.01" ;; esac
+        folds=4; case $rule in */*) folds=${rule#*/}; rule=${rule%/*} ;; esac
         tag="$dataset|$recipe|$name|$seed"
-        m="$WORK/$(echo "$tag" | tr '|:*+' '____').json"
+        m="$WORK/$(echo "$tag" | tr '|:*+/' '_____').json"
         "$TINYAD" train --data "$data" --normal $NORMAL --anomaly $ANOMALY --recipe $recipe --seed $seed \
-          --threshold "$rule" -o "$m" >/dev/null 2>&1
+          --threshold "$rule" --cv-folds $folds -o "$m" >/dev/null 2>&1
         other=$("$TINYAD" eval --model "$m" --data "$data" --normal $OTHER --json 2>/dev/null)
         echo "$tag|$m|$other"
       done

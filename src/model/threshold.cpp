@@ -28,6 +28,9 @@ bool threshold_parse(const std::string& spec, Threshold* out, std::string* err) 
   Threshold t;
   if (s.starts_with("conformal:") && parse_double(s.substr(10), &t.param) && t.param > 0 && t.param < 1) {
     t.method = "conformal";
+  } else if (s.starts_with("cv-conformal:") && parse_double(s.substr(13), &t.param) && t.param > 0 &&
+             t.param < 1) {
+    t.method = "cv-conformal";
   } else if (s.starts_with("mean+") && s.ends_with("sd") &&
       parse_double(s.substr(5, s.size() - 7), &t.param) && t.param >= 0) {
     t.method = "mean+sd";
@@ -50,6 +53,7 @@ bool threshold_parse(const std::string& spec, Threshold* out, std::string* err) 
 std::string threshold_spec(const Threshold& t) {
   char buf[64];
   if (t.method == "conformal") std::snprintf(buf, sizeof buf, "conformal:%g", t.param);
+  else if (t.method == "cv-conformal") std::snprintf(buf, sizeof buf, "cv-conformal:%g", t.param);
   else if (t.method == "mean+sd") std::snprintf(buf, sizeof buf, "mean+%gsd", t.param);
   else if (t.method == "quantile") std::snprintf(buf, sizeof buf, "quantile:%g", t.param);
   else if (t.method == "median") std::snprintf(buf, sizeof buf, "%g*median", t.param);
@@ -72,6 +76,8 @@ size_t conformal_rank(size_t n, double p) {
   const double k = std::ceil(double(n + 1) * (1.0 - p) - 1e-9);
   return k < 1 ? 1 : size_t(k);
 }
+
+bool threshold_is_conformal(const Threshold& t) { return t.method == "conformal" || t.method == "cv-conformal"; }
 
 double conformal_min_rate(size_t n) { return 1.0 / double(n + 1); }
 
@@ -120,12 +126,14 @@ bool threshold_fit(const std::vector<double>& scores, Threshold* t, std::string*
   } else if (t->method == "median") {
     // Robust to the few odd windows (a moved base) that inflate mean+sd.
     t->value = t->param * quantile(scores, 0.5);
-  } else if (t->method == "conformal") {
+  } else if (t->method == "conformal" || t->method == "cv-conformal") {
+    // cv-conformal: the same order statistic, taken over out-of-fold scores
+    // (cross_conformal.h in src/train makes them).
     if (!fit_conformal(scores, t, err)) return false;
   } else {
     t->value = quantile(scores, t->param);
   }
-  if (t->method != "conformal") t->expected_false_alarms.reset();
+  if (!threshold_is_conformal(*t)) t->expected_false_alarms.reset();
   t->n_calibration = scores.size();
   t->calibration_rate = share_above(scores, t->value);
   return true;

@@ -12,7 +12,9 @@
 namespace tinyad {
 
 struct Threshold {
-  // "conformal" (param = P, the false-alarm probability), "mean+sd" (param = k),
+  // "conformal" (param = P, the false-alarm probability), "cv-conformal" (the
+  // same rule on out-of-fold scores of all non-test normal windows, param =
+  // P; fitted by src/train/cross_conformal.h), "mean+sd" (param = k),
   // "quantile" (param = q), "median" (param = k), "fixed" (param = value)
   std::string method;
   double param = 0.0;
@@ -21,10 +23,10 @@ struct Threshold {
   // a model file written before these were recorded).
   size_t n_calibration = 0;                     // normal windows scored
   std::optional<double> calibration_rate;       // share of them above value
-  std::optional<double> expected_false_alarms;  // conformal only: (n + 1 - k) / (n + 1) <= P
+  std::optional<double> expected_false_alarms;  // (cv-)conformal only: (n + 1 - k) / (n + 1) <= P
 };
 
-/// Parses "conformal:0.01", "mean+3sd", "quantile:0.99", "3.5*median" or a
+/// Parses "conformal:0.01", "cv-conformal:0.01", "mean+3sd", "quantile:0.99", "3.5*median" or a
 /// plain number such as "9.0".
 bool threshold_parse(const std::string& spec, Threshold* out, std::string* err);
 
@@ -40,6 +42,9 @@ bool threshold_fit(const std::vector<double>& scores, Threshold* t, std::string*
 /// ceil((n + 1) (1 - p)); may exceed n (then no calibration score is high
 /// enough: p needs n >= ceil(1 / p) - 1 windows).
 size_t conformal_rank(size_t n, double p);
+
+/// "conformal" or "cv-conformal": the rules that promise a rate P.
+bool threshold_is_conformal(const Threshold& t);
 
 /// The smallest P a conformal threshold can promise with n calibration
 /// windows: 1 / (n + 1), the rate of the largest score.

@@ -29,6 +29,13 @@ struct TrainOptions {
   // > 0: conformal threshold with this false-alarm probability (refused when
   // the validation windows are too few for it); excludes `threshold`.
   double false_alarms = 0;
+  // How --false-alarms calibrates: "split" (conformal on the validation
+  // windows) or "cv" (cv-conformal: out-of-fold scores of all non-test normal
+  // windows, cross_conformal.h; Mahalanobis only).
+  std::string calibration = "split";
+  // Folds of the cv-conformal calibration. 4: each fold model is fitted on
+  // 3/4 of the 80 % non-test windows = 60 %, as many as the final model.
+  size_t cv_folds = 4;
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
   std::string fit = "classical";  // Mahalanobis only: "classical" or "mcd" (robust, docs/mcd.md)
   double mcd_support = 0;         // MCD support fraction of the training windows; 0: (n + p + 1) / 2
