@@ -53,6 +53,7 @@ golden:
 	/usr/bin/python3 scripts/golden/make_mcd_golden.py
 	/usr/bin/python3 scripts/golden/make_commission_golden.py
 	/usr/bin/python3 scripts/golden/make_threshold_golden.py
+	/usr/bin/python3 scripts/golden/make_cross_conformal_golden.py
 
 clean:
 	rm -rf $(BUILD)
