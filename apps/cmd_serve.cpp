@@ -64,9 +64,7 @@ bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   if (!mqtt_url_parse(a.mqtt, mo, err)) return false;
   MqttSecurity& s = mo->security;
   if (!a.mqtt_password_file.empty()) {
-    std::string text;
-    if (!read_file(a.mqtt_password_file, &text, err)) return false;
-    s.password = text.substr(0, text.find_first_of("\r\n"));
+    if (!read_first_line(a.mqtt_password_file, &s.password, err)) return false;
   } else if (const char* pw = std::getenv("TINYAD_MQTT_PASSWORD"); pw && *pw) {
     s.password = pw;
   }
@@ -91,9 +89,7 @@ bool is_device_protocol(const HttpRequest& r) {
 // The token: the file's first line, at least 16 characters (a guessable
 // token protects nothing).
 bool read_admin_token(const std::string& path, std::string* token, std::string* err) {
-  std::string text;
-  if (!read_file(path, &text, err)) return false;
-  *token = text.substr(0, text.find_first_of("\r\n"));
+  if (!read_first_line(path, token, err)) return false;
   if (token->size() < 16) {
     *err = path + ": the admin token must be at least 16 characters (e.g. `openssl rand -hex 16 > " + path + "`)";
     return false;

@@ -84,4 +84,11 @@ bool read_file(const std::string& path, std::string* content, std::string* err) 
   return true;
 }
 
+bool read_first_line(const std::string& path, std::string* line, std::string* err) {
+  std::string text;
+  if (!read_file(path, &text, err)) return false;
+  *line = text.substr(0, text.find_first_of("\r\n"));
+  return true;
+}
+
 }  // namespace tinyad

@@ -19,4 +19,8 @@ bool write_all(int fd, std::string_view content);
 /// Reads a whole file. On failure returns false and sets *err to "path: reason".
 bool read_file(const std::string& path, std::string* content, std::string* err);
 
+/// The first line of a file without its line ending (secrets kept in files:
+/// passwords, tokens). On failure returns false and sets *err as read_file.
+bool read_first_line(const std::string& path, std::string* line, std::string* err);
+
 }  // namespace tinyad

@@ -78,7 +78,7 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
   int status = 400;
   std::string err;
   if (!sample_json_parse(req.body, options_.limits, &w, &status, &err)) return refuse(peer, device, status, err);
-  if (device.empty()) device = device_id_printable(device_id_cut(w.device));
+  if (device.empty()) device = device_id_printable(w.device);  // the parser cut it already
   std::string name;
   switch (store_.store(sample_csv_format_sent(w), &name, &err)) {
     case SampleStore::Status::kStored:
