@@ -1,4 +1,5 @@
 // cmd_score.cpp: `tinyad score`: one line per CSV window.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -20,7 +21,7 @@ RunFn attach_score(CLI::App* cmd) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--model", a->model, "Model file (tinyad .json)")->required();
-  cmd->add_option("files", a->files, "CSV windows (x, y, z rows)")->required();
+  cmd->add_option("files", a->files, "Window files (CSV x, y, z rows, or JSON; docs/foreign-data.md); a file of several whole windows gives one line per window, path#k")->required();
   cmd->add_flag("--json", a->json, "One JSON object per line: path, score, threshold, anomaly");
   return [a] {
     Model model;
@@ -30,18 +31,31 @@ RunFn attach_score(CLI::App* cmd) {
     int status = 0;
     std::vector<double> rows, features;
     for (const std::string& path : a->files) {
-      WindowFileInfo info;  // any window file train reads (window_file.h); its first window is scored
-      if (!window_file_read(path, {}, &rows, &info, &err) ||
-          !window_features(model.recipe.core, rows, path, &features, &err)) {
+      WindowFileInfo info;  // any window file train reads (window_file.h)
+      if (!window_file_read(path, {}, &rows, &info, &err)) {
         status = fail(err);  // keep going: report every bad file, exit non-zero
         continue;
       }
-      const WindowVerdict v = judge_features(core, model.threshold, features.data(), features.size());
-      if (a->json) {
-        nlohmann::json j = {{"path", path}, {"score", v.score}, {"threshold", v.threshold}, {"anomaly", v.anomaly}};
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::printf("%s %.6g %s\n", path.c_str(), v.score, v.anomaly ? "anomaly" : "normal");
+      // A file of several whole windows is cut as train and eval cut it: one
+      // line per window, "path#k" (rows k*window ..); rows after the last
+      // whole window are not scored.
+      const size_t w3 = size_t(model.recipe.core.window) * 3;
+      const size_t n_windows = std::max<size_t>(1, rows.size() / w3);
+      for (size_t k = 0; k < n_windows; ++k) {
+        const std::string name = n_windows > 1 ? path + "#" + std::to_string(k) : path;
+        const std::vector<double> part =
+            n_windows > 1 ? std::vector<double>(rows.begin() + long(k * w3), rows.begin() + long((k + 1) * w3)) : rows;
+        if (!window_features(model.recipe.core, part, name, &features, &err)) {
+          status = fail(err);
+          continue;
+        }
+        const WindowVerdict v = judge_features(core, model.threshold, features.data(), features.size());
+        if (a->json) {
+          nlohmann::json j = {{"path", name}, {"score", v.score}, {"threshold", v.threshold}, {"anomaly", v.anomaly}};
+          std::printf("%s\n", j.dump().c_str());
+        } else {
+          std::printf("%s %.6g %s\n", name.c_str(), v.score, v.anomaly ? "anomaly" : "normal");
+        }
       }
     }
     return status;

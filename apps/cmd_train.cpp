@@ -15,7 +15,7 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
   std::visit(overloaded{
                  [&](const MahalanobisModel& md) {
                    std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n",
-                               detector_name(m), r.n_train, labels, m.recipe.name.c_str(), size_t(md.mean.size()),
+                               detector_name(m), r.n_fitted, labels, m.recipe.name.c_str(), size_t(md.mean.size()),
                                md.shrinkage);
                  },
                  [&](const AutoencoderModel& ae) {
@@ -93,16 +93,18 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--seed", a->opt.seed, "Seed of the train/validation/test split");
   auto* fa = cmd->add_option(
       "--false-alarms", a->opt.false_alarms,
-      "Probability P that a normal window of the training conditions is flagged, e.g. 0.01: the threshold is "
-      "the split-conformal quantile of the validation scores and P is guaranteed (docs/thresholds.md); needs "
-      ">= 1/P - 1 validation windows (or --calibration cv). Without it: 3.5*median (mean+3sd for original)")
+      "Probability P that a normal window of the training conditions is flagged, e.g. 0.01 (the default for "
+      "a Mahalanobis model of the default recipe): the threshold is the conformal quantile of calibration "
+      "scores (see --calibration; docs/thresholds.md); needs >= 1/P - 1 calibration windows. Other defaults: "
+      "mean+3sd for the original recipe, 3.5*median for the autoencoder")
       ->check(CLI::Range(1e-9, 0.999999));
   cmd->add_option("--calibration", a->opt.calibration,
-                  "How --false-alarms calibrates: split (the validation windows) or cv (out-of-fold scores of "
-                  "train + validation windows, Mahalanobis only; docs/thresholds.md)")
-      ->check(CLI::IsMember({"split", "cv"}));
-  cmd->add_option("--cv-folds", a->opt.cv_folds, "Folds of --calibration cv (default 4: each fold model is fitted "
-                  "on as many windows as the final model)")
+                  "How --false-alarms calibrates: cv (out-of-fold scores of the train + validation windows, the "
+                  "detector then fitted on all of them; Mahalanobis only), split (the validation windows, P "
+                  "guaranteed) or auto (default: cv for Mahalanobis, split for the autoencoder; docs/thresholds.md)")
+      ->check(CLI::IsMember({"auto", "split", "cv"}));
+  cmd->add_option("--cv-folds", a->opt.cv_folds, "Folds of --calibration cv (default 10: each fold model is fitted "
+                  "on 9/10 of the windows the final model is fitted on)")
       ->check(CLI::Range(2, 1000));
   cmd->add_option("--threshold", a->opt.threshold,
                   "Another rule instead: conformal:P, cv-conformal:P, mean+Ksd, quantile:Q, K*median or a number")

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "cli_run.h"
 #include "dataset_load.h"
@@ -417,6 +418,42 @@ TEST(ForeignDataCli, FiftyHzSetTrainsAndEvaluatesWithRate) {
   }
   EXPECT_LE(right["fpr"].get<double>(), 0.05);
   EXPECT_GE(right["tpr"].get<double>(), result[1]["tpr"].get<double>()) << "trained as if 200 Hz did better";
+  fs::remove_all(dir);
+}
+
+// `score` cuts a long recording as train and eval do: one line per whole
+// window, "path#k", each the same score as that window scored on its own;
+// the rows after the last whole window are not scored.
+TEST(ForeignDataCli, ScoreCutsALongFileIntoItsWindows) {
+  const fs::path dir = fs::path(testing::TempDir()) / ("tinyad_long_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string data = (dir / "data").string();
+  auto run = tinyad::test::tinyad("simulate -o " + data + " -n 20 --seed 5 --labels fan_0_low_0_weight,fan_0_high_0_weight");
+  ASSERT_EQ(run.status, 0) << run.err;
+  const std::string model = (dir / "m.json").string();
+  run = tinyad::test::tinyad("train --data " + data + " --normal fan_0_low_0_weight -o " + model);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const std::vector<std::string> parts = {data + "/fan_0_low_0_weight/0000.csv", data + "/fan_0_high_0_weight/0000.csv",
+                                          data + "/fan_0_low_0_weight/0001.csv"};
+  const std::string long_file = (dir / "long.csv").string();
+  {
+    std::ofstream out(long_file);
+    for (const auto& p : parts) out << std::ifstream(p).rdbuf();
+    out << "0.1,0.2,0.9\n0.1,0.2,0.9\n";  // less than a window: not scored
+  }
+  run = tinyad::test::tinyad("score --json --model " + model + " " + long_file + " " + parts[0] + " " + parts[1] +
+                             " " + parts[2]);
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(run.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 6u) << run.out;
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(lines[k]["path"], long_file + "#" + std::to_string(k));
+    EXPECT_EQ(lines[k]["score"], lines[3 + k]["score"]) << k;
+    EXPECT_EQ(lines[k]["anomaly"], lines[3 + k]["anomaly"]) << k;
+  }
+  EXPECT_TRUE(lines[1]["anomaly"].get<bool>()) << "the high-speed window in the middle";
   fs::remove_all(dir);
 }
 

@@ -7,10 +7,10 @@
 # own. Prints one markdown table per dataset (aggregate.py).
 #
 #   bench/thresholds/compare.sh TINYAD CEILING_FAN_DIR [WORK_DIR]
-#   RULES="cv-conformal:0.01 cv-conformal:0.01/10" bench/thresholds/compare.sh ...   (only these rules)
+#   RULES="cv-conformal:0.01 cv-conformal:0.01/4" bench/thresholds/compare.sh ...   (only these rules)
 #
-# Rules: 3.5*median (the old default), mean+3sd (the original notebook's),
-# conformal at P = 0.01 (the new default; with fewer than 99 validation
+# Rules: 3.5*median (the default until 2026-12), mean+3sd (the original notebook's),
+# split-conformal at P = 0.01 (with fewer than 99 validation
 # windows the largest validation score, P = 1/(n+1), as `train` does) and
 # conformal at P = 0.05, and cv-conformal (out-of-fold scores of the train +
 # validation windows, `train --false-alarms P --calibration cv`) at P = 0.01
@@ -45,7 +45,7 @@ for dataset in fan sim; do
       for rule in ${RULES:-"3.5*median" "mean+3sd" "conformal:$p01" "conformal:0.05" "cv-conformal:0.01" "cv-conformal:0.05"}; do
         [ "$rule" = conformal:0.01 ] && rule="conformal:$p01"
         name=$rule; case $rule in conformal:0.05) ;; conformal:*) name="conformal:0.01" ;; esac
-        folds=4; case $rule in */*) folds=${rule#*/}; rule=${rule%/*} ;; esac
+        folds=10; case $rule in */*) folds=${rule#*/}; rule=${rule%/*} ;; esac
         tag="$dataset|$recipe|$name|$seed"
         m="$WORK/$(echo "$tag" | tr '|:*+/' '_____').json"
         "$TINYAD" train --data "$data" --normal $NORMAL --anomaly $ANOMALY --recipe $recipe --seed $seed \

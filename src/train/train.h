@@ -27,15 +27,16 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string threshold;  // empty: the recipe's default rule (see default_threshold_spec)
   // > 0: conformal threshold with this false-alarm probability (refused when
-  // the validation windows are too few for it); excludes `threshold`.
+  // the calibration windows are too few for it); excludes `threshold`.
   double false_alarms = 0;
   // How --false-alarms calibrates: "split" (conformal on the validation
-  // windows) or "cv" (cv-conformal: out-of-fold scores of all non-test normal
-  // windows, cross_conformal.h; Mahalanobis only).
-  std::string calibration = "split";
-  // Folds of the cv-conformal calibration. 4: each fold model is fitted on
-  // 3/4 of the 80 % non-test windows = 60 %, as many as the final model.
-  size_t cv_folds = 4;
+  // windows), "cv" (cv-conformal: out-of-fold scores of all non-test normal
+  // windows, cross_conformal.h; Mahalanobis only; the detector is then fitted
+  // on all of them) or "auto" (cv for Mahalanobis, split for the autoencoder).
+  std::string calibration = "auto";
+  // Folds of the cv-conformal calibration. 10: each fold model is fitted on
+  // 9/10 of the windows the final model is fitted on.
+  size_t cv_folds = 10;
   std::optional<Shrinkage> shrinkage;  // empty: default_shrinkage(recipe)
   std::string fit = "classical";  // Mahalanobis only: "classical" or "mcd" (robust, docs/mcd.md)
   double mcd_support = 0;         // MCD support fraction of the training windows; 0: (n + p + 1) / 2
@@ -49,6 +50,7 @@ struct TrainOptions {
 struct TrainResult {
   Model model;
   size_t n_train = 0, n_validation = 0, n_test = 0;
+  size_t n_fitted = 0;  // windows the detector was fitted on: n_train, or train + validation for cv-conformal
   std::vector<std::string> skipped;
   std::optional<EvalResult> test_eval;  // test split vs anomalies, when anomalies were given
   std::optional<AutoencoderTrainReport> autoencoder;  // loss curves, dead units
@@ -59,7 +61,7 @@ struct TrainResult {
 };
 
 /// The threshold rule used when none is asked for.
-std::string default_threshold_spec(const std::string& recipe_name);
+std::string default_threshold_spec(const std::string& recipe_name, const Detector& detector);
 
 /// The covariance shrinkage used when none is asked for.
 Shrinkage default_shrinkage(const std::string& recipe_name);
