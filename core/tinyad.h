@@ -132,6 +132,34 @@ typedef struct tinyad_online_cov_f {
   float* m2;   /* (n, n) */
 } tinyad_online_cov_f;
 
+/* Commissioning a mounting: tinyad_commission<float> (tinyad_commission.h). */
+#ifndef TINYAD_COMMISSION_H
+#ifndef TINYAD_COMMISSION_MAX_FEATURES
+#define TINYAD_COMMISSION_MAX_FEATURES 64 /* the default recipe has 60 */
+#endif
+enum tinyad_commission_phase { TINYAD_COMMISSION_LEARNING = 0, TINYAD_COMMISSION_MONITORING };
+#endif
+typedef struct tinyad_commission_params_f {
+  uint32_t windows;  /* K, windows to commission on (>= 3) */
+  float sd_floor;    /* sd floor as a fraction of the fleet sd per feature */
+  float margin;      /* threshold = margin * max leave-one-out score */
+  float track_rate;  /* mean += track_rate * (x - mean) on a tracked window */
+  float track_below; /* track only windows with score <= track_below * threshold */
+  float track_bound; /* |mean - commissioned mean| <= track_bound * sd */
+} tinyad_commission_params_f;
+typedef struct tinyad_commission_f {
+  tinyad_commission_params_f params;
+  uint32_t n;       /* features */
+  uint32_t count;   /* commissioning windows added so far */
+  uint8_t phase;    /* enum tinyad_commission_phase */
+  uint32_t tracked; /* monitoring windows the mean followed */
+  float* windows;   /* caller-owned (params.windows * n), used while learning */
+  float mean[TINYAD_COMMISSION_MAX_FEATURES];
+  float m2[TINYAD_COMMISSION_MAX_FEATURES];
+  float origin[TINYAD_COMMISSION_MAX_FEATURES];
+  float sd[TINYAD_COMMISSION_MAX_FEATURES];
+  float threshold; /* monitoring: anomalous when score > threshold */
+} tinyad_commission_f;
 /* Learn -> calibrate -> monitor on the device: tinyad_learner<float>. */
 typedef struct tinyad_learner_f {
   tinyad_online_cov_f cov;
@@ -197,6 +225,25 @@ void tinyad_learner_init_f(tinyad_learner_f* l, size_t n, float* mean, float* m2
 /* Feeds one window's features x (n,); *score set when calibrating or
    monitoring, *anomaly only when monitoring. */
 enum tinyad_status tinyad_learner_add_f(tinyad_learner_f* l, const float* x, float* score, bool* anomaly);
+
+/* Commissioning (docs/commissioning.md): the measured default settings
+   (K = 30). */
+tinyad_commission_params_f tinyad_commission_default_params_f(void);
+/* Starts (or restarts) commissioning n features; windows: caller-owned
+   params->windows * n values, kept until finalize. */
+enum tinyad_status tinyad_commission_reset_f(tinyad_commission_f* c, size_t n, const tinyad_commission_params_f* params,
+                                             float* windows);
+/* Adds one commissioning window's features (n,); NOT_READY once K are in. */
+enum tinyad_status tinyad_commission_add_f(tinyad_commission_f* c, const float* x);
+/* Ends commissioning: floored sd, leave-one-out threshold, then monitoring.
+   fleet_sd (n,): the fleet model's per-feature sd (tinyad_model_fleet_sd). */
+enum tinyad_status tinyad_commission_finalize_f(tinyad_commission_f* c, const float* fleet_sd);
+/* Scores one window's features against the own baseline. */
+enum tinyad_status tinyad_commission_score_f(const tinyad_commission_f* c, const float* x, float* score,
+                                             bool* anomaly);
+/* Follows slow drift from a window scored well inside the threshold; true
+   when the mean moved. */
+bool tinyad_commission_track_f(tinyad_commission_f* c, const float* x, float score);
 
 #ifdef __cplusplus
 }

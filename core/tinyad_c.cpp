@@ -17,6 +17,7 @@ namespace tinyad_c {
 #include "tinyad.h"
 }
 
+#include "tinyad_commission.h"
 #include "tinyad_dense.h"
 #include "tinyad_features.h"
 #include "tinyad_mahalanobis.h"
@@ -145,8 +146,36 @@ TINYAD_SAME_FIELD(c_learner, t_learner, score_mean);
 TINYAD_SAME_FIELD(c_learner, t_learner, score_m2);
 TINYAD_SAME_FIELD(c_learner, t_learner, threshold);
 
+using c_commission_params = tinyad_c::tinyad_commission_params_f;
+using t_commission_params = tinyad_commission_params<float>;
+TINYAD_SAME_SIZE(c_commission_params, t_commission_params);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, windows);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, sd_floor);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, margin);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, track_rate);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, track_below);
+TINYAD_SAME_FIELD(c_commission_params, t_commission_params, track_bound);
+using c_commission = tinyad_c::tinyad_commission_f;
+using t_commission = tinyad_commission<float>;
+TINYAD_SAME_SIZE(c_commission, t_commission);
+TINYAD_SAME_FIELD(c_commission, t_commission, params);
+TINYAD_SAME_FIELD(c_commission, t_commission, n);
+TINYAD_SAME_FIELD(c_commission, t_commission, count);
+TINYAD_SAME_FIELD(c_commission, t_commission, phase);
+TINYAD_SAME_FIELD(c_commission, t_commission, tracked);
+TINYAD_SAME_FIELD(c_commission, t_commission, windows);
+TINYAD_SAME_FIELD(c_commission, t_commission, mean);
+TINYAD_SAME_FIELD(c_commission, t_commission, m2);
+TINYAD_SAME_FIELD(c_commission, t_commission, origin);
+TINYAD_SAME_FIELD(c_commission, t_commission, sd);
+TINYAD_SAME_FIELD(c_commission, t_commission, threshold);
+static_assert(int(tinyad_c::TINYAD_COMMISSION_LEARNING) == TINYAD_COMMISSION_LEARNING &&
+                  int(tinyad_c::TINYAD_COMMISSION_MONITORING) == TINYAD_COMMISSION_MONITORING,
+              "commissioning phase codes differ");
+
 #undef TINYAD_SAME_FIELD
 #undef TINYAD_SAME_SIZE
+
 
 // The C struct seen as its template twin (layouts checked above).
 inline const tinyad_recipe* cpp(const c_recipe* p) { return reinterpret_cast<const tinyad_recipe*>(p); }
@@ -160,6 +189,11 @@ inline tinyad_window<float>* cpp(c_window* p) { return reinterpret_cast<tinyad_w
 inline const t_mdet* cpp(const c_mdet* p) { return reinterpret_cast<const t_mdet*>(p); }
 inline const t_adet* cpp(const c_adet* p) { return reinterpret_cast<const t_adet*>(p); }
 inline t_learner* cpp(c_learner* p) { return reinterpret_cast<t_learner*>(p); }
+inline t_commission* cpp(c_commission* p) { return reinterpret_cast<t_commission*>(p); }
+inline const t_commission* cpp(const c_commission* p) { return reinterpret_cast<const t_commission*>(p); }
+inline const t_commission_params* cpp(const c_commission_params* p) {
+  return reinterpret_cast<const t_commission_params*>(p);
+}
 
 inline c_verdict to_c(const tinyad_verdict<float>& v) {
   c_verdict out;
@@ -249,6 +283,40 @@ void tinyad_learner_init_f(tinyad_learner_f* l, size_t n, float* mean, float* m2
 
 tinyad_status tinyad_learner_add_f(tinyad_learner_f* l, const float* x, float* score, bool* anomaly) {
   return ::tinyad_learner_add(cpp(l), x, score, anomaly);
+}
+
+tinyad_commission_params_f tinyad_commission_default_params_f(void) {
+  const t_commission_params p = ::tinyad_commission_default_params<float>();
+  tinyad_commission_params_f out;
+  out.windows = p.windows;
+  out.sd_floor = p.sd_floor;
+  out.margin = p.margin;
+  out.track_rate = p.track_rate;
+  out.track_below = p.track_below;
+  out.track_bound = p.track_bound;
+  return out;
+}
+
+tinyad_status tinyad_commission_reset_f(tinyad_commission_f* c, size_t n, const tinyad_commission_params_f* params,
+                                        float* windows) {
+  if (!params) return TINYAD_STATUS_NULL_ARGUMENT;
+  return ::tinyad_commission_reset(cpp(c), n, *cpp(params), windows);
+}
+
+tinyad_status tinyad_commission_add_f(tinyad_commission_f* c, const float* x) {
+  return ::tinyad_commission_add(cpp(c), x);
+}
+
+tinyad_status tinyad_commission_finalize_f(tinyad_commission_f* c, const float* fleet_sd) {
+  return ::tinyad_commission_finalize(cpp(c), fleet_sd);
+}
+
+tinyad_status tinyad_commission_score_f(const tinyad_commission_f* c, const float* x, float* score, bool* anomaly) {
+  return ::tinyad_commission_score(cpp(c), x, score, anomaly);
+}
+
+bool tinyad_commission_track_f(tinyad_commission_f* c, const float* x, float score) {
+  return ::tinyad_commission_track(cpp(c), x, score);
 }
 
 }  // extern "C"
