@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb
 
 all: build
 
@@ -41,6 +41,14 @@ test: deps-test
 mcu-test: deps-test
 	@$(MAKE) --no-print-directory build
 	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
+
+# The Debian package $(BUILD)/tinyad_<version>_<arch>.deb from the built binary
+# (CPack; packaging/, docs/packaging.md). The architecture is the compiler's.
+deb:
+	@scripts/deps.sh deb
+	@$(MAKE) --no-print-directory build
+	cmake --build $(BUILD) --target package_files
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	$(BUILD)/bench/tinyad_bench
