@@ -119,6 +119,6 @@ grep -v 'running with root privileges' "$work/lintian.txt" | sed 's/^/  lintian:
 step "lintian: no errors or warnings"
 
 dpkg --root="$root" --log=/dev/null --purge tinyad >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge failed"; }
-left=$(cd "$root" && find etc usr -type f 2>/dev/null | head -5)
+left=$(cd "$root" && find etc usr -type f 2>/dev/null | head -5 || true)
 [ -z "$left" ] || fail "purge left files: $left"
 step "purged cleanly; all checks passed"
