@@ -3,7 +3,8 @@
 # already built in BUILD_DIR (CPack, as `make deb`) and checks it as a user's
 # machine would see it (ctest test `package`, in `make test`):
 #   1. lintian: no error and no warning left after packaging/debian/lintian-overrides;
-#   2. Depends: filled in by dpkg-shlibdeps, and satisfied on this machine;
+#   2. Depends: filled in by dpkg-shlibdeps, satisfied on this machine, and
+#      naming the same packages as shlibs_depends.sh (what cross builds use);
 #   3. dpkg --root installs it into a scratch root (conffile registered),
 #      `tinyad --version` runs from there, and a purge leaves nothing;
 #   4. a man page per subcommand of `tinyad --help`, naming every option,
@@ -48,6 +49,12 @@ for dep in $(tr ',' '\n' <<<"$depends" | sed 's/(.*)//; s/|.*//' | tr -d ' '); d
     fail "Depends names $dep, which is not installed on this machine"
 done
 step "Depends: $depends"
+# The cross builds' Depends (shlibs_depends.sh, from the build machine's shlibs
+# files) must name the same packages as dpkg-shlibdeps does here.
+names() { tr ',' '\n' | sed 's/(.*)//' | tr -d ' ' | sort; }
+cross=$("$(dirname "$0")/shlibs_depends.sh" "$build/tinyad") || fail "shlibs_depends.sh failed on $build/tinyad"
+[ "$(names <<<"$cross")" = "$(names <<<"$depends")" ] || fail "shlibs_depends.sh gives '$cross', dpkg-shlibdeps '$depends'"
+step "cross builds' Depends names the same packages: $cross"
 
 # 3. Install into a scratch root with dpkg's own database there. The
 # libraries are the host's (outside the root), hence --force-depends.
