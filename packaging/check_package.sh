@@ -38,6 +38,7 @@ step "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 # 1. lintian, the slowest step (~10 s): in the background while the others run.
 lintian --display-info --pedantic "$deb" >"$work/lintian.txt" 2>&1 &
 lintian_pid=$!
+trap 'kill "$lintian_pid" 2>/dev/null || true' EXIT  # a failed check does not leave it running
 
 # 2. Depends from dpkg-shlibdeps: the libraries the binary links, installed here.
 depends=$(dpkg-deb -f "$deb" Depends)
