@@ -42,12 +42,13 @@ mcu-test: deps-test
 	@$(MAKE) --no-print-directory build
 	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
 
-# The Debian package $(BUILD)/tinyad_<version>_<arch>.deb from the built binary
-# (CPack; packaging/, docs/packaging.md). The architecture is the compiler's.
+# The Debian package $(BUILD)/tinyad_<version>_<arch>.deb (CPack; packaging/,
+# docs/packaging.md): builds the binary and the man pages and completion made
+# from it, not the tests. The architecture is the compiler's.
 deb:
 	@scripts/deps.sh deb
-	@$(MAKE) --no-print-directory build
-	cmake --build $(BUILD) --target package_files
+	@$(MAKE) --no-print-directory $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target package_files
 	cd $(BUILD) && cpack -G DEB
 
 bench: build
