@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb
 
 all: build
 
@@ -41,6 +41,15 @@ test: deps-test
 mcu-test: deps-test
 	@$(MAKE) --no-print-directory build
 	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
+
+# The Debian package $(BUILD)/tinyad_<version>_<arch>.deb (CPack; packaging/,
+# docs/packaging.md): builds the binary and the man pages and completion made
+# from it, not the tests. The architecture is the compiler's.
+deb:
+	@scripts/deps.sh deb
+	@$(MAKE) --no-print-directory $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target package_files
+	cd $(BUILD) && cpack -G DEB
 
 bench: build
 	$(BUILD)/bench/tinyad_bench

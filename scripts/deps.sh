@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, and nothing when they are
 # all present (so `make demo` / `make test` stay quiet on a ready machine).
-# Usage: scripts/deps.sh demo|test
+# Usage: scripts/deps.sh demo|deb|test
 set -euo pipefail
 
 # What the tinyad binary needs to build and run the quick start.
@@ -35,12 +35,19 @@ test_packages=(
   mosquitto nginx-light
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
+  # make deb and its check (packaging/check_package.sh): dpkg-shlibdeps, Debian's
+  # python3 for the man page / completion generators, lintian, systemd-analyze, man
+  dpkg-dev python3 lintian systemd man-db
 )
+
+# make deb: the binary's packages, dpkg-shlibdeps and the generators' python3.
+deb_packages=("${demo_packages[@]}" dpkg-dev python3)
 
 case "${1:-}" in
   demo) wanted=("${demo_packages[@]}") ;;
+  deb) wanted=("${deb_packages[@]}") ;;
   test) wanted=("${test_packages[@]}") ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  *) echo "usage: $0 demo|deb|test" >&2; exit 2 ;;
 esac
 
 missing=()
