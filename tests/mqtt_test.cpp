@@ -423,9 +423,10 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
 
 // A broker as production runs it: a TLS listener that wants a user name and
 // password (mosquitto's password_file), beside an anonymous loopback one for
-// the test's own client (per_listener_settings). serve gets verdicts through
-// the secured one; a wrong password and a broker certificate from another CA
-// are refused at start with a reason.
+// the test's own client (per_listener_settings), and an ACL limiting tinyad
+// to its topics. serve gets verdicts through the secured one; a wrong
+// password, a broker certificate from another CA and a user outside the ACL
+// are refused at start with a reason and a non-zero exit (no retry loop).
 TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const std::string dir = path("tls");
   ASSERT_EQ(std::system(("'" + test::source_path("tests/services/make_mqtt_tls.sh") + "' '" + dir + "'").c_str()), 0);
@@ -433,7 +434,7 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const std::string conf = dir + "/mosquitto.conf";
   std::ofstream(conf) << "per_listener_settings true\npersistence false\n"
                       << "listener " << secure << " 127.0.0.1\nallow_anonymous false\npassword_file " << dir
-                      << "/passwd\ncafile " << dir << "/ca.pem\ncertfile " << dir << "/server.pem\nkeyfile " << dir
+                      << "/passwd\nacl_file " << dir << "/acl\ncafile " << dir << "/ca.pem\ncertfile " << dir << "/server.pem\nkeyfile " << dir
                       << "/server.key\n"
                       << "listener " << open_port << " 127.0.0.1\nallow_anonymous true\n";
   Broker broker(conf);
@@ -466,7 +467,16 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("certificate verify failed"), std::string::npos) << r.out << r.err;
   }
-  // Right password and CA: windows in, verdicts out.
+  // A user the ACL gives no topics: the subscription is refused, serve says so and exits.
+  {
+    std::string line = "serve";
+    for (std::string x : argv({"--mqtt-password-file", dir + "/password.txt", "--mqtt-ca", dir + "/ca.pem"}))
+      line += " '" + (x == url ? "mqtts://stranger@127.0.0.1:" + std::to_string(secure) : x) + "'";
+    const test::CliRun r = test::tinyad(line);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("refused the subscription"), std::string::npos) << r.out << r.err;
+  }
+  // Right password and CA, within the ACL: windows in, verdicts out.
   ServerProcess serve("serve");
   ASSERT_TRUE(serve.start(argv({"--mqtt-password-file", dir + "/password.txt", "--mqtt-cafile", dir + "/ca.pem"})))
       << serve.output();
