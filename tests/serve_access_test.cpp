@@ -134,7 +134,8 @@ TEST_F(ServeAccess, SketchSendsItsDeviceToken) {
   std::string metrics = send_request(p.port(), get_request("/metrics"));
   EXPECT_EQ(test::metric(metrics, "tinyad_windows_scored_total"), 2) << p.output();
   EXPECT_EQ(test::metric(metrics, "tinyad_auth_refused_total{code=\"401\"}"), 0);
-  std::system((env + TINYAD_FIRMWARE_COLLECT_HOST " > /dev/null").c_str());  // no token: refused
+  const std::string one = "TINYAD_STUB_SERVER_PORT=" + std::to_string(p.port()) + " TINYAD_STUB_WINDOWS=1 ";
+  std::system((one + TINYAD_FIRMWARE_COLLECT_HOST " > /dev/null").c_str());  // no token: refused
   metrics = send_request(p.port(), get_request("/metrics"));
   EXPECT_EQ(test::metric(metrics, "tinyad_windows_scored_total"), 2);
   EXPECT_GE(test::metric(metrics, "tinyad_auth_refused_total{code=\"401\"}"), 1);
