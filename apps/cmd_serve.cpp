@@ -51,7 +51,7 @@ struct ServeArgs {
   uint32_t commission = 0;  // --commission K (docs/commissioning.md)
   std::string baselines, recipe = "default";
   std::string mqtt, mqtt_client_id;
-  std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
+  std::string mqtt_user, mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
   std::string token_file, device_token_file;  // --token-file (alias --admin-token-file), --device-token-file
   bool open_metrics = false;
   size_t max_devices = 10000;
@@ -64,13 +64,20 @@ struct ServeArgs {
 bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   if (!mqtt_url_parse(a.mqtt, mo, err)) return false;
   MqttSecurity& s = mo->security;
+  if (!a.mqtt_user.empty()) {
+    if (!s.username.empty() && s.username != a.mqtt_user) {
+      *err = "--mqtt-user " + a.mqtt_user + " and the user " + s.username + " in --mqtt " + a.mqtt + ": give one";
+      return false;
+    }
+    s.username = a.mqtt_user;
+  }
   if (!a.mqtt_password_file.empty()) {
     if (!read_first_line(a.mqtt_password_file, &s.password, err)) return false;
   } else if (const char* pw = std::getenv("TINYAD_MQTT_PASSWORD"); pw && *pw) {
     s.password = pw;
   }
   if (!s.password.empty() && s.username.empty()) {
-    *err = "an MQTT password needs a user name: --mqtt mqtt://USER@host";
+    *err = "an MQTT password needs a user name: --mqtt-user USER (or --mqtt mqtt://USER@host)";
     return false;
   }
   s.cafile = a.mqtt_cafile;
@@ -406,6 +413,7 @@ RunFn attach_serve(CLI::App* cmd) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--open-metrics", a->open_metrics,
                 "With --token-file: /metrics without the token (for a Prometheus that cannot send one)");
+  cmd->add_option("--mqtt-user", a->mqtt_user, "The MQTT user name (or in the URL: mqtt://USER@host)");
   cmd->add_option("--mqtt-password-file", a->mqtt_password_file,
                   "The MQTT password: the first line of this file (or the environment variable "
                   "TINYAD_MQTT_PASSWORD); the user name is the URL's, mqtt://USER@host")

@@ -424,9 +424,11 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
 // A broker as production runs it: a TLS listener that wants a user name and
 // password (mosquitto's password_file), beside an anonymous loopback one for
 // the test's own client (per_listener_settings), and an ACL limiting tinyad
-// to its topics. serve gets verdicts through the secured one; a wrong
-// password, a broker certificate from another CA and a user outside the ACL
-// are refused at start with a reason and a non-zero exit (no retry loop).
+// to its topics (serve works within it). A wrong password and a broker
+// certificate from another CA are refused at start with a reason and a
+// non-zero exit (no retry loop). mosquitto 2.0.11 grants a shared
+// subscription its ACL denies (and then delivers nothing), so serve cannot
+// see that case at start: the ACL is the broker's to get right.
 TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const std::string dir = path("tls");
   ASSERT_EQ(std::system(("'" + test::source_path("tests/services/make_mqtt_tls.sh") + "' '" + dir + "'").c_str()), 0);
@@ -467,14 +469,12 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find("certificate verify failed"), std::string::npos) << r.out << r.err;
   }
-  // A user the ACL gives no topics: the subscription is refused, serve says so and exits.
+  // --mqtt-user and a different user in the URL: refused before connecting.
   {
-    std::string line = "serve";
-    for (std::string x : argv({"--mqtt-password-file", dir + "/password.txt", "--mqtt-ca", dir + "/ca.pem"}))
-      line += " '" + (x == url ? "mqtts://stranger@127.0.0.1:" + std::to_string(secure) : x) + "'";
-    const test::CliRun r = test::tinyad(line);
-    EXPECT_NE(r.status, 0);
-    EXPECT_NE(r.err.find("refused the subscription"), std::string::npos) << r.out << r.err;
+    const test::CliRun r = test::tinyad(args({"--mqtt-user", "someone-else", "--mqtt-password-file",
+                                              dir + "/password.txt", "--mqtt-ca", dir + "/ca.pem"}));
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("give one"), std::string::npos) << r.out << r.err;
   }
   // Right password and CA, within the ACL: windows in, verdicts out.
   ServerProcess serve("serve");

@@ -3,9 +3,8 @@
 # a CA (ca.pem), a server certificate for 127.0.0.1/localhost signed by it
 # (server.pem, server.key), a second CA that signed nothing (other-ca.pem),
 # a mosquitto password file with user "tinyad", password "s3cret"
-# (passwd; the password also in password.txt), a second user "stranger"
-# with the same password, and an ACL (acl) that limits tinyad to its own
-# topics and gives stranger none. Keys are made readable: a
+# (passwd; the password also in password.txt), and an ACL (acl) that
+# limits tinyad to its own topics. Keys are made readable: a
 # mosquitto started as root reads them as the mosquitto user.
 set -euo pipefail
 dir=${1:?usage: $0 DIR}
@@ -20,7 +19,6 @@ openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out s
   -extfile san.ext 2>/dev/null
 rm -f passwd
 mosquitto_passwd -c -b passwd tinyad s3cret
-mosquitto_passwd -b passwd stranger s3cret
 # tinyad takes windows (its shared subscription, and the messages it is
 # delivered) and answers on verdict/alarm; nothing else.
 printf '%s\n' 'user tinyad' 'topic read $share/tinyad/tinyad/+/samples' 'topic read tinyad/+/samples' \
