@@ -74,6 +74,7 @@ RunFn attach_collect(CLI::App* cmd) {
         });
     if (!server.start(&err)) return fail("cannot listen on " + err);
     log->line("listening on port " + std::to_string(server.port()));
+    log->line(bound_line(server));
     std::string plan = "collecting into " + a->dir + " (" + std::to_string(service.store().existing()) +
                        " windows already there)";
     if (a->delay > 0) plan += " after " + secs(a->delay);

@@ -29,7 +29,7 @@
 #include "dashboard.h"
 #include "dataset.h"
 #include "device_baselines.h"
-#include "http_auth.h"
+#include "http_access.h"
 #include "http_server.h"
 #include "server_flags.h"
 #include "inference_service.h"
@@ -51,8 +51,9 @@ struct ServeArgs {
   uint32_t commission = 0;  // --commission K (docs/commissioning.md)
   std::string baselines, recipe = "default";
   std::string mqtt, mqtt_client_id;
-  std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
-  std::string admin_token_file;
+  std::string mqtt_user, mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
+  std::string token_file, device_token_file;  // --token-file (alias --admin-token-file), --device-token-file
+  bool open_metrics = false;
   size_t max_devices = 10000;
   int mqtt_workers = 0;
   ServerFlags server;
@@ -63,13 +64,20 @@ struct ServeArgs {
 bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   if (!mqtt_url_parse(a.mqtt, mo, err)) return false;
   MqttSecurity& s = mo->security;
+  if (!a.mqtt_user.empty()) {
+    if (!s.username.empty() && s.username != a.mqtt_user) {
+      *err = "--mqtt-user " + a.mqtt_user + " and the user " + s.username + " in --mqtt " + a.mqtt + ": give one";
+      return false;
+    }
+    s.username = a.mqtt_user;
+  }
   if (!a.mqtt_password_file.empty()) {
     if (!read_first_line(a.mqtt_password_file, &s.password, err)) return false;
   } else if (const char* pw = std::getenv("TINYAD_MQTT_PASSWORD"); pw && *pw) {
     s.password = pw;
   }
   if (!s.password.empty() && s.username.empty()) {
-    *err = "an MQTT password needs a user name: --mqtt mqtt://USER@host";
+    *err = "an MQTT password needs a user name: --mqtt-user USER (or --mqtt mqtt://USER@host)";
     return false;
   }
   s.cafile = a.mqtt_cafile;
@@ -78,22 +86,24 @@ bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   return true;
 }
 
-// What devices use (the ready flag, windows, health) stays open under
-// --admin-token-file: the firmware sends no credentials. Everything else
-// (metrics, events, dashboard, device lists and resets) needs the token.
-bool is_device_protocol(const HttpRequest& r) {
-  const std::string_view path = r.path();
-  return path == "/" || (path == "/healthz" && r.method == "GET");
-}
-
-// The token: the file's first line, at least 16 characters (a guessable
-// token protects nothing).
-bool read_admin_token(const std::string& path, std::string* token, std::string* err) {
+// A token: the file's first line, at least 16 characters (a guessable
+// token protects nothing). `what` names it in the error.
+bool read_token(const std::string& path, const char* what, std::string* token, std::string* err) {
   if (!read_first_line(path, token, err)) return false;
   if (token->size() < 16) {
-    *err = path + ": the admin token must be at least 16 characters (e.g. `openssl rand -hex 16 > " + path + "`)";
+    *err = path + ": the " + what + " must be at least 16 characters (e.g. `openssl rand -hex 16 > " + path + "`)";
     return false;
   }
+  return true;
+}
+
+// Who may do what (http_access.h) from the token files: read at start and
+// again on SIGHUP (a failed re-read keeps the tokens in force).
+bool read_access_policy(const ServeArgs& a, HttpAccessPolicy* p, std::string* err) {
+  p->open_metrics = a.open_metrics;
+  if (!a.token_file.empty() && !read_token(a.token_file, "operator token", &p->operator_token, err)) return false;
+  if (!a.device_token_file.empty() && !read_token(a.device_token_file, "device token", &p->device_token, err))
+    return false;
   return true;
 }
 
@@ -216,6 +226,11 @@ bool setup_baselines(const ServeArgs& a, const Model& model, InferenceOptions* i
 
 int run_serve(ServeArgs& a) {
   sigset_t stop_signals = prepare_server_process();
+  // SIGHUP (re-read the token files) is blocked before any thread starts
+  // too, so only the main thread's sigwaitinfo takes it.
+  sigset_t wait_signals = stop_signals;
+  sigaddset(&wait_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &wait_signals, nullptr);
 
   std::string err;
   InferenceOptions io;
@@ -255,25 +270,29 @@ int run_serve(ServeArgs& a) {
   };
   InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
 
-  std::string admin_token;
-  if (!a.admin_token_file.empty() && !read_admin_token(a.admin_token_file, &admin_token, &err)) return fail(err);
+  HttpAccessPolicy policy;
+  if (!read_access_policy(a, &policy, &err)) return fail(err);
+  HttpAccess access(policy);
   HttpServer server(
       server_options(a.server),
-      [&service, &dashboard, &mqtt, &admin_token](const HttpRequest& r, const HttpPeer& p) {
-        if (!admin_token.empty() && !is_device_protocol(r) && !http_has_token(r, admin_token)) {
-          service.on_rejected(p, 401, "no admin token for " + r.method + " " + std::string(r.path()));
-          return http_unauthorized();
+      [&service, &dashboard, &mqtt, &access](const HttpRequest& r, const HttpPeer& p) {
+        std::string why;
+        if (std::optional<HttpResponse> refused = access.check(r, &why)) {
+          service.on_rejected(p, refused->status, why);
+          return std::move(*refused);
         }
         if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
         HttpResponse res = service.handle(r, p);
         MqttBridge* m = mqtt.load();
         if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
+        if (r.path() == "/metrics" && res.status == 200) res.body += access.metrics_text();
         return res;
       },
       [&service](const HttpPeer& p, int status, const std::string& reason) { service.on_rejected(p, status, reason); });
   if (!server.start(&err)) return fail("cannot listen on " + err);
   service.set_ready(true);
   out->line("listening on port " + std::to_string(server.port()));
+  out->line(bound_line(server));
   if (!a.model.empty()) {
     out->line("serving " + a.model + " (" + detector_name(service.model()) + ", threshold " +
               std::to_string(service.model().threshold.value) + ", alarm " + a.alarm + ") until interrupted");
@@ -286,8 +305,7 @@ int run_serve(ServeArgs& a) {
     saver = std::make_unique<BaselineSaver>(io.baselines.get(), a.baselines, 10.0,
                                             [out](const std::string& s) { out->line(s); });
   }
-  out->line("live dashboard: http://" + (a.server.host == "0.0.0.0" ? std::string("localhost") : a.server.host) +
-            ":" + std::to_string(server.port()) + "/dashboard");
+  out->line("live dashboard: http://" + url_host(server) + ":" + std::to_string(server.port()) + "/dashboard");
   std::unique_ptr<MqttBridge> bridge;
   if (!a.mqtt.empty()) {
     mo.client_id = a.mqtt_client_id;
@@ -307,8 +325,18 @@ int run_serve(ServeArgs& a) {
     }
   }
 
+  // SIGHUP re-reads the token files; SIGINT/SIGTERM stop.
   siginfo_t info;
-  while (::sigwaitinfo(&stop_signals, &info) < 0) {
+  for (;;) {
+    if (::sigwaitinfo(&wait_signals, &info) < 0) continue;
+    if (info.si_signo != SIGHUP) break;
+    HttpAccessPolicy fresh;
+    if (read_access_policy(a, &fresh, &err)) {
+      access.set(std::move(fresh));
+      out->line("SIGHUP: token files re-read");
+    } else {
+      out->line("SIGHUP: " + err + ": the tokens in force stay");
+    }
   }
   // MQTT first: unsubscribe, answer what was received, disconnect.
   if (bridge) bridge->stop(a.server.drain);
@@ -374,16 +402,23 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Most devices tracked (default 10000): ids come from clients, so the table is bounded; windows "
                   "of new devices past it get 429")
       ->check(CLI::Range(size_t(1), size_t(10000000)));
-  cmd->add_option("--admin-token-file", a->admin_token_file,
-                  "Require this token (the file's first line, >= 16 characters) for everything but the device "
-                  "protocol and /healthz: Authorization: Bearer TOKEN, or Basic with the token as password "
-                  "(the dashboard's login prompt)")
+  cmd->add_option("--token-file,--admin-token-file", a->token_file,
+                  "The operator token (the file's first line, >= 16 characters; re-read on SIGHUP), required for "
+                  "everything but the device protocol and /healthz: Authorization: Bearer TOKEN, or Basic with "
+                  "the token as password (the dashboard's login prompt)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--device-token-file", a->device_token_file,
+                  "Require this token (first line, >= 16 characters; re-read on SIGHUP) in the header "
+                  "X-Device-Token of every window posted (firmware: TINYAD_DEVICE_TOKEN in config.h)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--open-metrics", a->open_metrics,
+                "With --token-file: /metrics without the token (for a Prometheus that cannot send one)");
+  cmd->add_option("--mqtt-user", a->mqtt_user, "The MQTT user name (or in the URL: mqtt://USER@host)");
   cmd->add_option("--mqtt-password-file", a->mqtt_password_file,
                   "The MQTT password: the first line of this file (or the environment variable "
                   "TINYAD_MQTT_PASSWORD); the user name is the URL's, mqtt://USER@host")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--mqtt-cafile", a->mqtt_cafile,
+  cmd->add_option("--mqtt-cafile,--mqtt-ca", a->mqtt_cafile,
                   "With mqtts://: CA certificate(s) (PEM) the broker's certificate must chain to "
                   "(default: the system's, /etc/ssl/certs)")
       ->check(CLI::ExistingFile);

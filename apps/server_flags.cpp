@@ -2,6 +2,7 @@
 #include "server_flags.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,7 @@ namespace tinyad::app {
 void add_server_flags(CLI::App* cmd, ServerFlags* f) {
   cmd->add_option("-p,--port", f->port, "TCP port (default 1337, as the firmware; 0 = any free port)")
       ->check(CLI::Range(0, 65535));
-  cmd->add_option("--host", f->host, "Address to listen on (default 0.0.0.0: every interface)");
+  cmd->add_option("--host", f->host, "Address to listen on (default 0.0.0.0: every IPv4 interface; :: for every interface, IPv6 and IPv4)");
   cmd->add_option("--min-readings", f->min_readings,
                   "Fewest readings per axis in one window (default 16): shorter posts are refused with 422")
       ->check(CLI::Range(size_t(1), size_t(1000000)));
@@ -71,6 +72,26 @@ void LineOut::line(const std::string& s) {
 bool LineOut::flush() {
   std::lock_guard<std::mutex> lock(mutex_);
   return std::fflush(f_) == 0 && !std::ferror(f_);
+}
+
+std::string bound_line(const HttpServer& server) {
+  const std::string& a = server.bound_address();
+  const bool v6 = a.find(':') != std::string::npos;
+  const std::string reach = a == "0.0.0.0" ? " (every IPv4 interface)"
+                            : a == "::"    ? " (every interface, IPv6 and IPv4)"
+                            : a == "127.0.0.1" || a == "::1" ? " (this machine only)"
+                                                             : "";
+  return "bound to " + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(server.port()) + reach;
+}
+
+std::string url_host(const HttpServer& server) {
+  const std::string& a = server.bound_address();
+  if (a == "0.0.0.0" || a == "::") {
+    char name[256] = {0};
+    if (::gethostname(name, sizeof name - 1) == 0 && name[0]) return name;
+    return "localhost";
+  }
+  return a.find(':') != std::string::npos ? "[" + a + "]" : a;
 }
 
 }  // namespace tinyad::app

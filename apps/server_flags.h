@@ -40,6 +40,14 @@ HttpServerOptions server_options(const ServerFlags& flags);
 /// SIGPIPE, raises the open-file limit. Returns the stop signals.
 sigset_t prepare_server_process();
 
+/// "bound to ADDR:PORT" and what it reaches: the line serve and collect
+/// print after "listening on port N" (the address the socket really has).
+std::string bound_line(const HttpServer& server);
+
+/// A URL host for the bound address: the machine's name for a wildcard
+/// address, [v6] in brackets.
+std::string url_host(const HttpServer& server);
+
 /// Whole lines on a stream from any thread (handler threads, the MQTT
 /// workers, the main thread): one lock per line so lines never interleave.
 /// `flush_each`: flush after every line (a log someone is watching).

@@ -1,4 +1,5 @@
-// admin_token_test.cpp: serve --admin-token-file: everything that reads or
+// admin_token_test.cpp: serve --admin-token-file (the old name of --token-file,
+// kept as an alias; serve_access_test.cpp has the rest): everything that reads or
 // changes the fleet needs the token (Bearer, or Basic as a browser sends it),
 // the device protocol and /healthz do not; and the base64 it decodes.
 #include <gtest/gtest.h>

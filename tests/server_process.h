@@ -74,6 +74,10 @@ class ServerProcess {
     fd_ = -1;
     return out_;
   }
+  // Sends `sig` without waiting (SIGHUP: re-read files).
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   // Waits for the process to end by itself (after -t); returns the output.
   std::string wait() {
     if (pid_ > 0) {

@@ -145,11 +145,13 @@ static int post_window() {
     LOG("POST: cannot connect\n");
     return -1;
   }
-  char head[256];
+  char head[384];
+  const char* token = TINYAD_DEVICE_TOKEN;
   snprintf(head, sizeof(head),
-           "POST / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nX-Device-Id: %s\r\n"
+           "POST / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nX-Device-Id: %s\r\n%s%s%s"
            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
-           TINYAD_SERVER_HOST, TINYAD_DEVICE_ID, len);
+           TINYAD_SERVER_HOST, TINYAD_DEVICE_ID, token[0] ? "X-Device-Token: " : "", token, token[0] ? "\r\n" : "",
+           len);
   client.print(head);
   client.write((const uint8_t*)body, (size_t)len);
   const int n = read_reply(200);

@@ -16,6 +16,13 @@
 // Sent as X-Device-Id so the server's log says which board a window came from.
 #define TINYAD_DEVICE_ID "esp32-fan-1"
 
+// When `tinyad serve` runs with --device-token-file: that file's first line,
+// sent as X-Device-Token with every window. "" sends no token (collect and
+// an open serve need none).
+#ifndef TINYAD_DEVICE_TOKEN
+#define TINYAD_DEVICE_TOKEN ""
+#endif
+
 // One window: TINYAD_WINDOW_READINGS readings of x, y, z at TINYAD_SAMPLE_RATE_HZ.
 #define TINYAD_SAMPLE_RATE_HZ 200
 #define TINYAD_WINDOW_READINGS 200

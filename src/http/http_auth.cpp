@@ -5,9 +5,8 @@
 #include <cstdint>
 
 namespace tinyad {
-namespace {
 
-bool same_secret(const std::string& a, const std::string& b) {
+bool http_same_secret(const std::string& a, const std::string& b) {
   // Length leaks, content does not: every byte of the longer is looked at.
   const size_t n = a.size() > b.size() ? a.size() : b.size();
   uint8_t diff = a.size() == b.size() ? 0 : 1;
@@ -17,6 +16,8 @@ bool same_secret(const std::string& a, const std::string& b) {
   }
   return diff == 0;
 }
+
+namespace {
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -57,18 +58,18 @@ bool http_has_token(const HttpRequest& req, const std::string& token) {
       if (std::tolower(static_cast<unsigned char>(h[i])) != scheme[i]) return false;
     return true;
   };
-  if (starts("bearer ", 7)) return same_secret(h.substr(7), token);
+  if (starts("bearer ", 7)) return http_same_secret(h.substr(7), token);
   if (starts("basic ", 6)) {
     const std::optional<std::string> pair = base64_decode(h.substr(6));
     if (!pair) return false;
     const size_t colon = pair->find(':');
-    return colon != std::string::npos && same_secret(pair->substr(colon + 1), token);
+    return colon != std::string::npos && http_same_secret(pair->substr(colon + 1), token);
   }
   return false;
 }
 
 HttpResponse http_unauthorized() {
-  HttpResponse r = HttpResponse::text(401, "this needs the admin token: Authorization: Bearer TOKEN (or Basic)\n");
+  HttpResponse r = HttpResponse::text(401, "this needs the operator token (--token-file): Authorization: Bearer TOKEN, or Basic with it as the password\n");
   r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tinyad\"");
   return r;
 }

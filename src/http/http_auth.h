@@ -1,5 +1,5 @@
 // http_auth.h: one shared secret for the endpoints that read or change the
-// fleet (serve's --admin-token-file): `Authorization: Bearer TOKEN`, or HTTP
+// fleet (serve's --token-file; who needs it is in http_access.h): `Authorization: Bearer TOKEN`, or HTTP
 // Basic with the token as the password (any user name), so a browser can open
 // the dashboard after its login prompt and its event stream rides along.
 // The device protocol (GET / and POST /) and /healthz stay open: the firmware
@@ -17,6 +17,10 @@ namespace tinyad {
 /// True when `req` carries `token` (Bearer or Basic password). The compare
 /// takes the same time wherever the first difference is.
 bool http_has_token(const HttpRequest& req, const std::string& token);
+
+/// True when a and b are equal; the time taken depends on their lengths
+/// only, not on where they first differ.
+bool http_same_secret(const std::string& a, const std::string& b);
 
 /// The 401 answer asking for credentials (WWW-Authenticate: Basic).
 HttpResponse http_unauthorized();

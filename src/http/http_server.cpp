@@ -44,6 +44,12 @@ bool HttpServer::start(std::string* err) {
     }
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // `--host ::` means every interface, IPv4 included, whatever the
+    // system's net.ipv6.bindv6only says.
+    if (ai->ai_family == AF_INET6) {
+      const int zero = 0;
+      ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
     if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
       last_error = std::strerror(errno);
       ::close(fd);
@@ -61,6 +67,9 @@ bool HttpServer::start(std::string* err) {
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  char host[NI_MAXHOST] = "?";
+  ::getnameinfo(reinterpret_cast<sockaddr*>(&bound), len, host, sizeof host, nullptr, 0, NI_NUMERICHOST);
+  bound_address_ = host;
   state_ = kRunning;
   const int n = options_.threads > 0 ? options_.threads : 1;
   for (int i = 0; i < n; ++i) loops_.push_back(std::make_unique<Loop>(*this, listen_fd_));

@@ -75,6 +75,9 @@ class HttpServer {
   bool start(std::string* err);
   /// The bound port (the OS's choice when options.port was 0).
   int port() const { return port_; }
+  /// The address actually bound, numeric, as the socket reports it:
+  /// "0.0.0.0", "::" (dual-stack: IPv4 clients too), "127.0.0.1", "::1".
+  const std::string& bound_address() const { return bound_address_; }
   /// Stops accepting, closes every connection and joins the threads. Requests
   /// still being read are dropped; a handler already running finishes first.
   void stop();
@@ -96,6 +99,7 @@ class HttpServer {
   HttpRejectLog reject_log_;
   int listen_fd_ = -1;
   int port_ = 0;
+  std::string bound_address_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> connections_{0}, requests_{0}, rejected_{0}, timeouts_{0}, over_limit_{0}, idle_closed_{0};

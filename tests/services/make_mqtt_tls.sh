@@ -2,8 +2,9 @@
 # make_mqtt_tls.sh DIR: what a secured broker needs, made fresh for a test:
 # a CA (ca.pem), a server certificate for 127.0.0.1/localhost signed by it
 # (server.pem, server.key), a second CA that signed nothing (other-ca.pem),
-# and a mosquitto password file with user "tinyad", password "s3cret"
-# (passwd; the password also in password.txt). Keys are made readable: a
+# a mosquitto password file with user "tinyad", password "s3cret"
+# (passwd; the password also in password.txt), and an ACL (acl) that
+# limits tinyad to its own topics. Keys are made readable: a
 # mosquitto started as root reads them as the mosquitto user.
 set -euo pipefail
 dir=${1:?usage: $0 DIR}
@@ -18,5 +19,9 @@ openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out s
   -extfile san.ext 2>/dev/null
 rm -f passwd
 mosquitto_passwd -c -b passwd tinyad s3cret
+# tinyad takes windows (its shared subscription, and the messages it is
+# delivered) and answers on verdict/alarm; nothing else.
+printf '%s\n' 'user tinyad' 'topic read $share/tinyad/tinyad/+/samples' 'topic read tinyad/+/samples' \
+  'topic write tinyad/+/verdict' 'topic write tinyad/+/alarm' >acl
 printf 's3cret\n' >password.txt
-chmod 0644 ./*.key passwd
+chmod 0644 ./*.key passwd acl
