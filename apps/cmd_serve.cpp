@@ -54,6 +54,7 @@ struct ServeArgs {
   std::string mqtt_password_file, mqtt_cafile, mqtt_cert, mqtt_key;
   std::string admin_token_file;
   size_t max_devices = 10000;
+  double forget_after = 0;  // s without a window before a device is forgotten (0: never)
   int mqtt_workers = 0;
   ServerFlags server;
 };
@@ -95,6 +96,15 @@ bool read_admin_token(const std::string& path, std::string* token, std::string* 
     return false;
   }
   return true;
+}
+
+// The event log's health for /metrics (Prometheus text).
+std::string event_log_metrics(const LineLog& log) {
+  return "# HELP tinyad_event_log_lost_lines_total Event log lines that could not be written (a full disk?).\n"
+         "# TYPE tinyad_event_log_lost_lines_total counter\ntinyad_event_log_lost_lines_total " +
+         std::to_string(log.failed()) +
+         "\n# HELP tinyad_event_log_failing Whether the latest event log write failed.\n"
+         "# TYPE tinyad_event_log_failing gauge\ntinyad_event_log_failing " + (log.failing() ? "1" : "0") + "\n";
 }
 
 // The fleet model (any file tinyad reads), or with --learn and no --model
@@ -245,6 +255,7 @@ int run_serve(ServeArgs& a) {
   DashboardOptions dashboard_options;
   dashboard_options.max_devices = std::min(dashboard_options.max_devices, io.max_devices);
   Dashboard dashboard(DashboardInfo{a.model, detector_name(model), model.threshold.value, a.alarm}, dashboard_options);
+  io.on_forget = [&dashboard](const std::string& device) { dashboard.forget(device); };
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   // The monitor calls this with none of its locks held, several devices at once.
@@ -259,15 +270,20 @@ int run_serve(ServeArgs& a) {
   if (!a.admin_token_file.empty() && !read_admin_token(a.admin_token_file, &admin_token, &err)) return fail(err);
   HttpServer server(
       server_options(a.server),
-      [&service, &dashboard, &mqtt, &admin_token](const HttpRequest& r, const HttpPeer& p) {
+      [&service, &dashboard, &mqtt, &admin_token, e = events.get()](const HttpRequest& r, const HttpPeer& p) {
         if (!admin_token.empty() && !is_device_protocol(r) && !http_has_token(r, admin_token)) {
           service.on_rejected(p, 401, "no admin token for " + r.method + " " + std::string(r.path()));
           return http_unauthorized();
         }
         if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
+        // An event log that cannot be written (a full disk) is a sick service:
+        // verdicts are answered but not kept.
+        if (e && e->failing() && r.path() == "/healthz" && r.method == "GET")
+          return HttpResponse::text(503, "the event log " + e->path() + " cannot be written: lines are being lost\n");
         HttpResponse res = service.handle(r, p);
         MqttBridge* m = mqtt.load();
         if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
+        if (e && r.path() == "/metrics" && res.status == 200) res.body += event_log_metrics(*e);
         return res;
       },
       [&service](const HttpPeer& p, int status, const std::string& reason) { service.on_rejected(p, status, reason); });
@@ -307,8 +323,11 @@ int run_serve(ServeArgs& a) {
     }
   }
 
+  // Waits for a stop signal; with --forget-after, forgets idle devices each second meanwhile.
   siginfo_t info;
-  while (::sigwaitinfo(&stop_signals, &info) < 0) {
+  const timespec second{1, 0};
+  while (::sigtimedwait(&stop_signals, &info, &second) < 0) {
+    if (a.forget_after > 0) service.monitor().forget_idle(a.forget_after);
   }
   // MQTT first: unsubscribe, answer what was received, disconnect.
   if (bridge) bridge->stop(a.server.drain);
@@ -350,7 +369,9 @@ RunFn attach_serve(CLI::App* cmd) {
                   "k/n: raise a device's alarm when k of its last n windows are anomalous, clear it when k of "
                   "the last n are normal (default 3/5)");
   cmd->add_option("--events", a->events,
-                  "Append every verdict and alarm raise/clear to this file as JSON lines (flushed on exit)");
+                  "Append every verdict and alarm raise/clear to this file as JSON lines, each written as it "
+                  "happens (kill -9 loses none; a write error is logged at once, counted in /metrics and makes "
+                  "/healthz answer 503)");
   cmd->add_option("--learn", a->learn,
                   "Per-device baselines: each device's first N windows train its own mean and covariance "
                   "(N > the recipe's feature count; see docs/baselines.md)");
@@ -374,6 +395,10 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Most devices tracked (default 10000): ids come from clients, so the table is bounded; windows "
                   "of new devices past it get 429")
       ->check(CLI::Range(size_t(1), size_t(10000000)));
+  cmd->add_option("--forget-after", a->forget_after,
+                  "Forget a device (its alarm, baseline, dashboard row and table slot) after this many seconds "
+                  "without a window (default 0: never); DELETE /devices/<id> forgets one at once")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--admin-token-file", a->admin_token_file,
                   "Require this token (the file's first line, >= 16 characters) for everything but the device "
                   "protocol and /healthz: Authorization: Bearer TOKEN, or Basic with the token as password "

@@ -72,7 +72,7 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
   if (store_.full()) return refuse_full(peer, device);
   if (http_is_cross_site(req)) return refuse(peer, device, 403, "a cross-site request from a web page: refused");
   if (!http_is_json_content_type(req.header("content-type"))) {
-    return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
+    return refuse(peer, device, 415, http_content_type_refusal(req.header("content-type")));
   }
   SampleWindow w;
   int status = 400;
