@@ -1,6 +1,9 @@
 // collect_service.cpp: see collect_service.h.
 #include "collect_service.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <cctype>
 
 #include "device_id.h"
@@ -45,6 +48,7 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
   if (req.path() != "/") return refuse(peer, device, 404, "no such path " + req.target + ": the device protocol is on /");
   if (req.method == "GET") {
     flag_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (cannot_write_) recheck_writable();
     // Status line, exactly two header lines, blank line, one digit: the
     // firmware skips four CR-terminated lines and reads the flag.
     HttpResponse r;
@@ -58,6 +62,14 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
   HttpResponse r = refuse(peer, device, 405, "method " + req.method + " is not served: use GET / or POST /");
   r.headers.emplace_back("Allow", "GET, POST");
   return r;
+}
+
+// Room for a window file and then some (1 MiB), and the folder writable.
+void CollectService::recheck_writable() {
+  struct statvfs st {};
+  if (::statvfs(options_.dir.c_str(), &st) != 0 || ::access(options_.dir.c_str(), W_OK) != 0) return;
+  if (double(st.f_bavail) * double(st.f_frsize) < double(1 << 20)) return;
+  if (cannot_write_.exchange(false) && log_) log_(options_.dir + " has room again: the flag is now 1");
 }
 
 HttpResponse CollectService::refuse_full(const HttpPeer& peer, const std::string& device) {
@@ -86,8 +98,11 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
     case SampleStore::Status::kFull:  // filled up by a concurrent post since the check above
       return refuse_full(peer, device);
     case SampleStore::Status::kError:
+      // The flag turns 0 so devices stop recording windows that would be lost.
+      if (!cannot_write_.exchange(true) && log_) log_("cannot write to " + options_.dir + ": " + err + "; the flag is now 0");
       return refuse(peer, device, 500, "cannot store the window: " + err);
   }
+  if (cannot_write_.exchange(false) && log_) log_(options_.dir + " is writable again: the flag is now 1");
   {
     std::lock_guard<std::mutex> lock(range_mutex_);
     if (first_.empty() || name < first_) first_ = name;
