@@ -55,6 +55,7 @@ struct ServeArgs {
   std::string token_file, device_token_file;  // --token-file (alias --admin-token-file), --device-token-file
   bool open_metrics = false;
   size_t max_devices = 10000;
+  double forget_after = 0;  // s without a window before a device is forgotten (0: never)
   int mqtt_workers = 0;
   ServerFlags server;
 };
@@ -105,6 +106,15 @@ bool read_access_policy(const ServeArgs& a, HttpAccessPolicy* p, std::string* er
   if (!a.device_token_file.empty() && !read_token(a.device_token_file, "device token", &p->device_token, err))
     return false;
   return true;
+}
+
+// The event log's health for /metrics (Prometheus text).
+std::string event_log_metrics(const LineLog& log) {
+  return "# HELP tinyad_event_log_lost_lines_total Event log lines that could not be written (a full disk?).\n"
+         "# TYPE tinyad_event_log_lost_lines_total counter\ntinyad_event_log_lost_lines_total " +
+         std::to_string(log.failed()) +
+         "\n# HELP tinyad_event_log_failing Whether the latest event log write failed.\n"
+         "# TYPE tinyad_event_log_failing gauge\ntinyad_event_log_failing " + (log.failing() ? "1" : "0") + "\n";
 }
 
 // The fleet model (any file tinyad reads), or with --learn and no --model
@@ -260,6 +270,7 @@ int run_serve(ServeArgs& a) {
   DashboardOptions dashboard_options;
   dashboard_options.max_devices = std::min(dashboard_options.max_devices, io.max_devices);
   Dashboard dashboard(DashboardInfo{a.model, detector_name(model), model.threshold.value, a.alarm}, dashboard_options);
+  io.on_forget = [&dashboard](const std::string& device) { dashboard.forget(device); };
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   // The monitor calls this with none of its locks held, several devices at once.
@@ -275,17 +286,22 @@ int run_serve(ServeArgs& a) {
   HttpAccess access(policy);
   HttpServer server(
       server_options(a.server),
-      [&service, &dashboard, &mqtt, &access](const HttpRequest& r, const HttpPeer& p) {
+      [&service, &dashboard, &mqtt, &access, e = events.get()](const HttpRequest& r, const HttpPeer& p) {
         std::string why;
         if (std::optional<HttpResponse> refused = access.check(r, &why)) {
           service.on_rejected(p, refused->status, why);
           return std::move(*refused);
         }
         if (std::optional<HttpResponse> d = dashboard.handle(r)) return std::move(*d);
+        // An event log that cannot be written (a full disk) is a sick service:
+        // verdicts are answered but not kept.
+        if (e && e->failing() && r.path() == "/healthz" && r.method == "GET")
+          return HttpResponse::text(503, "the event log " + e->path() + " cannot be written: lines are being lost\n");
         HttpResponse res = service.handle(r, p);
         MqttBridge* m = mqtt.load();
         if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
         if (r.path() == "/metrics" && res.status == 200) res.body += access.metrics_text();
+        if (e && r.path() == "/metrics" && res.status == 200) res.body += event_log_metrics(*e);
         return res;
       },
       [&service](const HttpPeer& p, int status, const std::string& reason) { service.on_rejected(p, status, reason); });
@@ -325,10 +341,15 @@ int run_serve(ServeArgs& a) {
     }
   }
 
-  // SIGHUP re-reads the token files; SIGINT/SIGTERM stop.
+  // SIGHUP re-reads the token files; SIGINT/SIGTERM stop. With --forget-after,
+  // idle devices are forgotten each second meanwhile.
   siginfo_t info;
+  const timespec second{1, 0};
   for (;;) {
-    if (::sigwaitinfo(&wait_signals, &info) < 0) continue;
+    if (::sigtimedwait(&wait_signals, &info, &second) < 0) {
+      if (a.forget_after > 0) service.monitor().forget_idle(a.forget_after);
+      continue;
+    }
     if (info.si_signo != SIGHUP) break;
     HttpAccessPolicy fresh;
     if (read_access_policy(a, &fresh, &err)) {
@@ -378,7 +399,9 @@ RunFn attach_serve(CLI::App* cmd) {
                   "k/n: raise a device's alarm when k of its last n windows are anomalous, clear it when k of "
                   "the last n are normal (default 3/5)");
   cmd->add_option("--events", a->events,
-                  "Append every verdict and alarm raise/clear to this file as JSON lines (flushed on exit)");
+                  "Append every verdict and alarm raise/clear to this file as JSON lines, each written as it "
+                  "happens (kill -9 loses none; a write error is logged at once, counted in /metrics and makes "
+                  "/healthz answer 503)");
   cmd->add_option("--learn", a->learn,
                   "Per-device baselines: each device's first N windows train its own mean and covariance "
                   "(N > the recipe's feature count; see docs/baselines.md)");
@@ -402,6 +425,10 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Most devices tracked (default 10000): ids come from clients, so the table is bounded; windows "
                   "of new devices past it get 429")
       ->check(CLI::Range(size_t(1), size_t(10000000)));
+  cmd->add_option("--forget-after", a->forget_after,
+                  "Forget a device (its alarm, baseline, dashboard row and table slot) after this many seconds "
+                  "without a window (default 0: never); DELETE /devices/<id> forgets one at once")
+      ->check(CLI::Range(0.0, 1e9));
   cmd->add_option("--token-file,--admin-token-file", a->token_file,
                   "The operator token (the file's first line, >= 16 characters; re-read on SIGHUP), required for "
                   "everything but the device protocol and /healthz: Authorization: Bearer TOKEN, or Basic with "

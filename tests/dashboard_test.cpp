@@ -66,9 +66,10 @@ void feed(Dashboard& d, const std::string& line) {
   d.on_event(e);
 }
 
+// What the stream will send: its shared first part (a snapshot), then the rest.
 std::string pending_of(const HttpStream& s) {
   std::lock_guard<std::mutex> lock(const_cast<HttpStream&>(s).mutex);
-  return s.pending;
+  return (s.first ? *s.first : std::string()) + s.pending;
 }
 
 TEST(Dashboard, PageIsOneSelfContainedFile) {
@@ -86,7 +87,11 @@ TEST(Dashboard, PageIsOneSelfContainedFile) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->content_type, "text/html; charset=utf-8");
-  EXPECT_EQ(r->body, page);
+  EXPECT_EQ(r->body_text(), page);
+  // Shared, not copied per client: 300 browsers must not hold 300 copies.
+  const std::optional<HttpResponse> again = d.handle(request("GET", "/dashboard"));
+  ASSERT_TRUE(again && r->shared_body);
+  EXPECT_EQ(again->shared_body.get(), r->shared_body.get());
   r = d.handle(request("POST", "/dashboard"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 405);
@@ -161,6 +166,38 @@ TEST(Dashboard, EventsStartWithTheSnapshotThenEveryEventInOrder) {
                                         "\n\n");
   feed(d, verdict_line("x", 3, 1, false).substr(1));  // broken line: not forwarded
   EXPECT_EQ(pending_of(*r->stream).size(), first.size() + v.size() + al.size() + 23 + 28);
+}
+
+// Subscribers of the same moment share one snapshot (built outside the lock
+// verdicts need), and one who comes later gets the events since it as well:
+// nothing missed, nothing twice. A forgotten device leaves the page.
+TEST(Dashboard, SnapshotIsSharedAndFollowedByTheEventsSinceIt) {
+  DashboardOptions o;
+  o.snapshot_max_age_ms = 60000;  // no rebuild by age within the test
+  Dashboard d(DashboardInfo{"m.json", "mahalanobis", 2.5, "2/3"}, o);
+  feed(d, verdict_line("fan-a", 1, 1.5, false));
+  const std::optional<HttpResponse> a = d.handle(request("GET", "/events"));
+  const std::string v = verdict_line("fan-b", 2, 7.5, true);
+  feed(d, v);
+  const std::optional<HttpResponse> b = d.handle(request("GET", "/events"));
+  ASSERT_TRUE(a && a->stream && b && b->stream);
+  EXPECT_EQ(d.snapshots_built(), 1u);
+  EXPECT_EQ(a->stream->first.get(), b->stream->first.get());
+  EXPECT_EQ(pending_of(*b->stream), pending_of(*a->stream)) << "b: the snapshot, then fan-b's verdict";
+  EXPECT_NE(pending_of(*b->stream).find("event: verdict\ndata: " + v + "\n\n"), std::string::npos);
+  d.forget("fan-b");
+  EXPECT_NE(pending_of(*a->stream).find("event: forgotten\ndata: {\"device\":\"fan-b\"}\n\n"), std::string::npos);
+  EXPECT_EQ(d.snapshot()["devices"].size(), 1u);
+  // Past max_since bytes of events the shared snapshot is too far behind: rebuilt.
+  DashboardOptions small = o;
+  small.max_since = 10;
+  Dashboard e(DashboardInfo{"m.json", "mahalanobis", 2.5, "2/3"}, small);
+  ASSERT_TRUE(e.handle(request("GET", "/events")));
+  feed(e, v);
+  const std::optional<HttpResponse> c = e.handle(request("GET", "/events"));
+  EXPECT_EQ(e.snapshots_built(), 2u);
+  ASSERT_TRUE(c && c->stream);
+  EXPECT_EQ(nlohmann::json::parse(pending_of(*c->stream).substr(std::string("retry: 2000\n\nevent: snapshot\ndata: ").size()))["devices"].size(), 1u);
 }
 
 // ------------------------------------------------------------ end to end

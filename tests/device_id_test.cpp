@@ -2,6 +2,7 @@
 // a character boundary, refused when not UTF-8 or with control characters,
 // escaped for log lines; and serve refusing such an id instead of storing it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -135,7 +136,45 @@ TEST_F(ServeDeviceIds, MaxDevicesBoundsTheTable) {
   EXPECT_EQ(post_as("fan-2"), 200);
   EXPECT_EQ(post_as("fan-3"), 429);
   EXPECT_EQ(post_as("fan-1"), 200);
+  auto raw = [&](const std::string& method, const std::string& target, const std::string& extra = "") {
+    return test::send_request(p.port(), method + " " + target + " HTTP/1.1\r\nHost: t\r\n" + extra +
+                                            "Connection: close\r\n\r\n");
+  };
+  std::string metrics = raw("GET", "/metrics");
+  EXPECT_NE(metrics.find("\ntinyad_devices_refused_total 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ntinyad_devices 2\n"), std::string::npos) << metrics;
+  // DELETE /devices/<id> frees the slot: the new device gets in. Guarded like
+  // the other device changes (a page of another site is refused).
+  EXPECT_EQ(test::status_of(raw("DELETE", "/devices/fan-2", "Origin: http://evil.example\r\n")), 403);
+  EXPECT_EQ(test::status_of(raw("DELETE", "/devices/fan-2")), 200);
+  EXPECT_EQ(test::status_of(raw("DELETE", "/devices/fan-2")), 404);
+  EXPECT_EQ(post_as("fan-3"), 200);
+  metrics = raw("GET", "/metrics");
+  EXPECT_NE(metrics.find("\ntinyad_devices_forgotten_total 1\n"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("device=\"fan-2\""), std::string::npos) << metrics;
   p.stop(SIGTERM);
+}
+
+// --forget-after: a device that sends nothing is forgotten (its slot freed).
+TEST_F(ServeDeviceIds, IdleDevicesAreForgotten) {
+  test::ServerProcess p("serve");
+  ASSERT_TRUE(p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--max-devices", "1",
+                       "--forget-after", "1"}))
+      << p.output();
+  const std::string body = sample_json_format(rows_of(window(test::kNormal, 0)));
+  auto post_as = [&](const std::string& id) {
+    return test::status_of(test::send_request(p.port(), test::post_request(body, "X-Device-Id: " + id + "\r\n")));
+  };
+  EXPECT_EQ(post_as("fan-1"), 200);
+  EXPECT_EQ(post_as("fan-2"), 429);
+  int status = 429;
+  for (int i = 0; i < 40 && status == 429; ++i) {  // forgotten within 1 s idle + the 1 s sweep
+    ::usleep(100000);
+    status = post_as("fan-2");
+  }
+  EXPECT_EQ(status, 200);
+  p.stop(SIGTERM);
+  EXPECT_NE(p.output().find("devices forgotten: no window for 1 s"), std::string::npos) << p.output();
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -180,6 +184,35 @@ TEST_F(StoreDir, RefusedPostsWriteNothing) {
   EXPECT_EQ(svc.handle(other, peer).status, 404);
   EXPECT_TRUE(names().empty());
   EXPECT_EQ(svc.rejected(), 4u);
+}
+
+// A full disk (a 64 KiB tmpfs; root only, else skipped with the reason): the
+// failed store turns the flag to 0, and once there is room again the next
+// GET / finds it and the flag is 1 again.
+TEST_F(StoreDir, AFullDiskTurnsTheFlagOffUntilThereIsRoom) {
+  fs::create_directories(dir_);
+  if (::geteuid() != 0 || ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=64k") != 0)
+    GTEST_SKIP() << "needs root to mount a 64 KiB tmpfs at " << dir_ << " (" << std::strerror(errno) << ")";
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{dir_.string()};
+  CollectService svc;
+  std::string err;
+  ASSERT_TRUE(svc.open(CollectOptions{dir_.string(), {}, false}, nullptr, &err)) << err;
+  svc.start();
+  std::string body = "{\"x\":[";
+  for (int i = 0; i < 400; ++i) body += (i ? "," : "") + std::to_string(0.123456 + i);
+  body += "],\"y\":[" + body.substr(6) + "],\"z\":[" + body.substr(6) + "]}";
+  const HttpPeer peer{"1.2.3.4:5"};
+  int status = 204;
+  for (int i = 0; i < 1000 && status == 204; ++i) status = svc.handle(post(body), peer).status;
+  EXPECT_EQ(status, 500);
+  EXPECT_FALSE(svc.ready());
+  EXPECT_EQ(svc.handle(get(), peer).body, "0");
+  ASSERT_EQ(::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, "size=4m"), 0) << std::strerror(errno);
+  EXPECT_EQ(svc.handle(get(), peer).body, "1");
+  EXPECT_EQ(svc.handle(post(body), peer).status, 204);
 }
 
 }  // namespace

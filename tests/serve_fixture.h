@@ -95,12 +95,18 @@ class SimulatedModelTest : public ::testing::Test {
 };
 
 /// A request as the server hands it to a handler (for calling handle() with no sockets).
+/// A POST with a body says Content-Type: application/json, as the firmware
+/// does, unless `headers` names a content-type (or "content-type" with "").
 inline HttpRequest request(const std::string& method, const std::string& target, const std::string& body = "",
                            std::vector<std::pair<std::string, std::string>> headers = {}) {
   HttpRequest r;
   r.method = method;
   r.target = target;
   r.body = body;
+  bool typed = false;
+  for (const auto& [k, v] : headers) typed = typed || k == "content-type";
+  if (method == "POST" && !body.empty() && !typed) headers.emplace_back("content-type", "application/json");
+  std::erase_if(headers, [](const auto& h) { return h.first == "content-type" && h.second.empty(); });
   r.headers = std::move(headers);
   return r;
 }

@@ -126,25 +126,29 @@ TEST_F(Serve, HandlerScoresCountsAndRefuses) {
   EXPECT_EQ(svc.handle(request("POST", "/", "{\"x\":[1,2"), peer).status, 400);
   EXPECT_EQ(svc.handle(request("POST", "/", "{\"x\":[1],\"y\":[2],\"z\":[3]}"), peer).status, 422);
   EXPECT_EQ(svc.handle(request("POST", "/", body, {{"content-type", "text/html"}}), peer).status, 415);
+  // None at all: what a web page's no-cors fetch of a Blob sends (issue 12).
+  const HttpResponse untyped = svc.handle(request("POST", "/", body, {{"content-type", ""}}), peer);
+  EXPECT_EQ(untyped.status, 415);
+  EXPECT_EQ(untyped.body, "expected Content-Type: application/json, got none\n");
   EXPECT_EQ(svc.handle(request("GET", "/nope"), peer).status, 404);
   EXPECT_EQ(svc.handle(request("PUT", "/"), peer).status, 405);
   HttpResponse nan = svc.handle(request("POST", "/", "{\"x\":[NaN],\"y\":[0],\"z\":[1]}"), peer);
   EXPECT_EQ(nan.status, 400);
   EXPECT_EQ(std::count(nan.body.begin(), nan.body.end(), '\n'), 1) << nan.body;
   svc.on_rejected(peer, 408, "timed out");
-  EXPECT_EQ(svc.bad_requests(), 1u + 7u);  // the 503 while not ready, six above, one from the server
+  EXPECT_EQ(svc.bad_requests(), 1u + 8u);  // the 503 while not ready, seven above, one from the server
 
   const std::string text = svc.handle(request("GET", "/metrics"), peer).body;
   EXPECT_EQ(metric(text, "tinyad_windows_scored_total"), 2);
   EXPECT_EQ(metric(text, "tinyad_anomalies_total"), 2);
-  EXPECT_EQ(metric(text, "tinyad_bad_requests_total"), 8);
+  EXPECT_EQ(metric(text, "tinyad_bad_requests_total"), 9);
   EXPECT_EQ(metric(text, "tinyad_alarms_raised_total"), 1);
   EXPECT_EQ(metric(text, "tinyad_alarms_cleared_total"), 0);
   EXPECT_DOUBLE_EQ(metric(text, "tinyad_device_last_score{device=\"10.0.0.7\"}"), ref["score"].get<double>());
   EXPECT_EQ(metric(text, "tinyad_device_alarm{device=\"10.0.0.7\"}"), 1);
   // Every request before this one is in the histogram, buckets cumulative.
-  EXPECT_EQ(metric(text, "tinyad_request_duration_seconds_count"), 13);
-  EXPECT_EQ(metric(text, "tinyad_request_duration_seconds_bucket{le=\"+Inf\"}"), 13);
+  EXPECT_EQ(metric(text, "tinyad_request_duration_seconds_count"), 14);
+  EXPECT_EQ(metric(text, "tinyad_request_duration_seconds_bucket{le=\"+Inf\"}"), 14);
   EXPECT_LE(metric(text, "tinyad_request_duration_seconds_bucket{le=\"0.0005\"}"),
             metric(text, "tinyad_request_duration_seconds_bucket{le=\"1\"}"));
 }

@@ -209,6 +209,16 @@
     scheduleDraw(d.name);
   }
 
+  // DELETE /devices/<id> or --forget-after: the server no longer knows it.
+  function onForgotten(e) {
+    const d = st.devices.get(e.device);
+    if (!d) return;
+    d.card.card.remove();
+    st.devices.delete(e.device);
+    st.order = "";
+    scheduleDraw();
+  }
+
   function setConnected(on) {
     st.connected = on;
     $("conn").classList.toggle("live", on);
@@ -234,6 +244,7 @@
   listen(source, "verdict", onVerdict);
   listen(source, "alarm_raised", (e) => onAlarm(e, true));
   listen(source, "alarm_cleared", (e) => onAlarm(e, false));
+  listen(source, "forgotten", onForgotten);
   // "3 s ago" keeps counting between events.
   setInterval(() => {
     for (const d of st.devices.values()) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 #include <cstring>
 
 #include "atomic_file.h"
@@ -52,16 +53,32 @@ bool LineLog::open(const std::string& path, ErrorReport on_error, std::string* e
 
 bool LineLog::append(std::string_view line) {
   std::string buf;
-  buf.reserve(line.size() + 1);
+  buf.reserve(line.size() + 2);
+  std::lock_guard<std::mutex> lock(mutex_);  // a short write's rest must follow its start
+  // A line a failed write cut (the disk filled up inside it) is closed first,
+  // so the next line is not glued onto it.
+  if (cut_) buf.push_back('\n');
   buf.append(line);
   buf.push_back('\n');
   // One write() for the whole line: a regular file in O_APPEND mode takes it
-  // at once (or fails, e.g. ENOSPC); write_all only loops on a short write.
-  if (fd_ >= 0 && write_all(fd_, buf)) {
+  // at once (or fails, e.g. ENOSPC); the loop only continues a short write.
+  size_t done = 0;
+  int e = EBADF;
+  while (fd_ >= 0 && done < buf.size()) {
+    const ssize_t n = ::write(fd_, buf.data() + done, buf.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      e = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += size_t(n);
+  }
+  if (done == buf.size()) {
+    cut_ = false;
     failing_.store(false);
     return true;
   }
-  const int e = fd_ >= 0 ? errno : EBADF;
+  if (done > 0) cut_ = buf[done - 1] != '\n';
   failed_.fetch_add(1);
   if (!failing_.exchange(true) && on_error_) {
     on_error_("cannot write the event log " + path_ + ": " + std::strerror(e) + " (lines are being lost; " +

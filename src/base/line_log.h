@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,8 @@ class LineLog {
 
   /// Lines that could not be written.
   uint64_t failed() const { return failed_.load(); }
+  /// The latest write failed (and none worked since): the log is losing lines.
+  bool failing() const { return failing_.load(); }
   const std::string& path() const { return path_; }
 
  private:
@@ -43,6 +46,8 @@ class LineLog {
   ErrorReport on_error_;
   std::atomic<uint64_t> failed_{0};
   std::atomic<bool> failing_{false};
+  std::mutex mutex_;  // one append at a time
+  bool cut_ = false;  // the file ends inside a line (a write failed part-way)
 };
 
 }  // namespace tinyad

@@ -7,6 +7,7 @@
 #include <zip.h>
 
 #include <bit>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -102,6 +103,22 @@ size_t NpyArray::size() const {
   return n;
 }
 
+// Text from the file for a one-line message: printable ASCII as is, other
+// bytes as \xNN, at most 120 characters (a header is up to 4 GiB).
+static std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 120)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += c;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", unsigned(uint8_t(c)));
+      out += hex;
+    }
+  }
+  return text.size() > 120 ? out + "..." : out;
+}
+
 bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   if (bytes.size() < 10 || bytes.substr(0, 6) != "\x93NUMPY") {
     *err = "not a .npy array (no \\x93NUMPY magic)";
@@ -132,11 +149,11 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   std::string_view descr, fortran, shape_text;
   if (!header_value(header, "descr", &descr) || !header_value(header, "fortran_order", &fortran) ||
       !header_value(header, "shape", &shape_text) || !parse_shape(shape_text, &out->shape)) {
-    *err = "malformed .npy header: " + std::string(header);
+    *err = "malformed .npy header: " + printable(header);
     return false;
   }
   if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') {
-    *err = "malformed .npy header: " + std::string(header);
+    *err = "malformed .npy header: " + printable(header);
     return false;
   }
   out->dtype = std::string(descr.substr(1, descr.size() - 2));
@@ -145,7 +162,7 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   size_t n = 1;
   for (size_t d : out->shape) {
     if (d != 0 && n > SIZE_MAX / 8 / d) {
-      *err = "malformed .npy header: shape " + std::string(shape_text) + " is too large";
+      *err = "malformed .npy header: shape " + printable(shape_text) + " is too large";
       return false;
     }
     n *= d;
@@ -158,7 +175,7 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   else if (t == "<f4" || t == "<i4") item = 4;
   else if (t == "<i8") item = 8;
   else {
-    *err = "dtype '" + t + "' is not supported (float64, float32, int32, int64 little-endian are)";
+    *err = "dtype '" + printable(t) + "' is not supported (float64, float32, int32, int64 little-endian are)";
     return false;
   }
   if (avail / item < n) {
@@ -207,12 +224,13 @@ bool npz_read(const std::string& path, std::map<std::string, NpyArray>* arrays, 
     zip_stat_t st;
     if (zip_stat_index(z, zip_uint64_t(i), 0, &st) != 0) continue;
     std::string name = st.name;
+    const std::string shown = printable(name);  // member names come from the file
     if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") continue;
     // The size comes from the archive's directory; a damaged one must not make
     // us allocate gigabytes (the original's arrays are a few kilobytes).
     constexpr zip_uint64_t kMaxMember = zip_uint64_t(1) << 30;
     if (st.size > kMaxMember) {
-      *err = path + ": " + name + ": member of " + std::to_string(st.size) + " bytes is larger than 1 GiB";
+      *err = path + ": " + shown + ": member of " + std::to_string(st.size) + " bytes is larger than 1 GiB";
       ok = false;
       break;
     }
@@ -223,10 +241,10 @@ bool npz_read(const std::string& path, std::map<std::string, NpyArray>* arrays, 
     NpyArray a;
     std::string perr;
     if (got != zip_int64_t(st.size)) {
-      *err = path + ": " + name + ": cannot read member (" + zip_strerror(z) + ")";
+      *err = path + ": " + shown + ": cannot read member (" + zip_strerror(z) + ")";
       ok = false;
     } else if (!npy_parse(bytes, &a, &perr)) {
-      *err = path + ": " + name + ": " + perr;
+      *err = path + ": " + shown + ": " + perr;
       ok = false;
     } else {
       (*arrays)[name.substr(0, name.size() - 4)] = std::move(a);

@@ -267,6 +267,7 @@ bool HttpServer::Loop::parse_and_dispatch(Conn* c) {
         close_connection(c);
         return false;
       }
+      c->release_input();
       return true;
     }
     const std::string_view data = c->unread();
@@ -318,7 +319,8 @@ bool HttpServer::Loop::answer(Conn* c, const HttpRequest& req) {
   c->close_after = resp.close || !req.keep_alive || c->eof || error || draining();
   c->linger = c->linger || error;
   if (c->close_after && (req.keep_alive || !resp.bare_head)) resp.headers.emplace_back("Connection", "close");
-  c->out = http_format_response(resp);
+  c->out = http_format_response(resp, false);
+  c->out_body = resp.status < 200 || resp.status == 204 || resp.status == 304 ? nullptr : resp.shared_body;
   c->out_off = 0;
   return flush(c);
 }
@@ -331,6 +333,7 @@ bool HttpServer::Loop::reject(Conn* c, int status, const std::string& reason) {
   HttpResponse r = HttpResponse::text(status, reason + "\n");
   r.headers.emplace_back("Connection", "close");
   c->out = http_format_response(r);
+  c->out_body.reset();
   c->out_off = 0;
   c->close_after = true;
   c->linger = true;
@@ -338,10 +341,18 @@ bool HttpServer::Loop::reject(Conn* c, int status, const std::string& reason) {
   return flush(c);
 }
 
+// One send() of what is left of c->out, then of c->out_body.
+ssize_t HttpServer::Loop::send_out(Conn* c) {
+  const bool head = c->out_off < c->out.size();
+  const std::string& buf = head ? c->out : *c->out_body;
+  const size_t at = head ? c->out_off : c->out_off - c->out.size();
+  return ::send(c->fd, buf.data() + at, buf.size() - at, MSG_NOSIGNAL);
+}
+
 // Writes c->out; false when the connection was closed.
 bool HttpServer::Loop::flush(Conn* c) {
-  while (c->out_off < c->out.size()) {
-    const ssize_t n = ::send(c->fd, c->out.data() + c->out_off, c->out.size() - c->out_off, MSG_NOSIGNAL);
+  while (c->out_off < c->out_size()) {
+    const ssize_t n = send_out(c);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -370,6 +381,8 @@ void HttpServer::Loop::wait_writable(Conn* c) {
 // The whole reply is out: close, linger, or read the next request.
 bool HttpServer::Loop::reply_sent(Conn* c) {
   c->out.clear();
+  c->out.shrink_to_fit();  // a big reply's buffer is not kept for the next one
+  c->out_body.reset();
   c->out_off = 0;
   if (draining()) c->close_after = true;
   if (c->close_after) {
@@ -410,6 +423,10 @@ bool HttpServer::Loop::start_stream(Conn* c, const HttpResponse& resp) {
   for (const auto& [k, v] : resp.headers) c->out += k + ": " + v + "\r\n";
   c->out += "\r\n";
   c->out_off = 0;
+  {
+    std::lock_guard<std::mutex> lock(c->stream->mutex);
+    c->out_body = std::move(c->stream->first);  // the shared snapshot, after the head
+  }
   c->deadline = now_ms() + server_.options_.stream_heartbeat_ms;
   {
     std::lock_guard<std::mutex> lock(c->stream->mutex);
@@ -428,14 +445,14 @@ bool HttpServer::Loop::pump(Conn* c) {
       close_connection(c);  // it stopped reading: its buffer overflowed
       return false;
     }
-    if (c->out_off == c->out.size()) {  // all written, and the hub had nothing more
+    if (c->out_off == c->out_size()) {  // all written, and the hub had nothing more
       if (c->out_wanted) {
         c->out_wanted = false;
         want(c, EPOLLIN);
       }
       return true;
     }
-    const ssize_t n = ::send(c->fd, c->out.data() + c->out_off, c->out.size() - c->out_off, MSG_NOSIGNAL);
+    const ssize_t n = send_out(c);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -457,8 +474,9 @@ bool HttpServer::Loop::pump(Conn* c) {
 bool HttpServer::Loop::take_published(Conn* c) {
   std::lock_guard<std::mutex> lock(c->stream->mutex);
   if (c->stream->dropped) return false;
-  if (c->out_off == c->out.size()) {
+  if (c->out_off == c->out_size()) {
     c->out.clear();
+    c->out_body.reset();
     c->out_off = 0;
     c->out.swap(c->stream->pending);
   }
@@ -494,13 +512,14 @@ void HttpServer::Loop::on_deadline(Conn* c) {
 }
 
 void HttpServer::Loop::stream_heartbeat(Conn* c) {
-  if (c->out_off < c->out.size() && c->sent == c->sent_at_tick) {
+  if (c->out_off < c->out_size() && c->sent == c->sent_at_tick) {
     close_connection(c);  // not a byte taken for a whole heartbeat interval: gone or stuck
     return;
   }
   c->sent_at_tick = c->sent;
   c->deadline = now_ms() + server_.options_.stream_heartbeat_ms;
-  if (c->out_off == c->out.size()) {
+  if (c->out_off == c->out_size()) {
+    c->out_body.reset();
     c->out = ":\n\n";  // an SSE comment: browsers ignore it
     c->out_off = 0;
     pump(c);

@@ -56,7 +56,8 @@ class HttpServer::Loop {
     std::string in;        // received; bytes before in_off are consumed
     size_t in_off = 0;     // parsed requests are skipped, not erased: in is compacted once per read
     std::string out;       // reply not yet written
-    size_t out_off = 0;
+    size_t out_off = 0;    // into out, then on into out_body
+    std::shared_ptr<const std::string> out_body;  // a shared body sent after `out` (HttpResponse::shared_body)
     int64_t deadline = 0;  // ms (steady clock)
     Phase phase = Phase::kRead;
     bool close_after = false;  // close once `out` is written
@@ -75,6 +76,13 @@ class HttpServer::Loop {
       in.clear();
       in_off = 0;
     }
+    // Everything read was answered: give the read buffer back (an idle
+    // kept-alive connection should not hold a 64 KB read chunk).
+    void release_input() {
+      std::string().swap(in);
+      in_off = 0;
+    }
+    size_t out_size() const { return out.size() + (out_body ? out_body->size() : 0); }
   };
 
   // Events from epoll (all return false / close the connection as noted).
@@ -94,6 +102,7 @@ class HttpServer::Loop {
   bool answer(Conn* c, const HttpRequest& req);
   bool reject(Conn* c, int status, const std::string& reason);
   bool flush(Conn* c);
+  ssize_t send_out(Conn* c);
   bool reply_sent(Conn* c);
   void wait_writable(Conn* c);
 

@@ -302,9 +302,11 @@ const char* http_status_text(int status) {
   }
 }
 
-std::string http_format_response(const HttpResponse& r) {
+std::string http_format_response(const HttpResponse& r, bool with_shared_body) {
+  const std::string& body = r.body_text();
+  const bool append_body = !r.shared_body || with_shared_body;
   std::string out;
-  out.reserve(96 + r.body.size());
+  out.reserve(96 + (append_body ? body.size() : 0));
   out += "HTTP/1.1 ";
   out += std::to_string(r.status);
   out += ' ';
@@ -315,7 +317,7 @@ std::string http_format_response(const HttpResponse& r) {
     out += "Content-Type: ";
     out += r.content_type;
     out += "\r\nContent-Length: ";
-    out += std::to_string(r.body.size());
+    out += std::to_string(body.size());
     out += "\r\n";
   }
   for (const auto& [name, value] : r.headers) {
@@ -325,7 +327,7 @@ std::string http_format_response(const HttpResponse& r) {
     out += "\r\n";
   }
   out += "\r\n";
-  if (has_body) out += r.body;
+  if (has_body && append_body) out += body;
   return out;
 }
 
@@ -344,11 +346,16 @@ std::string http_percent_decode(std::string_view s) {
 }
 
 bool http_is_json_content_type(const std::string* content_type) {
-  if (!content_type) return true;
+  if (!content_type) return false;
   std::string v = content_type->substr(0, content_type->find(';'));
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
   for (char& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
   return v == "application/json" || v == "text/json";
+}
+
+std::string http_content_type_refusal(const std::string* content_type) {
+  return "expected Content-Type: application/json, got " +
+         (content_type ? "'" + *content_type + "'" : std::string("none"));
 }
 
 bool http_is_cross_site(const HttpRequest& req) {

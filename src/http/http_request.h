@@ -67,7 +67,11 @@ struct HttpResponse {
   // Set (HttpStreamHub::subscribe): a text/event-stream reply; the server
   // sends the head, then what the hub publishes, until either side closes.
   std::shared_ptr<HttpStream> stream;
+  // Set instead of `body`: a body shared by every client it is sent to (the
+  // dashboard page, a snapshot), not copied per connection.
+  std::shared_ptr<const std::string> shared_body;
 
+  const std::string& body_text() const { return shared_body ? *shared_body : body; }
   static HttpResponse text(int status, std::string body);
 };
 
@@ -75,9 +79,12 @@ struct HttpResponse {
 const char* http_status_text(int status);
 
 /// The device protocol's Content-Type rule: JSON ("application/json" or
-/// "text/json", any parameters), or none at all (the original server never
-/// looked); anything else is a client talking another protocol.
+/// "text/json", any parameters). None at all is refused too: the firmware
+/// sends it, and a web page of another site cannot without a CORS preflight
+/// (a no-cors fetch of a Blob sends none).
 bool http_is_json_content_type(const std::string* content_type);
+/// The 415's reason for a refused Content-Type (null: none was sent).
+std::string http_content_type_refusal(const std::string* content_type);
 
 /// True for a request a browser sent from a page of another site: it has an
 /// Origin header whose host differs from the Host header, or Sec-Fetch-Site
@@ -94,7 +101,9 @@ std::string http_percent_decode(std::string_view s);
 /// Formats a response: status line, Content-Type and Content-Length (none for
 /// 1xx/204/304), the extra headers, a blank line and the body. A response with
 /// no extra headers therefore has exactly two header lines, which is what the
-/// device firmware's line counting expects.
-std::string http_format_response(const HttpResponse& r);
+/// device firmware's line counting expects. `with_shared_body` false: a
+/// shared_body is counted in Content-Length but left out (the server sends
+/// it from the shared copy).
+std::string http_format_response(const HttpResponse& r, bool with_shared_body = true);
 
 }  // namespace tinyad

@@ -38,8 +38,11 @@ std::string sse_event(std::string_view name, std::string_view data) {
   return out;
 }
 
-std::shared_ptr<HttpStream> HttpStreamHub::subscribe(std::string first) {
+std::shared_ptr<HttpStream> HttpStreamHub::subscribe(std::string first) { return subscribe(nullptr, std::move(first)); }
+
+std::shared_ptr<HttpStream> HttpStreamHub::subscribe(std::shared_ptr<const std::string> shared, std::string first) {
   auto s = std::make_shared<HttpStream>();
+  s->first = std::move(shared);
   s->pending = std::move(first);
   s->max_pending = max_pending_ + s->pending.size();  // a big snapshot does not count against it
   std::lock_guard<std::mutex> lock(mutex_);

@@ -25,6 +25,7 @@ namespace tinyad {
 /// writes); every member is guarded by `mutex`.
 struct HttpStream {
   std::mutex mutex;
+  std::shared_ptr<const std::string> first;  // sent before `pending`, shared with other subscribers (a snapshot)
   std::string pending;   // published, not yet handed to the connection
   size_t max_pending = 0;
   bool dropped = false;  // the buffer overflowed: the server closes the connection
@@ -39,13 +40,16 @@ std::string sse_event(std::string_view name, std::string_view data);
 class HttpStreamHub {
  public:
   /// `max_pending`: bytes a subscriber may have waiting before it is dropped.
-  explicit HttpStreamHub(size_t max_pending = 1 << 20) : max_pending_(max_pending) {}
+  explicit HttpStreamHub(size_t max_pending = 256 << 10) : max_pending_(max_pending) {}
 
   /// A new subscription whose stream starts with `first` (e.g. a snapshot).
   /// It is registered before this returns, so nothing published after the
   /// call is missed: build `first` and subscribe under the same lock that
   /// orders your publish() calls.
   std::shared_ptr<HttpStream> subscribe(std::string first);
+  /// The same, starting with `shared` (not copied: every subscriber of one
+  /// snapshot shares it) and then `first`.
+  std::shared_ptr<HttpStream> subscribe(std::shared_ptr<const std::string> shared, std::string first);
 
   /// Appends `bytes` (one or more whole events) to every subscriber.
   void publish(std::string_view bytes);

@@ -1,6 +1,9 @@
 // collect_service.cpp: see collect_service.h.
 #include "collect_service.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <cctype>
 
 #include "device_id.h"
@@ -45,6 +48,7 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
   if (req.path() != "/") return refuse(peer, device, 404, "no such path " + req.target + ": the device protocol is on /");
   if (req.method == "GET") {
     flag_requests_.fetch_add(1, std::memory_order_relaxed);
+    if (cannot_write_) recheck_writable();
     // Status line, exactly two header lines, blank line, one digit: the
     // firmware skips four CR-terminated lines and reads the flag.
     HttpResponse r;
@@ -60,6 +64,14 @@ HttpResponse CollectService::handle(const HttpRequest& req, const HttpPeer& peer
   return r;
 }
 
+// Room for a window file and then some (1 MiB), and the folder writable.
+void CollectService::recheck_writable() {
+  struct statvfs st {};
+  if (::statvfs(options_.dir.c_str(), &st) != 0 || ::access(options_.dir.c_str(), W_OK) != 0) return;
+  if (double(st.f_bavail) * double(st.f_frsize) < double(1 << 20)) return;
+  if (cannot_write_.exchange(false) && log_) log_(options_.dir + " has room again: the flag is now 1");
+}
+
 HttpResponse CollectService::refuse_full(const HttpPeer& peer, const std::string& device) {
   if (!full_logged_.exchange(true) && log_) {
     log_(options_.dir + " is full: it holds 10000 files (0000.csv-9999.csv); the flag is now 0");
@@ -72,7 +84,7 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
   if (store_.full()) return refuse_full(peer, device);
   if (http_is_cross_site(req)) return refuse(peer, device, 403, "a cross-site request from a web page: refused");
   if (!http_is_json_content_type(req.header("content-type"))) {
-    return refuse(peer, device, 415, "expected Content-Type: application/json, got " + *req.header("content-type"));
+    return refuse(peer, device, 415, http_content_type_refusal(req.header("content-type")));
   }
   SampleWindow w;
   int status = 400;
@@ -86,8 +98,11 @@ HttpResponse CollectService::post(const HttpRequest& req, const HttpPeer& peer, 
     case SampleStore::Status::kFull:  // filled up by a concurrent post since the check above
       return refuse_full(peer, device);
     case SampleStore::Status::kError:
+      // The flag turns 0 so devices stop recording windows that would be lost.
+      if (!cannot_write_.exchange(true) && log_) log_("cannot write to " + options_.dir + ": " + err + "; the flag is now 0");
       return refuse(peer, device, 500, "cannot store the window: " + err);
   }
+  if (cannot_write_.exchange(false) && log_) log_(options_.dir + " is writable again: the flag is now 1");
   {
     std::lock_guard<std::mutex> lock(range_mutex_);
     if (first_.empty() || name < first_) first_ = name;

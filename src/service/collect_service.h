@@ -41,8 +41,9 @@ class CollectService {
   /// is still recording), until the server stops.
   void start() { started_ = true; }
   void finish() { finished_ = true; }
-  /// The ready flag: started, not finished, folder not full.
-  bool ready() const { return started_ && !finished_ && !store_.full(); }
+  /// The ready flag: started, not finished, folder not full, and the last
+  /// store did not fail (a full disk: 0 until the disk has room again).
+  bool ready() const { return started_ && !finished_ && !store_.full() && !cannot_write_; }
 
   size_t stored() const { return store_.stored(); }
   size_t rejected() const { return rejected_.load(); }
@@ -57,12 +58,15 @@ class CollectService {
   HttpResponse post(const HttpRequest& req, const HttpPeer& peer, std::string device);
   // 507 for a full folder; logs the first time only.
   HttpResponse refuse_full(const HttpPeer& peer, const std::string& device);
+  // After a failed store: whether the folder has room again (checked on GET /).
+  void recheck_writable();
 
   CollectOptions options_;
   SampleStore store_;
   Log log_;
   bool log_stored_ = true;
   std::atomic<bool> started_{false}, finished_{false}, full_logged_{false};
+  std::atomic<bool> cannot_write_{false};  // the last store failed (disk full, folder gone)
   std::atomic<size_t> rejected_{0}, flag_requests_{0};
   mutable std::mutex range_mutex_;
   std::string first_, last_;

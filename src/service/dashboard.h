@@ -9,10 +9,12 @@
 // and any state in the browser that a reconnect's snapshot does not rebuild.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -36,7 +38,9 @@ struct DashboardInfo {
 struct DashboardOptions {
   size_t history = 120;          // scores kept per device for the timeline
   size_t max_devices = 1000;     // devices shown; events of later ones are only counted
-  size_t max_pending = 1 << 20;  // bytes a browser may fall behind before it is dropped
+  size_t max_pending = 256 << 10;  // bytes a browser may fall behind before it is dropped
+  int snapshot_max_age_ms = 500;   // a new /events client gets a snapshot at most this old (shared)
+  size_t max_since = 256 << 10;    // bytes of events after a shared snapshot before it is rebuilt
 };
 
 /// The embedded page assets.
@@ -56,10 +60,16 @@ class Dashboard {
   /// nullopt for every other path.
   std::optional<HttpResponse> handle(const HttpRequest& req);
 
+  /// Drops the device (DELETE /devices/<id>, --forget-after) and tells the
+  /// browsers ("forgotten" event). Thread-safe.
+  void forget(const std::string& device);
+
   /// What a new /events subscriber gets first.
   nlohmann::json snapshot() const;
-  /// The whole page (built once).
-  const std::string& page() const { return page_; }
+  /// The whole page (built once, shared by every reply).
+  const std::string& page() const { return *page_; }
+  /// Snapshots built so far (shared by the /events clients of the same moment).
+  uint64_t snapshots_built() const { return snapshots_built_.load(); }
   size_t subscribers() const { return hub_.subscribers(); }
   uint64_t dropped_subscribers() const { return hub_.dropped(); }
 
@@ -75,14 +85,28 @@ class Dashboard {
     std::string phase;  // the verdict's "baseline" field when the service learns per device
     uint64_t windows = 0, anomalies = 0;
   };
-  nlohmann::json snapshot_locked() const;
+  static nlohmann::json snapshot_of(const DashboardInfo& info, const DashboardOptions& options,
+                                    const std::map<std::string, Device>& devices, uint64_t untracked, double time);
+  void publish_locked(std::string bytes);
+  HttpResponse subscribe();
 
   DashboardInfo info_;
   DashboardOptions options_;
-  std::string page_;
-  mutable std::mutex mutex_;  // devices_, and the order of published events
+  std::shared_ptr<const std::string> page_;
+  mutable std::mutex mutex_;  // devices_, the shared snapshot, and the order of published events
   std::map<std::string, Device> devices_;
   uint64_t untracked_events_ = 0;
+  // The /events snapshot new clients share: built from a copy of devices_
+  // outside mutex_ (a 1000-device snapshot is megabytes of JSON; building it
+  // under the lock held up every verdict), then every event published since
+  // that copy (since_), so a subscriber gets snapshot + since_ and misses
+  // nothing. Rebuilt when older than snapshot_max_age_ms or since_ is full.
+  std::shared_ptr<const std::string> snap_;
+  int64_t snap_ms_ = 0;         // steady ms of the copy it was built from
+  bool since_valid_ = false;    // since_ holds every event after the copy
+  std::string since_;
+  std::mutex build_mutex_;      // one builder at a time; the others reuse its snapshot
+  std::atomic<uint64_t> snapshots_built_{0};
   HttpStreamHub hub_;
 };
 

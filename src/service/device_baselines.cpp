@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "atomic_file.h"
+#include "device_id.h"
 
 namespace tinyad {
 
@@ -216,6 +217,13 @@ bool DeviceBaselines::reset(const std::string& device) {
   return true;
 }
 
+bool DeviceBaselines::forget(const std::string& device) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (devices_.erase(device) == 0) return false;
+  dirty_ = urgent_ = true;
+  return true;
+}
+
 bool DeviceBaselines::known(const std::string& device) const {
   std::lock_guard<std::mutex> lock(mutex_);
   return devices_.find(device) != devices_.end();
@@ -248,6 +256,26 @@ bool DeviceBaselines::urgent() const {
   return urgent_;
 }
 
+// One device's entry of the file (under mutex_).
+nlohmann::ordered_json DeviceBaselines::device_json_locked(const Device& d) const {
+  if (d.commission) return commission_device_json(d);
+  const BaselinePhase p = phase_of(d.l.phase);
+  nlohmann::ordered_json e;
+  e["phase"] = baseline_phase_name(p);
+  e["learned"] = d.l.cov.count;
+  e["mean"] = d.mean;
+  if (p == BaselinePhase::kLearning) {
+    e["m2"] = lower_triangle(d.m2, n_);
+  } else {
+    e["precision"] = lower_triangle(d.precision, n_);
+    e["calibrated"] = d.l.n_scores;
+    e["score_mean"] = d.l.score_mean;
+    e["score_m2"] = d.l.score_m2;
+    e["threshold"] = d.l.threshold;
+  }
+  return e;
+}
+
 std::string DeviceBaselines::to_json_text() {
   nlohmann::ordered_json j;
   j["format"] = kBaselinesFormat;
@@ -263,31 +291,35 @@ std::string DeviceBaselines::to_json_text() {
     j["calibrate"] = options_.calibrate;
     j["sd"] = options_.sd;
   }
-  auto& devices = j["devices"] = nlohmann::ordered_json::object();
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [name, d] : devices_) {
-    if (d->commission) {
-      devices[name] = commission_device_json(*d);
-      continue;
-    }
-    const BaselinePhase p = phase_of(d->l.phase);
-    nlohmann::ordered_json e;
-    e["phase"] = baseline_phase_name(p);
-    e["learned"] = d->l.cov.count;
-    e["mean"] = d->mean;
-    if (p == BaselinePhase::kLearning) {
-      e["m2"] = lower_triangle(d->m2, n_);
-    } else {
-      e["precision"] = lower_triangle(d->precision, n_);
-      e["calibrated"] = d->l.n_scores;
-      e["score_mean"] = d->l.score_mean;
-      e["score_m2"] = d->l.score_m2;
-      e["threshold"] = d->l.threshold;
-    }
-    devices[name] = std::move(e);
+  {
+    // Changes from here on make the table dirty again (saved next time).
+    std::lock_guard<std::mutex> lock(mutex_);
+    dirty_ = urgent_ = false;
   }
-  dirty_ = urgent_ = false;
-  return j.dump(1) + "\n";
+  // One device per lock hold, not the whole table: a window waits at most
+  // for one device's entry, not for 10,000 (posts stalled for a second while
+  // a big table was saved). Each entry is consistent in itself; devices
+  // added or forgotten meanwhile are in this file or the next. The entries
+  // are written one per line after the head (an ordered_json object would
+  // search its keys on every insertion: quadratic in the devices).
+  constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
+  std::string head = j.dump(1, ' ', false, kReplace);
+  head.resize(head.size() - 2);  // the closing "\n}"
+  std::string text = head + ",\n \"devices\": {";
+  std::string next;
+  for (bool first = true;; first = false) {
+    nlohmann::ordered_json e;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = first ? devices_.begin() : devices_.upper_bound(next);
+      if (it == devices_.end()) break;
+      next = it->first;
+      e = device_json_locked(*it->second);
+    }
+    text += (first ? "\n  " : ",\n  ") + nlohmann::ordered_json(next).dump(-1, ' ', false, kReplace) + ": " +
+            e.dump(-1, ' ', false, kReplace);
+  }
+  return text + "\n }\n}\n";
 }
 
 bool DeviceBaselines::from_json_text(const std::string& text, const std::string& where, std::string* err) {
@@ -296,7 +328,8 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
     *err = where + ": not a JSON document (a damaged baselines file? move it away to start learning afresh)";
     return false;
   }
-  if (j.value("format", std::string()) != kBaselinesFormat) {
+  // value() throws when a key holds another type: every field is checked first.
+  if (!j.contains("format") || !j["format"].is_string() || j["format"].get<std::string>() != kBaselinesFormat) {
     *err = where + ": not a tinyad baselines file (expected \"format\": \"" + kBaselinesFormat + "\")";
     return false;
   }
@@ -316,9 +349,13 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
   }
   const nlohmann::json mine = recipe_to_json(recipe_);
   if (!j.contains("recipe") || j["recipe"] != mine) {
-    const nlohmann::json theirs = j.value("recipe", nlohmann::json::object());
-    *err = where + ": the baselines were learned on recipe '" + theirs.value("name", std::string("?")) + "' (" +
-           theirs.value("n_features", nlohmann::json(0)).dump() + " features), but this server computes recipe '" +
+    const nlohmann::json theirs = j.contains("recipe") && j["recipe"].is_object() ? j["recipe"] : nlohmann::json::object();
+    const bool named = theirs.contains("name") && theirs["name"].is_string();
+    const bool counted = theirs.contains("n_features") && theirs["n_features"].is_number_unsigned();
+    *err = where + ": the baselines were learned on recipe '" +
+           (named ? device_id_printable(theirs["name"].get<std::string>()) : std::string("?")) + "' (" +
+           (counted ? std::to_string(theirs["n_features"].get<uint64_t>()) : std::string("?")) +
+           " features), but this server computes recipe '" +
            recipe_.name + "' (" + std::to_string(n_) +
            " features): serve with the same recipe/model, or give another --baselines file";
     return false;
@@ -335,7 +372,13 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
   const size_t tri = n_ * (n_ + 1) / 2;
   std::map<std::string, std::unique_ptr<Device>> loaded;
   for (const auto& [name, e] : j["devices"].items()) {
-    const std::string bad = where + ": device '" + name + "': ";
+    const std::string bad = where + ": device '" + device_id_printable(name) + "': ";
+    // Ids from the file go where ids from clients go (metrics, JSON, logs).
+    if (std::string why; name.size() > kDeviceIdMaxBytes || !device_id_valid(name, &why)) {
+      *err = bad + (why.empty() ? "the id is longer than " + std::to_string(kDeviceIdMaxBytes) + " bytes"
+                                : "the id " + why);
+      return false;
+    }
     if (!e.is_object() || !e.contains("phase") || !e["phase"].is_string() || !e.contains("learned") ||
         !e["learned"].is_number_unsigned()) {
       *err = bad + "expected an object with \"phase\" and \"learned\"";
@@ -380,7 +423,7 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
       d->l.threshold = e["threshold"].get<double>();
       d->drop_comoments();
     } else {
-      *err = bad + "unknown phase '" + phase + "' (expected learning, calibrating or monitoring)";
+      *err = bad + "unknown phase '" + device_id_printable(phase) + "' (expected learning, calibrating or monitoring)";
       return false;
     }
     loaded[name] = std::move(d);
@@ -463,7 +506,7 @@ bool DeviceBaselines::commission_device_from_json(const nlohmann::json& e, const
     std::copy(origin.begin(), origin.end(), d->c.origin);
     std::copy(sd.begin(), sd.end(), d->c.sd);
   } else {
-    *err = bad + "unknown phase '" + phase + "' (expected commissioning or monitoring)";
+    *err = bad + "unknown phase '" + device_id_printable(phase) + "' (expected commissioning or monitoring)";
     return false;
   }
   std::copy(mean.begin(), mean.end(), d->c.mean);

@@ -93,6 +93,8 @@ class DeviceBaselines {
 
   /// Forgets the device's baseline: it learns (commissions) again. False if unknown.
   bool reset(const std::string& device);
+  /// Removes the device from the table (its slot is free). False if unknown.
+  bool forget(const std::string& device);
 
   std::vector<BaselineInfo> list() const;
   bool known(const std::string& device) const;
@@ -102,7 +104,8 @@ class DeviceBaselines {
   const Recipe& recipe() const { return recipe_; }
   size_t n_features() const { return n_; }
 
-  /// The whole table as the file's JSON text; clears the dirty flag.
+  /// The whole table as the file's JSON text; clears the dirty flag. Takes
+  /// the lock once per device, so windows are not held up by a big table.
   std::string to_json_text();
   /// Replaces the table with a file's content. A different format, version,
   /// recipe or damaged device entry is an error naming `where` (the file).
@@ -122,6 +125,7 @@ class DeviceBaselines {
   Device* create_locked(const std::string& device);
   bool add_commission_locked(Device* d, const std::vector<double>& features, BaselineStep* out, std::string* err);
   nlohmann::ordered_json commission_device_json(const Device& d) const;
+  nlohmann::ordered_json device_json_locked(const Device& d) const;
   bool commission_device_from_json(const nlohmann::json& e, const std::string& bad, Device* d, std::string* err) const;
 
   Recipe recipe_;

@@ -90,6 +90,13 @@ std::string fleet_metrics_text(const FleetMonitor& monitor, const LatencyHistogr
                  monitor.alarms_raised(), &s);
   append_counter("tinyad_alarms_cleared_total", "Device alarms cleared (k of the last n windows normal).",
                  monitor.alarms_cleared(), &s);
+  append_counter("tinyad_devices_refused_total",
+                 "Windows of new devices refused (429) because --max-devices devices are tracked.",
+                 monitor.devices_refused(), &s);
+  append_counter("tinyad_devices_forgotten_total", "Devices forgotten (DELETE /devices/<id>, --forget-after).",
+                 monitor.devices_forgotten(), &s);
+  s += "# HELP tinyad_devices Devices tracked (at most --max-devices).\n# TYPE tinyad_devices gauge\ntinyad_devices " +
+       std::to_string(monitor.device_count()) + "\n";
   append_devices(monitor, &s);
   if (monitor.options().baselines) append_baselines(*monitor.options().baselines, &s);
   latency.append_text("tinyad_request_duration_seconds", "Time to answer a request (handler only).", &s);

@@ -62,6 +62,10 @@ void apply_baseline(const BaselineStep& b, bool fleet_model, uint32_t commission
   v->anomaly = false;
 }
 
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -143,7 +147,8 @@ int window_error_status(WindowError e) {
 }
 
 FleetMonitor::FleetMonitor(Model model, FleetMonitorOptions options, FleetEventSink events, Log log)
-    : model_(std::move(model)), options_(std::move(options)), events_(std::move(events)), log_(std::move(log)) {
+    : model_(std::move(model)), options_(std::move(options)), events_(std::move(events)), log_(std::move(log)),
+      started_(steady_seconds()) {
   // One limit: the baselines table never holds more devices than the monitor tracks.
   if (options_.baselines) options_.max_devices = std::min(options_.max_devices, options_.baselines->options().max_devices);
   if (options_.fleet_model && !core_model_build(model_, &core_, &core_error_)) {
@@ -207,6 +212,7 @@ bool FleetMonitor::admits(const std::string& device) const {
 WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* v, std::string* err) {
   BaselineStep b;
   if (!options_.baselines->add(device, v->features, &b, err)) {
+    if (b.table_full) devices_refused_.fetch_add(1, std::memory_order_relaxed);
     return b.table_full ? WindowError::kTooManyDevices : WindowError::kUnscorable;
   }
   if (b.restarted && log_) {
@@ -234,6 +240,7 @@ WindowResult FleetMonitor::process_window(std::string device, std::string_view b
     return refuse(source, device, WindowError::kBadBody, "the device id " + why);
   if (device.empty()) device = fallback_device;
   if (!admits(device)) {
+    devices_refused_.fetch_add(1, std::memory_order_relaxed);
     return refuse(source, device, WindowError::kTooManyDevices,
                   "too many devices: already tracking " + std::to_string(options_.max_devices) + " (the limit)");
   }
@@ -266,7 +273,9 @@ void FleetMonitor::record(const Verdict& v) {
   bool my_turn = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    d = &devices_.try_emplace(v.device, DeviceState{AlarmDebouncer(options_.alarm), 0, {}, false}).first->second;
+    d = &devices_.try_emplace(v.device, DeviceState{AlarmDebouncer(options_.alarm)}).first->second;
+    d->last_seen = steady_seconds();
+    d->forget = false;  // a window after DELETE: the device is back
     d->last_score = v.has_score ? v.score : std::nan("");
     const AlarmDebouncer::Change change = d->debouncer.push(v.anomaly);
     if (change == AlarmDebouncer::Change::kRaised) alarms_raised_.fetch_add(1, std::memory_order_relaxed);
@@ -284,7 +293,7 @@ void FleetMonitor::record(const Verdict& v) {
       my_turn = queue_locked(d, std::move(a)) || my_turn;
     }
   }
-  if (my_turn) deliver(d);
+  if (my_turn) deliver(v.device, d);
 }
 
 // Under mutex_: queues `e`; true when the caller took the device's delivery
@@ -298,7 +307,7 @@ bool FleetMonitor::queue_locked(DeviceState* d, FleetEvent e) {
 
 // Holding the device's turn: gives its queued events to the sink, no lock
 // held, until none is left; then gives the turn up.
-void FleetMonitor::deliver(DeviceState* d) {
+void FleetMonitor::deliver(const std::string& device, DeviceState* d) {
   std::vector<FleetEvent> batch;
   for (;;) {
     {
@@ -307,17 +316,21 @@ void FleetMonitor::deliver(DeviceState* d) {
       batch.swap(d->outbox);
       if (batch.empty()) {
         d->delivering = false;
-        return;
+        if (!d->forget) return;
+        devices_.erase(device);  // `device` may be d's own key: not used after this
+        break;
       }
     }
     try {
-      for (const FleetEvent& e : batch) events_(e);
+      if (events_)
+        for (const FleetEvent& e : batch) events_(e);
     } catch (...) {  // a failing sink must not keep the device's turn forever
       std::lock_guard<std::mutex> lock(mutex_);
       d->delivering = false;
       throw;
     }
   }
+  if (options_.on_forget) options_.on_forget(device);
 }
 
 // A reset device starts over (re-mounted, repaired): its alarm history is
@@ -329,7 +342,7 @@ bool FleetMonitor::reset_baseline(const std::string& device, std::string* err) {
     return false;
   }
   if (!options_.baselines->reset(device)) {
-    *err = "no baseline for device '" + device + "'";
+    *err = "no baseline for device '" + device_id_printable(device) + "'";
     return false;
   }
   if (log_) {
@@ -353,15 +366,92 @@ bool FleetMonitor::reset_baseline(const std::string& device, std::string* err) {
     a.json = fleet_event_json(a);
     my_turn = queue_locked(d, std::move(a));
   }
-  if (my_turn) deliver(d);
+  if (my_turn) deliver(device, d);
   return true;
+}
+
+// Under mutex_: clears a raised alarm with an event saying why and marks the
+// device to be erased by whoever holds (or now takes) its delivery turn.
+void FleetMonitor::forget_locked(const std::string& device, DeviceState* d, bool* my_turn) {
+  if (d->debouncer.active()) {
+    alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
+    FleetEvent a = alarm_event(FleetEventKind::kAlarmCleared, device, unix_seconds());
+    a.reason = "device forgotten";
+    a.json = fleet_event_json(a);
+    d->outbox.push_back(std::move(a));
+  }
+  d->forget = true;
+  if (!d->delivering) *my_turn = d->delivering = true;
+}
+
+bool FleetMonitor::forget(const std::string& device, std::string* err) {
+  const bool had_baseline = options_.baselines && options_.baselines->forget(device);
+  bool my_turn = false;
+  DeviceState* d = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = devices_.find(device);
+    if (it == devices_.end() || it->second.forget) {
+      if (!had_baseline) {
+        *err = "no device '" + device_id_printable(device) + "'";
+        return false;
+      }
+    } else {
+      d = &it->second;
+      forget_locked(it->first, d, &my_turn);
+    }
+  }
+  devices_forgotten_.fetch_add(1, std::memory_order_relaxed);
+  if (log_) log_("device " + device + ": forgotten over HTTP");
+  if (my_turn) deliver(std::string(device), d);
+  else if (!d && options_.on_forget) options_.on_forget(device);
+  return true;
+}
+
+size_t FleetMonitor::forget_idle(double idle_s) {
+  const double cutoff = steady_seconds() - idle_s;
+  std::vector<std::pair<std::string, DeviceState*>> turns;
+  size_t n = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [device, d] : devices_) {
+      if (d.forget || d.last_seen > cutoff) continue;
+      bool my_turn = false;
+      forget_locked(device, &d, &my_turn);
+      if (my_turn) turns.emplace_back(device, &d);
+      if (options_.baselines) options_.baselines->forget(device);
+      ++n;
+    }
+  }
+  // Baselines of devices that sent nothing since the start (loaded from the file).
+  if (options_.baselines && started_ <= cutoff) {
+    for (const BaselineInfo& b : options_.baselines->list()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (devices_.count(b.device)) continue;
+      }
+      if (!options_.baselines->forget(b.device)) continue;
+      ++n;
+      if (options_.on_forget) options_.on_forget(b.device);
+    }
+  }
+  for (auto& [device, d] : turns) deliver(device, d);
+  devices_forgotten_.fetch_add(n, std::memory_order_relaxed);
+  if (n > 0 && log_) log_(std::to_string(n) + " devices forgotten: no window for " + std::to_string(int(idle_s)) + " s (--forget-after)");
+  return n;
+}
+
+size_t FleetMonitor::device_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return devices_.size();
 }
 
 std::vector<TrackedDevice> FleetMonitor::tracked() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<TrackedDevice> out;
   out.reserve(devices_.size());
-  for (const auto& [device, st] : devices_) out.push_back({device, st.last_score, st.debouncer.active()});
+  for (const auto& [device, st] : devices_)
+    if (!st.forget) out.push_back({device, st.last_score, st.debouncer.active()});
   return out;
 }
 

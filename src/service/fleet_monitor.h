@@ -113,6 +113,9 @@ struct FleetMonitorOptions {
   // Model carries only the feature recipe (serve --learn without --model).
   std::shared_ptr<DeviceBaselines> baselines = nullptr;
   bool fleet_model = true;
+  // Told each device the monitor forgot (DELETE /devices/<id>, --forget-after),
+  // after its last event was given to the sink: the dashboard forgets it too.
+  std::function<void(const std::string& device)> on_forget = nullptr;
 };
 
 /// One row of the device table, as the views (/devices, /metrics) read it.
@@ -151,14 +154,28 @@ class FleetMonitor {
   /// off or the device has no baseline.
   bool reset_baseline(const std::string& device, std::string* err);
 
+  /// Forgets everything about the device: its alarm state (a raised alarm
+  /// is cleared, with an event saying why), its baseline, its slot in the
+  /// table. False with a one-line reason when the device is unknown.
+  bool forget(const std::string& device, std::string* err);
+
+  /// Forgets every device that sent no window for `idle_s` seconds (devices
+  /// loaded from the baselines file count from the monitor's start).
+  /// Returns how many. Thread-safe; `serve --forget-after` calls it each second.
+  size_t forget_idle(double idle_s);
+
   /// The device table, ordered by id.
   std::vector<TrackedDevice> tracked() const;
+  size_t device_count() const;
 
   uint64_t windows() const { return windows_.load(); }
   uint64_t anomalies() const { return anomalies_.load(); }
   uint64_t refused() const { return refused_.load(); }
   uint64_t alarms_raised() const { return alarms_raised_.load(); }
   uint64_t alarms_cleared() const { return alarms_cleared_.load(); }
+  /// Windows of new devices refused because the table was full (429).
+  uint64_t devices_refused() const { return devices_refused_.load(); }
+  uint64_t devices_forgotten() const { return devices_forgotten_.load(); }
   const Model& model() const { return model_; }
   const FleetMonitorOptions& options() const { return options_; }
 
@@ -168,6 +185,8 @@ class FleetMonitor {
     double last_score = 0;
     std::vector<FleetEvent> outbox;  // made under mutex_, not yet given to the sink
     bool delivering = false;         // a thread holds this device's delivery turn
+    double last_seen = 0;            // steady-clock seconds of its latest window
+    bool forget = false;             // erase once its outbox is delivered (forget())
   };
   WindowResult refuse(const std::string& source, const std::string& device, WindowError error, std::string reason);
   bool admits(const std::string& device) const;
@@ -175,7 +194,8 @@ class FleetMonitor {
   void record(const Verdict& v);
   FleetEvent alarm_event(FleetEventKind kind, const std::string& device, double time) const;
   bool queue_locked(DeviceState* d, FleetEvent e);
-  void deliver(DeviceState* d);
+  void deliver(const std::string& device, DeviceState* d);
+  void forget_locked(const std::string& device, DeviceState* d, bool* my_turn);
 
   Model model_;
   CoreModel<double> core_;  // model_'s detector for the core, built once (read-only after)
@@ -184,8 +204,12 @@ class FleetMonitor {
   FleetEventSink events_;
   Log log_;
   std::atomic<uint64_t> windows_{0}, anomalies_{0}, refused_{0}, alarms_raised_{0}, alarms_cleared_{0};
+  std::atomic<uint64_t> devices_refused_{0}, devices_forgotten_{0};
+  double started_ = 0;  // steady-clock seconds at construction
   mutable std::mutex mutex_;  // devices_ (the states and their outboxes)
-  std::map<std::string, DeviceState> devices_;  // nodes are never erased: deliver() keeps a pointer
+  // A node is erased only when no thread holds its delivery turn (deliver()
+  // keeps a pointer): forget() marks it, and the turn's holder erases it.
+  std::map<std::string, DeviceState> devices_;
 };
 
 }  // namespace tinyad

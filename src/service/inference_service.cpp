@@ -24,6 +24,8 @@ bool route_matches(std::string_view pattern, std::string_view path, std::string*
   if (at == std::string_view::npos) return pattern == path;
   const std::string_view head = pattern.substr(0, at), tail = pattern.substr(at + 4);
   if (path.size() <= head.size() + tail.size() || !path.starts_with(head) || !path.ends_with(tail)) return false;
+  if (path.substr(head.size(), path.size() - head.size() - tail.size()).find('/') != std::string_view::npos)
+    return false;  // one segment: /devices/<id> is not /devices/<id>/baseline
   *param = http_percent_decode(path.substr(head.size(), path.size() - head.size() - tail.size()));
   return true;
 }
@@ -48,6 +50,7 @@ const std::vector<InferenceService::Route> InferenceService::kRoutes = {
     {"GET", "/metrics", &InferenceService::get_metrics},
     {"GET", "/devices", &InferenceService::get_devices},
     {"DELETE", "/devices/<id>/baseline", &InferenceService::delete_baseline},
+    {"DELETE", "/devices/<id>", &InferenceService::delete_device},
     {"POST", "/devices/<id>/commission", &InferenceService::delete_baseline},
 };
 
@@ -129,7 +132,7 @@ HttpResponse InferenceService::get_flag(const Call&) {
 HttpResponse InferenceService::post_window(const Call& c) {
   if (!ready()) return refuse(c, 503, "not serving yet: wait for the ready flag 1");
   const std::string* type = c.req.header("content-type");
-  if (!http_is_json_content_type(type)) return refuse(c, 415, "expected Content-Type: application/json, got " + *type);
+  if (!http_is_json_content_type(type)) return refuse(c, 415, http_content_type_refusal(type));
   // The monitor counts and logs its own refusals.
   const WindowResult w = monitor_.process_window(c.device, c.req.body, peer_host(c.peer), c.peer.address);
   if (!w.ok()) return HttpResponse::text(window_error_status(w.error), w.message + "\n");
@@ -163,7 +166,20 @@ HttpResponse InferenceService::delete_baseline(const Call& c) {
   HttpResponse r;
   r.content_type = "application/json";
   const auto& b = monitor_.options().baselines;
-  r.body = nlohmann::json({{"device", c.param}, {"phase", b->phase_name(BaselinePhase::kLearning)}}).dump() + "\n";
+  r.body = nlohmann::json({{"device", c.param}, {"phase", b->phase_name(BaselinePhase::kLearning)}})
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
+  return r;
+}
+
+HttpResponse InferenceService::delete_device(const Call& c) {
+  std::string err;
+  if (!monitor_.forget(c.param, &err)) return refuse(c, 404, err);
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = nlohmann::json({{"device", c.param}, {"forgotten", true}})
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
   return r;
 }
 

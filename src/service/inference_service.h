@@ -1,7 +1,8 @@
 // inference_service.h: the HTTP face of `tinyad serve`: the device protocol
 // on / (GET: ready flag, POST: a window scored into a JSON verdict),
 // GET /healthz, GET /metrics (fleet_metrics_text.h), GET /devices and
-// DELETE /devices/<id>/baseline (--learn), all from one route table that
+// DELETE /devices/<id>/baseline (--learn), DELETE /devices/<id> (forget a
+// device: its slot, alarm, baseline and dashboard row), all from one route table that
 // also makes the 404's list of paths. The scoring, baselines, alarms and
 // events are the fleet monitor's (fleet_monitor.h); this class only turns
 // requests into monitor calls and typed results into status lines. Pure
@@ -82,6 +83,7 @@ class InferenceService {
   HttpResponse get_metrics(const Call& c);
   HttpResponse get_devices(const Call& c);
   HttpResponse delete_baseline(const Call& c);
+  HttpResponse delete_device(const Call& c);
 
   FleetMonitor monitor_;
   std::vector<std::string> other_paths_;
