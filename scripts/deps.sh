@@ -33,6 +33,8 @@ test_packages=(
   # the broker the MQTT tests (a ctest fixture starts it) and bench/mqtt/ run on loopback,
   # and nginx, the reference server of bench/serve/http_load.sh
   mosquitto nginx-light
+  # promtool (Debian's prometheus package) checks serve's /metrics page in the MQTT tests
+  prometheus
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )

@@ -120,6 +120,8 @@ struct TrackedDevice {
   std::string device;
   double last_score = 0;  // NaN: the latest window had no score
   bool alarm = false;
+  uint64_t windows = 0, anomalies = 0;  // scored here since start
+  double threshold = 0;  // the latest window's threshold (its own baseline's, or the fleet's); NaN: none yet
 };
 
 class FleetMonitor {
@@ -153,6 +155,8 @@ class FleetMonitor {
 
   /// The device table, ordered by id.
   std::vector<TrackedDevice> tracked() const;
+  /// Refusals by status number (400, 413, 429, ...), for /metrics' code label.
+  std::map<int, uint64_t> refused_by_status() const;
 
   uint64_t windows() const { return windows_.load(); }
   uint64_t anomalies() const { return anomalies_.load(); }
@@ -166,6 +170,8 @@ class FleetMonitor {
   struct DeviceState {
     AlarmDebouncer debouncer;
     double last_score = 0;
+    uint64_t windows = 0, anomalies = 0;
+    double last_threshold = 0;
     std::vector<FleetEvent> outbox;  // made under mutex_, not yet given to the sink
     bool delivering = false;         // a thread holds this device's delivery turn
   };
@@ -184,6 +190,8 @@ class FleetMonitor {
   FleetEventSink events_;
   Log log_;
   std::atomic<uint64_t> windows_{0}, anomalies_{0}, refused_{0}, alarms_raised_{0}, alarms_cleared_{0};
+  mutable std::mutex refused_mutex_;
+  std::map<int, uint64_t> refused_by_status_;  // a handful of statuses: bounded
   mutable std::mutex mutex_;  // devices_ (the states and their outboxes)
   std::map<std::string, DeviceState> devices_;  // nodes are never erased: deliver() keeps a pointer
 };
