@@ -627,6 +627,79 @@ TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
   EXPECT_EQ(WEXITSTATUS(serve.status()), 0) << out;
 }
 
+// What MQTT and Prometheus tools read: retained status (and the will on a
+// crash), retained alarm state, Home Assistant discovery, verdicts with a
+// time and (--mqtt-verdict score) no features, /metrics that promtool accepts.
+TEST_F(Mqtt, StatusAlarmStateDiscoveryAndMetricsForTheEcosystem) {
+  const int port = free_port();
+  const std::string conf = path("mosquitto-eco.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
+  ServerProcess serve("serve");
+  ASSERT_TRUE(start_serve(serve, port, "eco-serve", {"--ha-discovery", "--mqtt-verdict", "score"})) << serve.output();
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/status", "tinyad/+/verdict", "tinyad/+/alarm_state", "homeassistant/#"}));
+  ASSERT_TRUE(c.wait_for(1, 5000ms, 100ms));
+  auto got = c.take();
+  EXPECT_EQ(got[0].topic, "tinyad/status");
+  EXPECT_EQ(got[0].payload, "online");
+  for (int i = 0; i < 5; ++i) c.publish("tinyad/fan-eco/samples", body(window(kFault, i)));
+  c.publish("tinyad/fan-eco/samples", "{\"x\":[1,");
+  // 6 answers, alarm state OFF then ON, two discovery configs.
+  ASSERT_TRUE(c.wait_for(10)) << c.count() << serve.output();
+  std::vector<std::string> states;
+  int configs = 0, verdicts = 0;
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& m : c.take()) {
+    if (m.topic == "tinyad/fan-eco/alarm_state") states.push_back(m.payload);
+    if (m.topic.rfind("homeassistant/", 0) == 0) {
+      ++configs;
+      const nlohmann::json j = nlohmann::json::parse(m.payload);
+      EXPECT_EQ(j["availability_topic"], "tinyad/status") << m.payload;
+      if (m.topic == "homeassistant/binary_sensor/tinyad_fan-eco/alarm/config")
+        EXPECT_EQ(j["state_topic"], "tinyad/fan-eco/alarm_state") << m.payload;
+    }
+    if (m.topic == "tinyad/fan-eco/verdict") {
+      const nlohmann::json j = nlohmann::json::parse(m.payload);
+      if (j.contains("status")) continue;
+      ++verdicts;
+      EXPECT_FALSE(j.contains("features")) << m.payload;
+      EXPECT_NEAR(j["time"].get<double>(), now, 30) << m.payload;
+      EXPECT_TRUE(j["anomaly"].get<bool>()) << m.payload;
+    }
+  }
+  EXPECT_EQ(verdicts, 5);
+  EXPECT_EQ(configs, 2);
+  EXPECT_EQ(states, (std::vector<std::string>{"OFF", "ON"}));
+  const std::string metrics = metrics_of(serve.port());
+  EXPECT_EQ(metric(metrics, "tinyad_device_windows_total{device=\"fan-eco\"}"), 5);
+  EXPECT_EQ(metric(metrics, "tinyad_device_anomalies_total{device=\"fan-eco\"}"), 5);
+  EXPECT_EQ(metric(metrics, "tinyad_refusals_total{code=\"400\"}"), 1);
+  EXPECT_EQ(metric(metrics, "tinyad_build_info{version=\"" TINYAD_VERSION "\"}"), 1);
+  EXPECT_GT(metric(metrics, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(metric(metrics, "tinyad_threshold"), 0);
+  const std::string promtool = "/usr/bin/promtool";
+  if (!fs::exists(promtool)) {
+    ADD_FAILURE() << promtool << " is missing: scripts/deps.sh test installs prometheus";
+  } else {
+    const std::string file = path("metrics.txt");
+    std::ofstream(file) << metrics;
+    EXPECT_EQ(std::system((promtool + " check metrics < '" + file + "'").c_str()), 0) << metrics;
+  }
+  // A crash: the broker publishes the will, "offline", retained.
+  serve.stop(SIGKILL);
+  Client later;
+  ASSERT_TRUE(later.connect(port));
+  ASSERT_TRUE(later.subscribe({"tinyad/status", "tinyad/fan-eco/alarm_state"}));
+  ASSERT_TRUE(later.wait_for(2, 5000ms, 100ms));
+  std::map<std::string, std::string> retained;
+  for (const auto& m : later.take()) retained[m.topic] = m.payload;
+  EXPECT_EQ(retained["tinyad/status"], "offline");
+  EXPECT_EQ(retained["tinyad/fan-eco/alarm_state"], "ON");
+}
+
 TEST_F(Mqtt, RefusesABadUrlAndWaitsForABrokerNotUpYet) {
   test::CliRun r = tinyad("serve --model " + path("model.json") + " -p 0 --mqtt http://127.0.0.1:1883");
   EXPECT_EQ(r.status, 1);
