@@ -11,6 +11,7 @@
 // --learn N adds per-device baselines (device_baselines.h), kept in --baselines
 // FILE by a saver thread and written a last time after the drain.
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,6 +58,8 @@ struct ServeArgs {
   size_t max_devices = 10000;
   double forget_after = 0;  // s without a window before a device is forgotten (0: never)
   int mqtt_workers = 0;
+  std::string mqtt_partition = "0/1", mqtt_verdict = "features", ha_discovery;
+  uint32_t mqtt_session_expiry = 3600;
   ServerFlags server;
 };
 
@@ -84,6 +87,18 @@ bool mqtt_options(const ServeArgs& a, MqttOptions* mo, std::string* err) {
   s.cafile = a.mqtt_cafile;
   s.certfile = a.mqtt_cert;
   s.keyfile = a.mqtt_key;
+  if (!mqtt_partition_parse(a.mqtt_partition, &mo->partition, &mo->partitions, err)) return false;
+  if (a.mqtt_verdict != "features" && a.mqtt_verdict != "score") {
+    *err = "--mqtt-verdict: expected features or score, got '" + a.mqtt_verdict + "'";
+    return false;
+  }
+  mo->verdict_features = a.mqtt_verdict == "features";
+  mo->session_expiry = a.mqtt_session_expiry;
+  mo->ha_discovery_prefix = a.ha_discovery;
+  if (!a.ha_discovery.empty() && a.ha_discovery.find_first_of("+#") != std::string::npos) {
+    *err = "--ha-discovery: a topic prefix without + or # (Home Assistant's default is homeassistant)";
+    return false;
+  }
   return true;
 }
 
@@ -323,8 +338,12 @@ int run_serve(ServeArgs& a) {
   }
   out->line("live dashboard: http://" + url_host(server) + ":" + std::to_string(server.port()) + "/dashboard");
   std::unique_ptr<MqttBridge> bridge;
+  std::string bridge_client_id;
   if (!a.mqtt.empty()) {
     mo.client_id = a.mqtt_client_id;
+    bridge_client_id = !a.mqtt_client_id.empty() ? a.mqtt_client_id
+                                                 : "tinyad-" + std::to_string(mo.partition) + "of" +
+                                                       std::to_string(mo.partitions);
     mo.workers = a.mqtt_workers > 0 ? a.mqtt_workers : std::max(1, int(std::thread::hardware_concurrency()));
     mo.max_payload = a.server.max_body;
     bridge = std::make_unique<MqttBridge>(
@@ -333,10 +352,27 @@ int run_serve(ServeArgs& a) {
           return service.monitor().process_window(device, body, device, topic);
         },
         [out](const std::string& s) { out->line(s); });
+    // A second process of this partition took the session over: stop as on
+    // SIGTERM (the main thread waits for it), exit non-zero.
+    bridge->on_taken_over = [] { ::kill(::getpid(), SIGTERM); };
     mqtt = bridge.get();  // before start(): the first windows' alarms go out too
-    if (!bridge->start(&err)) {
+    // A broker that is not up yet is waited for (start() logs each try);
+    // SIGTERM/SIGINT meanwhile ends serve cleanly.
+    auto wait = [&stop_signals](double seconds) {
+      const timespec ts{time_t(seconds), long((seconds - std::floor(seconds)) * 1e9)};
+      siginfo_t si;
+      while (::sigtimedwait(&stop_signals, &si, &ts) < 0) {
+        if (errno != EINTR) return true;  // EAGAIN: the time is up
+      }
+      return false;
+    };
+    if (!bridge->start(&err, 10, wait)) {
       mqtt = nullptr;
       server.drain(0);
+      if (err.empty()) {
+        out->line("stopped while waiting for the MQTT broker");
+        return 0;
+      }
       return fail(err);
     }
   }
@@ -369,6 +405,9 @@ int run_serve(ServeArgs& a) {
   if (!drained) out->line("stopped before every request under way was answered (--drain)");
   int status = 0;
   if (saver && !saver->stop(&err)) status = fail("cannot save the baselines: " + err);
+  if (bridge && bridge->taken_over())
+    status = fail("another serve process took over this MQTT partition (" + bridge_client_id +
+                  "): give each process its own --mqtt-partition i/N");
   if (events && events->failed() > 0)
     status = fail("the event log " + a.events + " lost " + std::to_string(events->failed()) + " lines");
   out->line("stopped: " + std::to_string(service.windows()) + " windows scored, " +
@@ -420,7 +459,8 @@ RunFn attach_serve(CLI::App* cmd) {
   cmd->add_option("--mqtt", a->mqtt,
                   "Also take windows over MQTT from this broker (mqtt://[user@]host[:port], default port 1883; "
                   "mqtts:// for TLS, default port 8883): "
-                  "$share/tinyad/tinyad/+/samples in, tinyad/<device>/verdict and /alarm out, QoS 1");
+                  "tinyad/+/samples in, tinyad/<device>/verdict, /alarm and /alarm_state (retained) out, QoS 1, "
+                  "tinyad/status online/offline (retained; docs/fleet.md)");
   cmd->add_option("--max-devices", a->max_devices,
                   "Most devices tracked (default 10000): ids come from clients, so the table is bounded; windows "
                   "of new devices past it get 429")
@@ -452,12 +492,30 @@ RunFn attach_serve(CLI::App* cmd) {
   cmd->add_option("--mqtt-cert", a->mqtt_cert, "With mqtts://: a client certificate (PEM), for brokers that ask")
       ->check(CLI::ExistingFile);
   cmd->add_option("--mqtt-key", a->mqtt_key, "With --mqtt-cert: its private key (PEM)")->check(CLI::ExistingFile);
-  cmd->add_option("--mqtt-client-id", a->mqtt_client_id, "MQTT client id (default tinyad-<hostname>-<pid>)");
+  cmd->add_option("--mqtt-client-id", a->mqtt_client_id,
+                  "MQTT client id (default tinyad-<i>of<N> from --mqtt-partition): keep it across restarts, the "
+                  "broker keeps windows for it in its session; one process per id (a second one takes it over "
+                  "and the first exits)");
+  cmd->add_option("--mqtt-partition", a->mqtt_partition,
+                  "i/N: this process judges only the devices whose id hashes to i of N (FNV-1a mod N), so each "
+                  "device's windows stay in one process (alarms, --learn); run one process per i (default 0/1: "
+                  "every device)");
+  cmd->add_option("--mqtt-session-expiry", a->mqtt_session_expiry,
+                  "Seconds the broker keeps this process's session (its subscription and the windows sent "
+                  "meanwhile) while it is away (default 3600; 0: a clean session each time)");
+  cmd->add_option("--mqtt-verdict", a->mqtt_verdict,
+                  "What an MQTT verdict carries: features (default: score, threshold, anomaly, time and the "
+                  "features) or score (the same without the features: about a tenth of the size)");
+  auto* ha = cmd->add_option("--ha-discovery", a->ha_discovery,
+                  "Publish Home Assistant MQTT discovery configs (retained) under this prefix for each device "
+                  "(usually homeassistant): an alarm binary sensor and an anomaly score sensor")
+      ->expected(0, 1);
   cmd->add_option("--mqtt-workers", a->mqtt_workers, "Threads scoring MQTT windows (default: number of cores)")
       ->check(CLI::Range(0, 256));
   add_server_flags(cmd, &a->server);
-  return [a, thr] {
+  return [a, thr, ha] {
     a->threshold_given = thr->count() > 0;
+    if (ha->count() > 0 && a->ha_discovery.empty()) a->ha_discovery = "homeassistant";
     return run_serve(*a);
   };
 }

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -73,9 +74,16 @@ class Client {
   struct Message {
     std::string topic, payload;
   };
-  Client() {
+  // id "": a clean session; else a persistent one under that id (kept 600 s).
+  explicit Client(const std::string& id = "") : persistent_(!id.empty()) {
     mosquitto_lib_init();
-    mosq_ = mosquitto_new(nullptr, true, this);
+    mosq_ = mosquitto_new(id.empty() ? nullptr : id.c_str(), id.empty(), this);
+    mosquitto_publish_v5_callback_set(mosq_, [](mosquitto*, void* self, int, int, const mosquitto_property*) {
+      auto* c = static_cast<Client*>(self);
+      std::lock_guard<std::mutex> lock(c->mutex_);
+      ++c->acked_;
+      c->cv_.notify_all();
+    });
     mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
     mosquitto_int_option(mosq_, MOSQ_OPT_SEND_MAXIMUM, 1000);
     mosquitto_subscribe_v5_callback_set(mosq_, [](mosquitto*, void* self, int, int, const int*, const mosquitto_property*) {
@@ -100,9 +108,17 @@ class Client {
     mosquitto_destroy(mosq_);
   }
   bool connect(int port) {
-    connected_ = mosquitto_connect(mosq_, "127.0.0.1", port, 30) == MOSQ_ERR_SUCCESS &&
+    mosquitto_property* props = nullptr;
+    if (persistent_) mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, 600);
+    connected_ = mosquitto_connect_bind_v5(mosq_, "127.0.0.1", port, 30, nullptr, props) == MOSQ_ERR_SUCCESS &&
                  mosquitto_loop_start(mosq_) == MOSQ_ERR_SUCCESS;
+    mosquitto_property_free_all(&props);
     return connected_;
+  }
+  // Waits until the broker acknowledged n of our publishes.
+  bool wait_acked(int n, std::chrono::milliseconds timeout = 10000ms) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return acked_ >= n; });
   }
   bool subscribe(const std::vector<std::string>& topics) {
     for (const auto& t : topics) mosquitto_subscribe_v5(mosq_, nullptr, t.c_str(), 1, 0, nullptr);
@@ -137,7 +153,8 @@ class Client {
   bool connected_ = false;
   std::mutex mutex_;
   std::condition_variable cv_;
-  int subacks_ = 0;
+  int subacks_ = 0, acked_ = 0;
+  bool persistent_ = false;
   std::vector<Message> got_;
 };
 
@@ -262,12 +279,15 @@ class Mqtt : public test::SimulatedModelTest<Mqtt> {
   static constexpr test::SimulatedModelOptions kSimulated{"tinyad-mqtt-test", 10, 5};
 
  protected:
-  static bool start_serve(ServerProcess& p, int broker_port, const std::string& id) {
-    return p.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--alarm", "3/5", "--mqtt",
-                    "mqtt://127.0.0.1:" + std::to_string(broker_port), "--mqtt-client-id", id, "--mqtt-workers",
-                    "2"}) &&
+  static bool start_serve(ServerProcess& p, int broker_port, const std::string& id,
+                          const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--alarm", "3/5",
+                                     "--mqtt", "mqtt://127.0.0.1:" + std::to_string(broker_port), "--mqtt-client-id",
+                                     id, "--mqtt-workers", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return p.start(args) &&
            printed(p, "mqtt: connected to 127.0.0.1:" + std::to_string(broker_port) +
-                          ", subscribed to $share/tinyad/tinyad/+/samples");
+                          ", subscribed to tinyad/+/samples");
   }
 };
 
@@ -345,12 +365,20 @@ TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
   EXPECT_EQ(metric(m1, "tinyad_mqtt_alarms_published_total"), 1);
   EXPECT_EQ(metric(m1, "tinyad_windows_scored_total"), double(sent));
 
-  // 4. A second process joins the share group: 400 windows from 40 devices
-  // are answered exactly once between the two, and both take some.
-  ServerProcess serve2("serve");
-  ASSERT_TRUE(start_serve(serve2, port, tag + "-serve2")) << serve2.output();
+  const std::string out1 = serve1.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve1.status()), 0) << out1;
+
+  // 4. Two processes, --mqtt-partition 0/2 and 1/2: 400 windows from 40
+  // devices are answered exactly once between the two, each device by the
+  // process its id hashes to, and both take some.
+  ServerProcess p0("serve"), p1("serve");
+  ASSERT_TRUE(start_serve(p0, port, tag + "-p0", {"--mqtt-partition", "0/2"})) << p0.output();
+  ASSERT_TRUE(start_serve(p1, port, tag + "-p1", {"--mqtt-partition", "1/2"})) << p1.output();
   const std::string normal = body(window(kNormal, 9));
   const int kDevices = 40, kEach = 10;
+  double expected_in_p1 = 0;
+  for (int d = 0; d < kDevices; ++d)
+    expected_in_p1 += kEach * (mqtt_partition_of(tag + "-s" + std::to_string(d), 2) == 1 ? 1 : 0);
   for (int i = 0; i < kEach; ++i)
     for (int d = 0; d < kDevices; ++d) c.publish("tinyad/" + tag + "-s" + std::to_string(d) + "/samples", normal);
   ASSERT_TRUE(c.wait_for(kDevices * kEach)) << c.count();
@@ -361,29 +389,62 @@ TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
   }
   ASSERT_EQ(per_device.size(), size_t(kDevices));
   for (const auto& [device, n] : per_device) EXPECT_EQ(n, kEach) << device;
-  const double in1 = metric(metrics_of(serve1.port()), "tinyad_mqtt_messages_received_total") - double(sent + 2);
-  const double in2 = metric(metrics_of(serve2.port()), "tinyad_mqtt_messages_received_total");
-  EXPECT_EQ(in1 + in2, kDevices * kEach);
-  EXPECT_GT(in1, 0);
-  EXPECT_GT(in2, 0);
+  const double scored0 = metric(metrics_of(p0.port()), "tinyad_windows_scored_total");
+  const double scored1 = metric(metrics_of(p1.port()), "tinyad_windows_scored_total");
+  EXPECT_EQ(scored0 + scored1, kDevices * kEach);
+  EXPECT_EQ(scored1, expected_in_p1);
+  EXPECT_GT(scored0, 0);
+  EXPECT_GT(scored1, 0);
+  EXPECT_EQ(metric(metrics_of(p0.port()), "tinyad_mqtt_other_partition_total"), scored1);
+  // One device's 5 anomalous windows: all reach the process of its partition,
+  // so its 3/5 alarm is raised, once (a shared subscription split them, and
+  // neither process saw 3).
+  const std::string fan = tag + "-fan";
+  for (int i = 0; i < 5; ++i) c.publish("tinyad/" + fan + "/samples", body(window(kFault, i)));
+  ASSERT_TRUE(c.wait_for(5 + 1)) << c.count();
+  int fan_verdicts = 0, fan_alarms = 0;
+  for (const auto& m : ours(c.take())) {
+    ASSERT_EQ(device_of(m.topic), fan) << m.topic;
+    const bool alarm = m.topic.substr(m.topic.size() - 6) == "/alarm";
+    (alarm ? fan_alarms : fan_verdicts) += 1;
+    if (alarm) EXPECT_EQ(nlohmann::json::parse(m.payload)["event"], "alarm_raised") << m.payload;
+  }
+  EXPECT_EQ(fan_verdicts, 5);
+  EXPECT_EQ(fan_alarms, 1);
+  ServerProcess& owner = mqtt_partition_of(fan, 2) == 0 ? p0 : p1;
+  EXPECT_EQ(metric(metrics_of(owner.port()), "tinyad_alarms_raised_total"), 1);
 
-  // 5. SIGTERM right after a burst: serve2 answers what it received, serve1
-  // the rest; none lost, none twice.
+  // 5. SIGTERM right after a burst: p1 answers what it received and leaves
+  // its session (with the rest of its devices' windows) to its successor,
+  // which answers them: none lost, none twice.
   for (int i = 0; i < kEach; ++i)
     for (int d = 0; d < kDevices; ++d) c.publish("tinyad/" + tag + "-u" + std::to_string(d) + "/samples", normal);
-  const std::string out2 = serve2.stop(SIGTERM);
-  ASSERT_TRUE(WIFEXITED(serve2.status())) << out2;
-  EXPECT_EQ(WEXITSTATUS(serve2.status()), 0) << out2;
-  EXPECT_NE(out2.find("mqtt: stopped: "), std::string::npos) << out2;
-  EXPECT_NE(out2.find("all acknowledged"), std::string::npos) << out2;
-  ASSERT_TRUE(c.wait_for(kDevices * kEach)) << c.count();
+  const std::string out_p1 = p1.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(p1.status())) << out_p1;
+  EXPECT_EQ(WEXITSTATUS(p1.status()), 0) << out_p1;
+  EXPECT_NE(out_p1.find("mqtt: stopped: "), std::string::npos) << out_p1;
+  EXPECT_NE(out_p1.find("all acknowledged"), std::string::npos) << out_p1;
+  ServerProcess p1b("serve");
+  ASSERT_TRUE(start_serve(p1b, port, tag + "-p1", {"--mqtt-partition", "1/2"})) << p1b.output();
+  ASSERT_TRUE(c.wait_for(kDevices * kEach)) << c.count() << "\n" << out_p1 << p1b.output();
   per_device.clear();
   for (const auto& m : ours(c.take())) ++per_device[device_of(m.topic)];
   ASSERT_EQ(per_device.size(), size_t(kDevices));
   for (const auto& [device, n] : per_device) EXPECT_EQ(n, kEach) << device;
 
-  const std::string out1 = serve1.stop(SIGTERM);
-  EXPECT_EQ(WEXITSTATUS(serve1.status()), 0) << out1;
+  // 6. A second process of partition 1/2 (same client id): the broker gives
+  // it the session, the older one says why and exits non-zero.
+  ServerProcess p1c("serve");
+  ASSERT_TRUE(start_serve(p1c, port, tag + "-p1", {"--mqtt-partition", "1/2"})) << p1c.output();
+  EXPECT_TRUE(printed(p1b, "took over partition 1/2")) << p1b.output();
+  const std::string out_p1b = p1b.wait();
+  EXPECT_NE(out_p1b.find("took over partition 1/2"), std::string::npos) << out_p1b;
+  ASSERT_TRUE(WIFEXITED(p1b.status())) << out_p1b;
+  EXPECT_EQ(WEXITSTATUS(p1b.status()), 1) << out_p1b;
+  for (ServerProcess* p : {&p0, &p1c}) {
+    const std::string out = p->stop(SIGTERM);
+    EXPECT_EQ(WEXITSTATUS(p->status()), 0) << out;
+  }
 }
 
 TEST_F(Mqtt, SurvivesABrokerRestart) {
@@ -512,7 +573,7 @@ TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
                                          "--baselines", baselines, "-p", "0", "--host", "127.0.0.1", "--alarm",
                                          "3/5", "--mqtt", "mqtt://127.0.0.1:" + std::to_string(port),
                                          "--mqtt-client-id", "commission-serve", "--mqtt-workers", "2"};
-  const std::string subscribed = "subscribed to $share/tinyad/tinyad/+/samples";
+  const std::string subscribed = "subscribed to tinyad/+/samples";
   Client c;
   ASSERT_TRUE(c.connect(port));
   ASSERT_TRUE(c.subscribe({"tinyad/+/verdict", "tinyad/+/alarm"}));
@@ -576,16 +637,117 @@ TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
   EXPECT_EQ(WEXITSTATUS(serve.status()), 0) << out;
 }
 
-TEST_F(Mqtt, RefusesABadUrlAndAnUnreachableBroker) {
+// What MQTT and Prometheus tools read: retained status (and the will on a
+// crash), retained alarm state, Home Assistant discovery, verdicts with a
+// time and (--mqtt-verdict score) no features, /metrics that promtool accepts.
+TEST_F(Mqtt, StatusAlarmStateDiscoveryAndMetricsForTheEcosystem) {
+  const int port = free_port();
+  const std::string conf = path("mosquitto-eco.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
+  ServerProcess serve("serve");
+  ASSERT_TRUE(start_serve(serve, port, "eco-serve", {"--ha-discovery", "--mqtt-verdict", "score"})) << serve.output();
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/status", "tinyad/+/verdict", "tinyad/+/alarm_state", "homeassistant/#"}));
+  ASSERT_TRUE(c.wait_for(1, 5000ms, 100ms));
+  auto got = c.take();
+  EXPECT_EQ(got[0].topic, "tinyad/status");
+  EXPECT_EQ(got[0].payload, "online");
+  for (int i = 0; i < 5; ++i) c.publish("tinyad/fan-eco/samples", body(window(kFault, i)));
+  c.publish("tinyad/fan-eco/samples", "{\"x\":[1,");
+  // 6 answers, alarm state OFF then ON, two discovery configs.
+  ASSERT_TRUE(c.wait_for(10)) << c.count() << serve.output();
+  std::vector<std::string> states;
+  int configs = 0, verdicts = 0;
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& m : c.take()) {
+    if (m.topic == "tinyad/fan-eco/alarm_state") states.push_back(m.payload);
+    if (m.topic.rfind("homeassistant/", 0) == 0) {
+      ++configs;
+      const nlohmann::json j = nlohmann::json::parse(m.payload);
+      EXPECT_EQ(j["availability_topic"], "tinyad/status") << m.payload;
+      if (m.topic == "homeassistant/binary_sensor/tinyad_fan-eco/alarm/config")
+        EXPECT_EQ(j["state_topic"], "tinyad/fan-eco/alarm_state") << m.payload;
+    }
+    if (m.topic == "tinyad/fan-eco/verdict") {
+      const nlohmann::json j = nlohmann::json::parse(m.payload);
+      if (j.contains("status")) continue;
+      ++verdicts;
+      EXPECT_FALSE(j.contains("features")) << m.payload;
+      EXPECT_NEAR(j["time"].get<double>(), now, 30) << m.payload;
+      EXPECT_TRUE(j["anomaly"].get<bool>()) << m.payload;
+    }
+  }
+  EXPECT_EQ(verdicts, 5);
+  EXPECT_EQ(configs, 2);
+  EXPECT_EQ(states, (std::vector<std::string>{"OFF", "ON"}));
+  const std::string metrics = metrics_of(serve.port());
+  EXPECT_EQ(metric(metrics, "tinyad_device_windows_total{device=\"fan-eco\"}"), 5);
+  EXPECT_EQ(metric(metrics, "tinyad_device_anomalies_total{device=\"fan-eco\"}"), 5);
+  EXPECT_EQ(metric(metrics, "tinyad_refusals_total{code=\"400\"}"), 1);
+  EXPECT_EQ(metric(metrics, "tinyad_build_info{version=\"" TINYAD_VERSION "\"}"), 1);
+  EXPECT_GT(metric(metrics, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(metric(metrics, "tinyad_threshold"), 0);
+  const std::string promtool = "/usr/bin/promtool";
+  if (!fs::exists(promtool)) {
+    ADD_FAILURE() << promtool << " is missing: scripts/deps.sh test installs prometheus";
+  } else {
+    const std::string file = path("metrics.txt");
+    std::ofstream(file) << metrics;
+    EXPECT_EQ(std::system((promtool + " check metrics < '" + file + "'").c_str()), 0) << metrics;
+  }
+  // A crash: the broker publishes the will, "offline", retained.
+  serve.stop(SIGKILL);
+  Client later;
+  ASSERT_TRUE(later.connect(port));
+  ASSERT_TRUE(later.subscribe({"tinyad/status", "tinyad/fan-eco/alarm_state"}));
+  ASSERT_TRUE(later.wait_for(2, 5000ms, 100ms));
+  std::map<std::string, std::string> retained;
+  for (const auto& m : later.take()) retained[m.topic] = m.payload;
+  EXPECT_EQ(retained["tinyad/status"], "offline");
+  EXPECT_EQ(retained["tinyad/fan-eco/alarm_state"], "ON");
+}
+
+TEST_F(Mqtt, RefusesABadUrlAndWaitsForABrokerNotUpYet) {
   test::CliRun r = tinyad("serve --model " + path("model.json") + " -p 0 --mqtt http://127.0.0.1:1883");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--mqtt http://127.0.0.1:1883: not an mqtt:// or mqtts:// URL"), std::string::npos) << r.err;
-  const int port = free_port();  // nothing listens there
-  r = tinyad("serve --model " + path("model.json") + " -p 0 --host 127.0.0.1 --mqtt mqtt://127.0.0.1:" +
-             std::to_string(port));
+  r = tinyad("serve --model " + path("model.json") + " -p 0 --mqtt mqtt://h --mqtt-partition 2/2");
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("cannot connect to the MQTT broker 127.0.0.1:" + std::to_string(port)), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("--mqtt-partition: expected i/N"), std::string::npos) << r.err;
+  // Nothing listens on the port yet: serve says so and tries again (1 s,
+  // 2 s, ...) until a broker comes up there, then takes windows.
+  const int port = free_port();
+  const std::string url = "mqtt://127.0.0.1:" + std::to_string(port);
+  ServerProcess serve("serve");
+  ASSERT_TRUE(serve.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--mqtt", url,
+                           "--mqtt-client-id", "late-serve"}));
+  ASSERT_TRUE(printed(serve, "mqtt: cannot connect to the MQTT broker 127.0.0.1:" + std::to_string(port) +
+                                 ": Connection refused; trying again in 1 s"))
+      << serve.output();
+  const std::string conf = path("mosquitto-late.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
+  ASSERT_TRUE(printed(serve, "mqtt: connected to 127.0.0.1:" + std::to_string(port))) << serve.output();
+  Client c;
+  ASSERT_TRUE(c.connect(port));
+  ASSERT_TRUE(c.subscribe({"tinyad/+/verdict"}));
+  c.publish("tinyad/late/samples", body(window(kNormal, 1)));
+  ASSERT_TRUE(c.wait_for(1, 5000ms, 0ms)) << serve.output();
+  std::string out = serve.stop(SIGTERM);
+  EXPECT_EQ(WEXITSTATUS(serve.status()), 0) << out;
+  // SIGTERM while it waits for a broker: a clean exit, at once.
+  broker.kill();
+  ServerProcess waiting("serve");
+  ASSERT_TRUE(waiting.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--mqtt", url}));
+  ASSERT_TRUE(printed(waiting, "trying again in 1 s")) << waiting.output();
+  out = waiting.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(waiting.status())) << out;
+  EXPECT_EQ(WEXITSTATUS(waiting.status()), 0) << out;
+  EXPECT_NE(out.find("stopped while waiting for the MQTT broker"), std::string::npos) << out;
 }
 
 }  // namespace

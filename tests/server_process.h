@@ -92,6 +92,7 @@ class ServerProcess {
   }
   ~ServerProcess() { stop(SIGKILL); }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // for SIGSTOP/SIGCONT; -1 once stopped
   int status() const { return status_; }
 
  private:

@@ -2,8 +2,9 @@
 # run.sh: `tinyad serve --mqtt` throughput against the broker's own ceiling,
 # in one run on one Debian mosquitto (loopback, free port, no persistence):
 #   (a) echo   plain publisher -> mosquitto -> plain subscriber, QoS 1
-#   (b) serve  publisher -> mosquitto -> two `tinyad serve --mqtt` processes
-#              sharing $share/tinyad/tinyad/+/samples -> verdicts -> load client
+#   (b) serve  publisher -> mosquitto -> two `tinyad serve --mqtt` processes,
+#              --mqtt-partition 0/2 and 1/2 (each takes its half of the devices)
+#              -> verdicts -> load client
 #   (c) loss   one long serve run counting lost and duplicated verdicts
 # Payload: one simulated 200-reading window as the firmware's JSON (~5.4 KB).
 # The load client (mqtt_load.cpp) runs DEVICES emulated devices, each with one
@@ -49,7 +50,7 @@ done
 serve_pids=()
 for i in 1 2; do
   "$bin" serve --model "$work/model.json" -p 0 --host 127.0.0.1 --mqtt "mqtt://127.0.0.1:$port" \
-    --mqtt-client-id "bench-serve-$i" >"$work/serve-$i.log" 2>&1 &
+    --mqtt-client-id "bench-serve-$i" --mqtt-partition "$((i - 1))/2" >"$work/serve-$i.log" 2>&1 &
   pids+=($!)
   serve_pids+=($!)
 done

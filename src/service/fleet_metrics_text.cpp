@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "feature_table.h"
+#include "process_metrics.h"
 
 namespace tinyad {
 namespace {
@@ -34,18 +35,36 @@ void append_counter(const char* name, const char* help, uint64_t v, std::string*
         std::to_string(v) + "\n";
 }
 
-// Two gauges per device of the table: its latest score and its alarm.
+// Per device of the table (bounded by --max-devices): its latest score,
+// threshold and alarm, and its window and anomaly counters.
 void append_devices(const FleetMonitor& monitor, std::string* s) {
-  *s += "# HELP tinyad_device_last_score Score of the device's latest window.\n"
-        "# TYPE tinyad_device_last_score gauge\n";
+  std::string score = "# HELP tinyad_device_last_score Score of the device's latest window.\n"
+                      "# TYPE tinyad_device_last_score gauge\n";
+  std::string threshold = "# HELP tinyad_device_threshold Threshold the device's latest window was judged by "
+                          "(its own baseline's or the fleet's).\n# TYPE tinyad_device_threshold gauge\n";
   std::string active = "# HELP tinyad_device_alarm Whether the device's alarm is raised.\n"
                        "# TYPE tinyad_device_alarm gauge\n";
+  std::string windows = "# HELP tinyad_device_windows_total Windows of the device scored.\n"
+                        "# TYPE tinyad_device_windows_total counter\n";
+  std::string anomalies = "# HELP tinyad_device_anomalies_total Windows of the device scored above its threshold.\n"
+                          "# TYPE tinyad_device_anomalies_total counter\n";
   for (const TrackedDevice& d : monitor.tracked()) {
     const std::string label = "{device=\"" + label_escape(d.device) + "\"}";
-    *s += "tinyad_device_last_score" + label + " " + number(d.last_score) + "\n";
+    score += "tinyad_device_last_score" + label + " " + number(d.last_score) + "\n";
+    threshold += "tinyad_device_threshold" + label + " " + number(d.threshold) + "\n";
     active += "tinyad_device_alarm" + label + (d.alarm ? " 1\n" : " 0\n");
+    windows += "tinyad_device_windows_total" + label + " " + std::to_string(d.windows) + "\n";
+    anomalies += "tinyad_device_anomalies_total" + label + " " + std::to_string(d.anomalies) + "\n";
   }
-  *s += active;
+  *s += score + threshold + active + windows + anomalies;
+}
+
+// The same refusals as tinyad_bad_requests_total, by status number.
+void append_refusals(const FleetMonitor& monitor, std::string* s) {
+  *s += "# HELP tinyad_refusals_total Requests and windows refused, by status (400 bad window, 413 too large, "
+        "429 too many devices, ...).\n# TYPE tinyad_refusals_total counter\n";
+  for (const auto& [status, n] : monitor.refused_by_status())
+    *s += "tinyad_refusals_total{code=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
 }
 
 void append_baselines(const DeviceBaselines& baselines, std::string* s) {
@@ -97,9 +116,17 @@ std::string fleet_metrics_text(const FleetMonitor& monitor, const LatencyHistogr
                  monitor.devices_forgotten(), &s);
   s += "# HELP tinyad_devices Devices tracked (at most --max-devices).\n# TYPE tinyad_devices gauge\ntinyad_devices " +
        std::to_string(monitor.device_count()) + "\n";
+  append_refusals(monitor, &s);
+  if (monitor.options().fleet_model) {
+    s += "# HELP tinyad_threshold The fleet model's threshold.\n# TYPE tinyad_threshold gauge\ntinyad_threshold " +
+         number(monitor.model().threshold.value) + "\n";
+  }
+  s += "# HELP tinyad_build_info The tinyad version serving, always 1.\n# TYPE tinyad_build_info gauge\n"
+       "tinyad_build_info{version=\"" TINYAD_VERSION "\"} 1\n";
   append_devices(monitor, &s);
   if (monitor.options().baselines) append_baselines(*monitor.options().baselines, &s);
   latency.append_text("tinyad_request_duration_seconds", "Time to answer a request (handler only).", &s);
+  s += process_metrics_text();
   return s;
 }
 

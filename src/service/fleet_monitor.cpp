@@ -184,6 +184,10 @@ bool FleetMonitor::score(const std::vector<double>& rows, Verdict* out, std::str
 void FleetMonitor::note_refused(const std::string& source, const std::string& device, int status,
                                 const std::string& reason) {
   refused_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(refused_mutex_);
+    ++refused_by_status_[status];
+  }
   if (log_) {
     // The id as a client sent it may hold anything: printable, one line.
     const std::string who = device.empty() ? source : device_id_printable(device) + " (" + source + ")";
@@ -277,6 +281,9 @@ void FleetMonitor::record(const Verdict& v) {
     d->last_seen = steady_seconds();
     d->forget = false;  // a window after DELETE: the device is back
     d->last_score = v.has_score ? v.score : std::nan("");
+    d->last_threshold = v.has_threshold ? v.threshold : std::nan("");
+    ++d->windows;
+    if (v.anomaly) ++d->anomalies;
     const AlarmDebouncer::Change change = d->debouncer.push(v.anomaly);
     if (change == AlarmDebouncer::Change::kRaised) alarms_raised_.fetch_add(1, std::memory_order_relaxed);
     if (change == AlarmDebouncer::Change::kCleared) alarms_cleared_.fetch_add(1, std::memory_order_relaxed);
@@ -451,8 +458,14 @@ std::vector<TrackedDevice> FleetMonitor::tracked() const {
   std::vector<TrackedDevice> out;
   out.reserve(devices_.size());
   for (const auto& [device, st] : devices_)
-    if (!st.forget) out.push_back({device, st.last_score, st.debouncer.active()});
+    if (!st.forget)
+      out.push_back({device, st.last_score, st.debouncer.active(), st.windows, st.anomalies, st.last_threshold});
   return out;
+}
+
+std::map<int, uint64_t> FleetMonitor::refused_by_status() const {
+  std::lock_guard<std::mutex> lock(refused_mutex_);
+  return refused_by_status_;
 }
 
 }  // namespace tinyad

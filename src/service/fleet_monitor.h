@@ -123,6 +123,8 @@ struct TrackedDevice {
   std::string device;
   double last_score = 0;  // NaN: the latest window had no score
   bool alarm = false;
+  uint64_t windows = 0, anomalies = 0;  // scored here since start
+  double threshold = 0;  // the latest window's threshold (its own baseline's, or the fleet's); NaN: none yet
 };
 
 class FleetMonitor {
@@ -167,6 +169,8 @@ class FleetMonitor {
   /// The device table, ordered by id.
   std::vector<TrackedDevice> tracked() const;
   size_t device_count() const;
+  /// Refusals by status number (400, 413, 429, ...), for /metrics' code label.
+  std::map<int, uint64_t> refused_by_status() const;
 
   uint64_t windows() const { return windows_.load(); }
   uint64_t anomalies() const { return anomalies_.load(); }
@@ -183,6 +187,8 @@ class FleetMonitor {
   struct DeviceState {
     AlarmDebouncer debouncer;
     double last_score = 0;
+    uint64_t windows = 0, anomalies = 0;
+    double last_threshold = 0;
     std::vector<FleetEvent> outbox;  // made under mutex_, not yet given to the sink
     bool delivering = false;         // a thread holds this device's delivery turn
     double last_seen = 0;            // steady-clock seconds of its latest window
@@ -206,6 +212,8 @@ class FleetMonitor {
   std::atomic<uint64_t> windows_{0}, anomalies_{0}, refused_{0}, alarms_raised_{0}, alarms_cleared_{0};
   std::atomic<uint64_t> devices_refused_{0}, devices_forgotten_{0};
   double started_ = 0;  // steady-clock seconds at construction
+  mutable std::mutex refused_mutex_;
+  std::map<int, uint64_t> refused_by_status_;  // a handful of statuses: bounded
   mutable std::mutex mutex_;  // devices_ (the states and their outboxes)
   // A node is erased only when no thread holds its delivery turn (deliver()
   // keeps a pointer): forget() marks it, and the turn's holder erases it.
