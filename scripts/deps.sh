@@ -12,6 +12,8 @@ demo_packages=(
   libhdf5-dev libflatbuffers-dev flatbuffers-compiler
   # `tinyad serve --mqtt` (the MQTT client library the binary links)
   libmosquitto-dev
+  # `tinyad serve --nats` (the NATS C client the binary links)
+  libnats-dev
 )
 # npm fetches plotly.js for the HTML reports at build time. Node.js may come
 # from elsewhere than Debian (its npm built in), so look for the command.
@@ -33,6 +35,8 @@ test_packages=(
   # the broker the MQTT tests (a ctest fixture starts it) and bench/mqtt/ run on loopback,
   # and nginx, the reference server of bench/serve/http_load.sh
   mosquitto nginx-light
+  # the 3-node NATS JetStream cluster of the serve --nats failure test (tests/services/nats_cluster_fixture.sh)
+  nats-server
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )
