@@ -431,7 +431,7 @@ RunFn attach_serve(CLI::App* cmd) {
   cmd->add_option("--nats", a->nats,
                   "Take windows from a NATS JetStream cluster instead (nats://h1:p1,h2:p2,h3:p3; port default "
                   "4222): devices publish over MQTT to any node, workers share the device partitions, each "
-                  "window gets one verdict on tinyad/<device>/verdict (MQTT QoS 1), alarms on /alarm; the "
+                  "window gets one verdict on tinyad/<device>/verdict, alarms on /alarm (experimental); the "
                   "servers need the partition mapping of docs/fleet.md");
   cmd->add_option("--nats-partitions", a->nats_partitions,
                   "With --nats: the number of device partitions, as in the servers' mapping (default 16)")
