@@ -8,6 +8,9 @@
 // With --mqtt, windows also come over MQTT (src/mqtt_bridge.h): verdicts on
 // tinyad/<device>/verdict, alarm raise/clear on tinyad/<device>/alarm; on
 // SIGTERM it unsubscribes and answers every window already received first.
+// With --nats, windows come from a NATS JetStream cluster instead
+// (src/service/nats_bridge.h, docs/fleet.md): partitions of devices leased
+// among the workers, verdicts and alarms stored once and republished to MQTT.
 // --learn N adds per-device baselines (device_baselines.h), kept in --baselines
 // FILE by a saver thread and written a last time after the drain.
 #include <signal.h>
@@ -37,6 +40,7 @@
 #include "line_log.h"
 #include "model_import.h"
 #include "mqtt_bridge.h"
+#include "nats_bridge.h"
 
 namespace tinyad::app {
 namespace {
@@ -60,6 +64,8 @@ struct ServeArgs {
   int mqtt_workers = 0;
   std::string mqtt_partition = "0/1", mqtt_verdict = "features", ha_discovery;
   uint32_t mqtt_session_expiry = 3600;
+  std::string nats, nats_worker_id;
+  int nats_partitions = 16;
   ServerFlags server;
 };
 
@@ -267,6 +273,17 @@ int run_serve(ServeArgs& a) {
   io.other_paths = {"/dashboard", "/events"};  // Dashboard::handle, in front of the service
   MqttOptions mo;
   if (!a.mqtt.empty() && !mqtt_options(a, &mo, &err)) return fail(err);
+  NatsOptions no;
+  if (!a.nats.empty()) {
+    if (!nats_urls_parse(a.nats, &no.servers, &err)) return fail(err);
+    if (!a.mqtt.empty()) return fail("--nats and --mqtt: give one (devices reach a NATS cluster over its MQTT listener)");
+    if (a.learn > 0 || a.commission > 0)
+      return fail("--nats with --learn or --commission: per-device baselines would not follow a device to another "
+                  "worker; not supported yet (docs/fleet.md)");
+    no.partitions = a.nats_partitions;
+    no.worker_id = a.nats_worker_id;
+    no.max_payload = a.server.max_body;
+  }
   Model model;
   if (!load_fleet_model(a, &model, &err)) return fail(err);
   std::string baselines_note;
@@ -288,11 +305,13 @@ int run_serve(ServeArgs& a) {
   io.on_forget = [&dashboard](const std::string& device) { dashboard.forget(device); };
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
+  std::atomic<NatsBridge*> nats{nullptr};
   // The monitor calls this with none of its locks held, several devices at once.
-  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt](const FleetEvent& event) {
+  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt, &nats](const FleetEvent& event) {
     if (e) e->append(event.json);
     dashboard.on_event(event);
     if (MqttBridge* m = mqtt.load()) m->on_service_event(event);
+    if (NatsBridge* n = nats.load()) n->on_service_event(event);
   };
   InferenceService service(std::move(model), io, sink, [out](const std::string& s) { out->line(s); });
 
@@ -301,7 +320,7 @@ int run_serve(ServeArgs& a) {
   HttpAccess access(policy);
   HttpServer server(
       server_options(a.server),
-      [&service, &dashboard, &mqtt, &access, e = events.get()](const HttpRequest& r, const HttpPeer& p) {
+      [&service, &dashboard, &mqtt, &access, &nats, e = events.get()](const HttpRequest& r, const HttpPeer& p) {
         std::string why;
         if (std::optional<HttpResponse> refused = access.check(r, &why)) {
           service.on_rejected(p, refused->status, why);
@@ -317,6 +336,8 @@ int run_serve(ServeArgs& a) {
         if (m && r.path() == "/metrics" && res.status == 200) res.body += m->metrics_text();
         if (r.path() == "/metrics" && res.status == 200) res.body += access.metrics_text();
         if (e && r.path() == "/metrics" && res.status == 200) res.body += event_log_metrics(*e);
+        NatsBridge* n = nats.load();
+        if (n && r.path() == "/metrics" && res.status == 200) res.body += n->metrics_text();
         return res;
       },
       [&service](const HttpPeer& p, int status, const std::string& reason) { service.on_rejected(p, status, reason); });
@@ -377,6 +398,17 @@ int run_serve(ServeArgs& a) {
     }
   }
 
+  std::unique_ptr<NatsBridge> nats_bridge;
+  if (!a.nats.empty()) {
+    nats_bridge = std::make_unique<NatsBridge>(no, &service.monitor(), [out](const std::string& s) { out->line(s); });
+    nats = nats_bridge.get();
+    if (!nats_bridge->start(&err)) {
+      nats = nullptr;
+      server.drain(0);
+      return fail(err);
+    }
+  }
+
   // SIGHUP re-reads the token files; SIGINT/SIGTERM stop. With --forget-after,
   // idle devices are forgotten each second meanwhile.
   siginfo_t info;
@@ -398,6 +430,9 @@ int run_serve(ServeArgs& a) {
   // MQTT first: unsubscribe, answer what was received, disconnect.
   if (bridge) bridge->stop(a.server.drain);
   mqtt = nullptr;  // alarms from HTTP windows under way no longer go out
+  // NATS: finish and acknowledge the batches under way, give the partitions back.
+  if (nats_bridge) nats_bridge->stop();
+  nats = nullptr;
   // Windows already under way are still scored and answered (the ready
   // flag stays 1 until then: a post refused now would be a lost window).
   const bool drained = server.drain(int(std::lround(a.server.drain * 1000)));
@@ -512,6 +547,16 @@ RunFn attach_serve(CLI::App* cmd) {
       ->expected(0, 1);
   cmd->add_option("--mqtt-workers", a->mqtt_workers, "Threads scoring MQTT windows (default: number of cores)")
       ->check(CLI::Range(0, 256));
+  cmd->add_option("--nats", a->nats,
+                  "Take windows from a NATS JetStream cluster instead (nats://h1:p1,h2:p2,h3:p3; port default "
+                  "4222): devices publish over MQTT to any node, workers share the device partitions, each "
+                  "window gets one verdict on tinyad/<device>/verdict, alarms on /alarm (experimental); the "
+                  "servers need the partition mapping of docs/fleet.md");
+  cmd->add_option("--nats-partitions", a->nats_partitions,
+                  "With --nats: the number of device partitions, as in the servers' mapping (default 16)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--nats-worker-id", a->nats_worker_id,
+                  "With --nats: this worker's name in the partition leases (default <hostname>-<pid>)");
   add_server_flags(cmd, &a->server);
   return [a, thr, ha] {
     a->threshold_given = thr->count() > 0;

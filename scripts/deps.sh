@@ -12,6 +12,8 @@ demo_packages=(
   libhdf5-dev libflatbuffers-dev flatbuffers-compiler
   # `tinyad serve --mqtt` (the MQTT client library the binary links)
   libmosquitto-dev
+  # `tinyad serve --nats` (the NATS C client the binary links)
+  libnats-dev
 )
 # npm fetches plotly.js for the HTML reports at build time. Node.js may come
 # from elsewhere than Debian (its npm built in), so look for the command.
@@ -35,6 +37,8 @@ test_packages=(
   mosquitto nginx-light
   # promtool (in Debian's prometheus) checks serve's /metrics with hostile device ids
   prometheus
+  # the 3-node NATS JetStream cluster of the serve --nats failure test (tests/services/nats_cluster_fixture.sh)
+  nats-server
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
   # make deb and its check (packaging/check_package.sh): dpkg-shlibdeps, Debian's

@@ -453,6 +453,23 @@ size_t FleetMonitor::device_count() const {
   return devices_.size();
 }
 
+AlarmState FleetMonitor::alarm_state(const std::string& device) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(device);
+  return it == devices_.end() ? AlarmState{} : it->second.debouncer.state();
+}
+
+void FleetMonitor::restore_alarm_state(const std::string& device, const AlarmState& state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(device);
+  if (it == devices_.end()) {
+    if (state.seen == 0 && !state.active) return;  // nothing to remember
+    it = devices_.try_emplace(device, DeviceState{AlarmDebouncer(options_.alarm)}).first;
+  }
+  it->second.last_seen = steady_seconds();
+  it->second.debouncer.restore(state);
+}
+
 std::vector<TrackedDevice> FleetMonitor::tracked() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<TrackedDevice> out;

@@ -38,6 +38,14 @@ struct AlarmRule {
 /// Parses "k/n" (1 <= k <= n <= 64); false with a one-line reason.
 bool alarm_rule_parse(const std::string& text, AlarmRule* rule, std::string* err);
 
+/// What an AlarmDebouncer remembers, to carry a device's alarm state from one
+/// process to another (serve --nats keeps it with each verdict).
+struct AlarmState {
+  uint64_t history = 0;  // bit i: the window i verdicts ago was anomalous
+  int seen = 0;
+  bool active = false;
+};
+
 /// One device's alarm state over its last n verdicts.
 class AlarmDebouncer {
  public:
@@ -49,6 +57,12 @@ class AlarmDebouncer {
   /// Anomalous verdicts among the last min(n, seen) windows.
   int anomalous() const;
   int seen() const { return seen_ < rule_.n ? seen_ : rule_.n; }
+  AlarmState state() const { return {history_, seen_, active_}; }
+  void restore(const AlarmState& s) {
+    history_ = s.history;
+    seen_ = s.seen < 0 ? 0 : s.seen;
+    active_ = s.active;
+  }
 
  private:
   AlarmRule rule_;
@@ -165,6 +179,12 @@ class FleetMonitor {
   /// loaded from the baselines file count from the monitor's start).
   /// Returns how many. Thread-safe; `serve --forget-after` calls it each second.
   size_t forget_idle(double idle_s);
+
+  /// The device's alarm state (the default for a device not seen), and its
+  /// replacement: serve --nats hands a device from one worker to another
+  /// with it. Call neither while a window of the device is being processed.
+  AlarmState alarm_state(const std::string& device) const;
+  void restore_alarm_state(const std::string& device, const AlarmState& state);
 
   /// The device table, ordered by id.
   std::vector<TrackedDevice> tracked() const;

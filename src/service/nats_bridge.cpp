@@ -1,0 +1,699 @@
+// nats_bridge.cpp: see nats_bridge.h.
+#include "nats_bridge.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_map>
+
+namespace tinyad {
+namespace {
+
+constexpr const char* kWindowsStream = "TINYAD_WINDOWS";
+constexpr const char* kVerdictsStream = "TINYAD_VERDICTS";
+constexpr const char* kLeaseBucket = "tinyad_leases";
+constexpr int64_t kFetchTimeoutMs = 500;
+constexpr int64_t kNs = 1000000000LL;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string default_worker_id() {
+  char host[64] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+std::string status_text(natsStatus s) {
+  const char* last = nats_GetLastError(nullptr);
+  return last && *last ? std::string(last) : std::string(natsStatus_GetText(s));
+}
+
+// The device id in a subject token: nats-server writes a '.' of an MQTT
+// topic level as "//" (a '.' separates subject tokens).
+std::string device_of_token(const std::string& token) {
+  std::string d;
+  for (size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '/' && i + 1 < token.size() && token[i + 1] == '/') {
+      d += '.';
+      ++i;
+    } else {
+      d += token[i];
+    }
+  }
+  return d;
+}
+
+// Alarm state in the Tinyad-Alarm header: "history:seen:active".
+std::string alarm_header(const AlarmState& s) {
+  return std::to_string(s.history) + ":" + std::to_string(s.seen) + ":" + (s.active ? "1" : "0");
+}
+
+bool alarm_header_parse(const char* text, AlarmState* s) {
+  if (!text) return false;
+  char* end = nullptr;
+  s->history = std::strtoull(text, &end, 10);
+  if (*end != ':') return false;
+  s->seen = int(std::strtol(end + 1, &end, 10));
+  if (*end != ':') return false;
+  s->active = end[1] == '1';
+  return true;
+}
+
+// The scoring thread's context while it scores one window: the monitor
+// calls the event sink from within process_window, on this thread, and the
+// alarm goes out with the window's verdict.
+struct WindowContext {
+  const void* bridge = nullptr;
+  std::string device, token;
+  uint64_t window = 0;
+  void* outgoing = nullptr;  // std::vector<NatsBridge::Outgoing>*
+};
+thread_local WindowContext* tl_window = nullptr;
+
+}  // namespace
+
+struct NatsBridge::Outgoing {
+  enum Kind { kVerdict, kError, kAlarm } kind = kVerdict;
+  uint64_t window = 0;
+  std::string subject, data, id, state;
+};
+
+constexpr int kStored = 1, kDuplicate = 2;
+
+struct NatsBridge::Partition {
+  int index = 0;
+  uint64_t revision = 0;  // of the lease key
+  std::atomic<bool> run{true}, finished{false}, abandoned{false};
+  std::atomic<int64_t> fetch_until_ms{0};  // fetch only before this (the lease minus ack wait)
+  std::thread thread;
+  jsCtx* js = nullptr;
+  std::mutex mutex;                   // acked (written by the library's PubAck thread)
+  std::map<std::string, int> acked;  // Nats-Msg-Id -> kStored or kDuplicate (stored before); absent: failed
+  // Devices seen since the lease was taken: the stream sequence of the last
+  // window answered (restored from the stream on first sight).
+  std::unordered_map<std::string, uint64_t> last_window;
+};
+
+bool nats_urls_parse(const std::string& text, std::vector<std::string>* servers, std::string* err) {
+  servers->clear();
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? text.size() + 1 : comma + 1;
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    auto bad = [&](const std::string& why) {
+      *err = "--nats " + text + ": " + why + " (expected nats://host[:port][,host[:port]...])";
+      return false;
+    };
+    if (item.empty()) return bad("an empty server");
+    if (item.rfind("nats://", 0) == 0) item = item.substr(7);
+    else if (item.find("://") != std::string::npos) return bad("'" + item + "' is not a nats:// URL");
+    if (item.find_first_of("/?#@") != std::string::npos) return bad("no path, query or user in '" + item + "'");
+    std::string host = item, port = "4222";
+    if (const size_t colon = item.rfind(':'); colon != std::string::npos && item.find(':') == colon) {
+      host = item.substr(0, colon);
+      port = item.substr(colon + 1);
+      if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+          std::atoi(port.c_str()) < 1 || std::atoi(port.c_str()) > 65535)
+        return bad("bad port '" + port + "'");
+    }
+    if (host.empty()) return bad("no host in '" + item + "'");
+    servers->push_back("nats://" + host + ":" + port);
+  }
+  return true;
+}
+
+NatsBridge::NatsBridge(NatsOptions options, FleetMonitor* monitor, Log log)
+    : options_(std::move(options)), monitor_(monitor), log_(std::move(log)) {
+  if (options_.worker_id.empty()) options_.worker_id = default_worker_id();
+  options_.partitions = std::max(1, options_.partitions);
+  options_.batch = std::max(1, options_.batch);
+}
+
+NatsBridge::~NatsBridge() {
+  stop();
+  if (kv_) kvStore_Destroy(kv_);
+  if (js_) jsCtx_Destroy(js_);
+  if (nc_) natsConnection_Destroy(nc_);
+}
+
+void NatsBridge::say(const std::string& line) {
+  if (log_) log_("nats: " + line);
+}
+
+bool NatsBridge::start(std::string* err, double timeout_s) {
+  natsOptions* opts = nullptr;
+  if (natsOptions_Create(&opts) != NATS_OK) {
+    *err = "cannot create the NATS options";
+    return false;
+  }
+  std::vector<const char*> urls;
+  for (const auto& s : options_.servers) urls.push_back(s.c_str());
+  natsOptions_SetServers(opts, urls.data(), int(urls.size()));
+  natsOptions_SetName(opts, ("tinyad serve " + options_.worker_id).c_str());
+  natsOptions_SetMaxReconnect(opts, -1);  // forever: the cluster is the point
+  natsOptions_SetReconnectWait(opts, 250);
+  natsOptions_SetDisconnectedCB(
+      opts, [](natsConnection*, void* self) { static_cast<NatsBridge*>(self)->say("connection lost, reconnecting"); },
+      this);
+  natsOptions_SetReconnectedCB(
+      opts,
+      [](natsConnection* nc, void* self) {
+        char url[256] = {0};
+        natsConnection_GetConnectedUrl(nc, url, sizeof url);
+        static_cast<NatsBridge*>(self)->say(std::string("reconnected to ") + url);
+      },
+      this);
+  const natsStatus s = natsConnection_Connect(&nc_, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    std::string list;
+    for (const auto& u : options_.servers) list += (list.empty() ? "" : ",") + u;
+    *err = "cannot connect to the NATS cluster " + list + ": " + status_text(s);
+    nc_ = nullptr;
+    return false;
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 5000;
+  if (natsConnection_JetStream(&js_, nc_, &jo) != NATS_OK) {
+    *err = "cannot open JetStream on the NATS connection";
+    return false;
+  }
+  // A cluster that has just started elects its leaders first: retry.
+  const int64_t deadline = now_ms() + int64_t(timeout_s * 1000);
+  std::string why;
+  while (!setup(&why)) {
+    if (now_ms() > deadline) {
+      *err = "cannot set up the JetStream streams on the NATS cluster within " + std::to_string(int(timeout_s)) +
+             " s: " + why;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  char url[256] = {0};
+  natsConnection_GetConnectedUrl(nc_, url, sizeof url);
+  say(std::string("connected to ") + url + " as worker " + options_.worker_id + "; " +
+      std::to_string(options_.partitions) + " partitions of " + kWindowsStream + ", verdicts through " +
+      kVerdictsStream);
+  running_ = true;
+  lease_thread_ = std::thread([this] { lease_loop(); });
+  return true;
+}
+
+// The streams, the consumers and the lease bucket, each created when missing
+// and left as it is when present (another worker made it).
+bool NatsBridge::setup(std::string* err) {
+  jsErrCode ec = jsErrCode(0);
+  jsStreamInfo* si = nullptr;
+  auto exists = [&](const char* stream) {
+    jsStreamInfo* info = nullptr;
+    const bool ok = js_GetStreamInfo(&info, js_, stream, nullptr, nullptr) == NATS_OK;
+    if (info) jsStreamInfo_Destroy(info);
+    return ok;
+  };
+  if (!exists(kWindowsStream)) {
+    jsStreamConfig c;
+    jsStreamConfig_Init(&c);
+    const char* subjects[] = {"tinyad_in.*.*"};
+    c.Name = kWindowsStream;
+    c.Subjects = subjects;
+    c.SubjectsLen = 1;
+    c.Retention = js_WorkQueuePolicy;
+    c.Storage = js_FileStorage;
+    c.Replicas = options_.replicas;
+    c.MaxMsgSize = int32_t(std::min<size_t>(options_.max_payload + 1024, 64 << 20));
+    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
+      *err = std::string(kWindowsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+      return false;
+    }
+    jsStreamInfo_Destroy(si);
+  }
+  if (!exists(kVerdictsStream)) {
+    jsStreamConfig c;
+    jsStreamConfig_Init(&c);
+    const char* subjects[] = {"tinyad_out.*.*"};
+    c.Name = kVerdictsStream;
+    c.Subjects = subjects;
+    c.SubjectsLen = 1;
+    c.Storage = js_FileStorage;
+    c.Replicas = options_.replicas;
+    c.MaxMsgsPerSubject = 1;  // the last verdict and alarm of each device: its state
+    c.Duplicates = 120 * kNs;
+    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
+      *err = std::string(kVerdictsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+      return false;
+    }
+    jsStreamInfo_Destroy(si);
+  }
+  for (int i = 0; i < options_.partitions; ++i) {
+    const std::string durable = "tinyad-p" + std::to_string(i), filter = "tinyad_in." + std::to_string(i) + ".*";
+    jsConsumerInfo* ci = nullptr;
+    if (js_GetConsumerInfo(&ci, js_, kWindowsStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
+      jsConsumerInfo_Destroy(ci);
+      continue;
+    }
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable.c_str();
+    cc.FilterSubject = filter.c_str();
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = int64_t(options_.ack_wait_s * kNs);
+    cc.MaxAckPending = options_.batch;
+    cc.MaxDeliver = -1;
+    if (js_AddConsumer(&ci, js_, kWindowsStream, &cc, nullptr, &ec) != NATS_OK) {
+      *err = "consumer " + durable + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+      return false;
+    }
+    jsConsumerInfo_Destroy(ci);
+  }
+  if (!kv_ && js_KeyValue(&kv_, js_, kLeaseBucket) != NATS_OK) {
+    kv_ = nullptr;
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = kLeaseBucket;
+    kc.History = 1;
+    kc.TTL = int64_t(options_.lease_s * kNs);
+    kc.Replicas = options_.replicas;
+    if (js_CreateKeyValue(&kv_, js_, &kc) != NATS_OK) {
+      kv_ = nullptr;
+      *err = std::string("lease bucket ") + kLeaseBucket + ": " + status_text(NATS_ERR);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every renew_s: heartbeat, renew the leases held, give back what is more
+// than a fair share, take free partitions up to it.
+void NatsBridge::lease_loop() {
+  const std::string me = "w." + options_.worker_id;
+  while (running_) {
+    const int64_t t0 = now_ms();
+    uint64_t rev = 0;
+    kvStore_PutString(&rev, kv_, me.c_str(), "");
+    std::set<std::string> keys;
+    kvKeysList list;
+    const natsStatus ks = kvStore_Keys(&list, kv_, nullptr);
+    const bool listed = ks == NATS_OK || ks == NATS_NOT_FOUND;
+    if (ks == NATS_OK) {
+      for (int i = 0; i < list.Count; ++i) keys.insert(list.Keys[i]);
+      kvKeysList_Destroy(&list);
+    }
+    std::lock_guard<std::mutex> lock(partitions_mutex_);
+    // Renew; a partition whose thread gave up is let go without deleting
+    // its key: the key expires after the windows it had fetched are up for
+    // redelivery.
+    for (auto it = partitions_.begin(); it != partitions_.end();) {
+      Partition* p = it->get();
+      const std::string key = "p." + std::to_string(p->index);
+      bool keep = !p->abandoned;
+      if (keep && kvStore_UpdateString(&rev, kv_, key.c_str(), options_.worker_id.c_str(), p->revision) == NATS_OK) {
+        p->revision = rev;
+        p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
+      } else if (keep && now_ms() < p->fetch_until_ms.load()) {
+        // Not renewed this time (a leader election?): keep fetching while
+        // the lease surely holds, try again next round.
+      } else {
+        say("partition " + std::to_string(p->index) + (p->abandoned ? " given up" : " lease lost"));
+        partitions_lost_.fetch_add(1, std::memory_order_relaxed);
+        release(p, false);
+        it = partitions_.erase(it);
+        continue;
+      }
+      ++it;
+    }
+    if (listed) {
+      int workers = 0;
+      for (const auto& k : keys) workers += k.rfind("w.", 0) == 0;
+      workers = std::max(workers, 1);
+      const size_t fair = size_t((options_.partitions + workers - 1) / workers);
+      while (partitions_.size() > fair) {  // a worker joined: give back, it takes them at once
+        say("partition " + std::to_string(partitions_.back()->index) + " given to the other workers");
+        release(partitions_.back().get(), true);
+        partitions_.pop_back();
+      }
+      // Free partitions, from a place that depends on the worker so that
+      // workers starting together do not all race for partition 0.
+      const size_t offset = std::hash<std::string>{}(options_.worker_id) % size_t(options_.partitions);
+      for (int n = 0; n < options_.partitions && partitions_.size() < fair && running_; ++n) {
+        const int i = int((offset + size_t(n)) % size_t(options_.partitions));
+        if (keys.count("p." + std::to_string(i))) continue;
+        bool held = false;
+        for (const auto& p : partitions_) held = held || p->index == i;
+        if (!held) take(i);
+      }
+    }
+    while (running_ && now_ms() < t0 + int64_t(options_.renew_s * 1000))
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard<std::mutex> lock(partitions_mutex_);
+  for (auto& p : partitions_) release(p.get(), !p->abandoned);
+  partitions_.clear();
+  kvStore_Delete(kv_, me.c_str());
+}
+
+// Called with partitions_mutex_ held.
+bool NatsBridge::take(int index) {
+  const int64_t t0 = now_ms();
+  uint64_t rev = 0;
+  const std::string key = "p." + std::to_string(index);
+  if (kvStore_CreateString(&rev, kv_, key.c_str(), options_.worker_id.c_str()) != NATS_OK) return false;
+  auto p = std::make_unique<Partition>();
+  p->index = index;
+  p->revision = rev;
+  p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 5000;
+  jo.PublishAsync.AckHandler = &NatsBridge::on_pub_ack;
+  jo.PublishAsync.AckHandlerClosure = p.get();
+  jo.PublishAsync.MaxPending = 4 * options_.batch;
+  if (natsConnection_JetStream(&p->js, nc_, &jo) != NATS_OK) {
+    kvStore_Delete(kv_, key.c_str());
+    return false;
+  }
+  Partition* raw = p.get();
+  p->thread = std::thread([this, raw] { run_partition(raw); });
+  partitions_.push_back(std::move(p));
+  partitions_taken_.fetch_add(1, std::memory_order_relaxed);
+  say("took partition " + std::to_string(index));
+  return true;
+}
+
+// Stops the partition's thread (it finishes and acknowledges its batch);
+// `give_back`: delete the lease so another worker may take it at once.
+void NatsBridge::release(Partition* p, bool give_back) {
+  p->run = false;
+  if (p->thread.joinable()) p->thread.join();
+  if (p->js) jsCtx_Destroy(p->js);
+  p->js = nullptr;
+  if (give_back) kvStore_Delete(kv_, ("p." + std::to_string(p->index)).c_str());
+}
+
+void NatsBridge::run_partition(Partition* p) {
+  const std::string durable = "tinyad-p" + std::to_string(p->index);
+  const std::string filter = "tinyad_in." + std::to_string(p->index) + ".*";
+  natsSubscription* sub = nullptr;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = kWindowsStream;
+  so.Consumer = durable.c_str();
+  so.ManualAck = true;
+  jsErrCode ec = jsErrCode(0);
+  int64_t last_complaint = 0;
+  while (p->run && !sub) {
+    if (js_PullSubscribe(&sub, p->js, filter.c_str(), durable.c_str(), nullptr, &so, &ec) != NATS_OK) {
+      sub = nullptr;
+      if (now_ms() - last_complaint > 5000) {
+        say("cannot bind to consumer " + durable + ": " + status_text(NATS_ERR) + ", retrying");
+        last_complaint = now_ms();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  }
+  while (p->run) {
+    // Fetch only while the lease outlives the ack wait of what we fetch.
+    if (now_ms() + kFetchTimeoutMs > p->fetch_until_ms.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    natsMsgList list{};
+    const natsStatus s = natsSubscription_Fetch(&list, sub, options_.batch, kFetchTimeoutMs, &ec);
+    if (s == NATS_TIMEOUT) continue;
+    if (s != NATS_OK) {
+      if (now_ms() - last_complaint > 5000) {
+        say("partition " + std::to_string(p->index) + ": fetch failed: " + status_text(s) + ", retrying");
+        last_complaint = now_ms();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    const bool ok = process_batch(p, &list);
+    natsMsgList_Destroy(&list);
+    if (!ok) {
+      p->abandoned = true;  // the lease loop lets the lease lapse
+      break;
+    }
+  }
+  if (sub) natsSubscription_Destroy(sub);
+  natsConnection_FlushTimeout(nc_, 2000);  // the acknowledgements, before the lease is given back
+  p->finished = true;
+}
+
+bool NatsBridge::restore_device(Partition* p, const std::string& device, std::string* err) {
+  const std::string subject = "tinyad_out." + device + ".verdict";
+  for (;;) {
+    natsMsg* m = nullptr;
+    jsErrCode ec = jsErrCode(0);
+    const natsStatus s = js_GetLastMsg(&m, p->js, kVerdictsStream, subject.c_str(), nullptr, &ec);
+    if (s == NATS_NOT_FOUND) {  // never answered: a new device
+      monitor_->restore_alarm_state(device_of_token(device), AlarmState{});
+      p->last_window[device] = 0;
+      return true;
+    }
+    if (s == NATS_OK) {
+      const char* window = nullptr;
+      const char* alarm = nullptr;
+      natsMsgHeader_Get(m, "Tinyad-Window", &window);
+      natsMsgHeader_Get(m, "Tinyad-Alarm", &alarm);
+      AlarmState st;
+      const bool ok = window && alarm_header_parse(alarm, &st);
+      if (ok) {
+        p->last_window[device] = std::strtoull(window, nullptr, 10);
+        monitor_->restore_alarm_state(device_of_token(device), st);
+      }
+      natsMsg_Destroy(m);
+      if (!ok) *err = "the last verdict of " + device + " has no Tinyad-Window/Tinyad-Alarm header";
+      return ok;
+    }
+    if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
+      *err = "cannot read the last verdict of " + device + ": " + status_text(s);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void NatsBridge::on_pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, void* closure) {
+  auto* p = static_cast<Partition*>(closure);
+  const char* id = nullptr;
+  if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id) {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    if (pa) p->acked[id] = pa->Duplicate ? kDuplicate : kStored;
+  }
+  natsMsg_Destroy(msg);
+}
+
+// Stores every verdict and alarm of the batch (asynchronously, then the
+// missing ones one by one until stored or the lease is at risk).
+bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
+  auto make = [](const Outgoing& o) {
+    natsMsg* m = nullptr;
+    natsMsg_Create(&m, o.subject.c_str(), nullptr, o.data.data(), int(o.data.size()));
+    natsMsgHeader_Set(m, "Nats-Msg-Id", o.id.c_str());
+    natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(o.window).c_str());
+    if (!o.state.empty()) natsMsgHeader_Set(m, "Tinyad-Alarm", o.state.c_str());
+    return m;
+  };
+  {
+    std::lock_guard<std::mutex> lock(p->mutex);
+    p->acked.clear();
+  }
+  for (const Outgoing& o : out) {
+    natsMsg* m = make(o);
+    if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 5000;
+  if (js_PublishAsyncComplete(p->js, &po) != NATS_OK) {
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK) natsMsgList_Destroy(&pending);
+  }
+  std::vector<bool> fresh(out.size());  // stored now, not before: to be sent on
+  for (size_t k = 0; k < out.size(); ++k) {
+    const Outgoing& o = out[k];
+    bool stored;
+    {
+      std::lock_guard<std::mutex> lock(p->mutex);
+      auto it = p->acked.find(o.id);
+      stored = it != p->acked.end();
+      fresh[k] = stored && it->second == kStored;
+    }
+    while (!stored) {
+      if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
+        say("partition " + std::to_string(p->index) + ": cannot store the verdict of window " +
+            std::to_string(o.window) + ", giving the partition up");
+        return false;
+      }
+      publish_retries_.fetch_add(1, std::memory_order_relaxed);
+      natsMsg* m = make(o);
+      jsPubAck* pa = nullptr;
+      jsErrCode ec = jsErrCode(0);
+      stored = js_PublishMsg(&pa, p->js, m, &po, &ec) == NATS_OK;
+      fresh[k] = stored && pa && !pa->Duplicate;
+      if (pa) jsPubAck_Destroy(pa);
+      natsMsg_Destroy(m);
+      if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  // Stored: now on to MQTT (tinyad_out.<d>.<kind> -> tinyad.<d>.<kind>),
+  // each once: one stored before (by a worker that died since) is not sent
+  // again. nats-server 2.9 gives a stream's RePublish to no MQTT subscriber
+  // (docs/fleet.md), so this process sends them.
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (!fresh[k]) continue;
+    const Outgoing& o = out[k];
+    const std::string subject = "tinyad." + o.subject.substr(std::strlen("tinyad_out."));
+    natsConnection_Publish(nc_, subject.c_str(), o.data.data(), int(o.data.size()));
+    (o.kind == Outgoing::kVerdict ? verdicts_out_ : o.kind == Outgoing::kError ? errors_out_ : alarms_out_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
+  std::vector<Outgoing> out;
+  for (int i = 0; i < list->Count; ++i) {
+    natsMsg* msg = list->Msgs[i];
+    windows_in_.fetch_add(1, std::memory_order_relaxed);
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return false;
+    const uint64_t window = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    // tinyad_in.<partition>.<device token>
+    const std::string subject = natsMsg_GetSubject(msg);
+    const size_t dot = subject.find('.', subject.find('.') + 1);
+    const std::string token = dot == std::string::npos ? std::string() : subject.substr(dot + 1);
+    const std::string device = device_of_token(token);
+    std::string err;
+    if (!p->last_window.count(token) && !restore_device(p, token, &err)) {
+      say("partition " + std::to_string(p->index) + ": " + err + ", giving the partition up");
+      return false;
+    }
+    uint64_t& last = p->last_window[token];
+    if (window <= last) {  // answered before a redelivery: acknowledge only
+      redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    WindowResult r;
+    const std::string_view payload(natsMsg_GetData(msg), size_t(std::max(0, natsMsg_GetDataLength(msg))));
+    if (device.empty() || device.size() > kMaxDeviceId) {
+      r.error = WindowError::kBadBody;
+      r.message = "the device id (the topic level after tinyad/) must be 1 to " + std::to_string(kMaxDeviceId) +
+                  " characters, got " + std::to_string(device.size());
+    } else if (payload.size() > options_.max_payload) {
+      r.error = WindowError::kTooLarge;
+      r.message = "window of " + std::to_string(payload.size()) + " bytes, the limit is " +
+                  std::to_string(options_.max_payload);
+    } else {
+      WindowContext ctx{this, device, token, window, &out};
+      tl_window = &ctx;
+      r = monitor_->process_window(device, payload, device, "nats " + subject);
+      tl_window = nullptr;
+    }
+    Outgoing v;
+    v.window = window;
+    v.subject = "tinyad_out." + token + ".verdict";
+    v.id = std::to_string(window) + "v";
+    v.state = alarm_header(monitor_->alarm_state(device));
+    if (r.ok()) {
+      v.data = r.json;
+      if (!v.data.empty() && v.data.back() == '}') v.data.pop_back();
+      v.data += ",\"window\":" + std::to_string(window) + "}";
+    } else {
+      v.kind = Outgoing::kError;
+      nlohmann::ordered_json e = {
+          {"device", device}, {"status", window_error_status(r.error)}, {"error", r.message}, {"window", window}};
+      v.data = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    }
+    out.push_back(std::move(v));
+    last = window;
+  }
+  if (!publish_all(p, out)) return false;
+  for (int i = 0; i < list->Count; ++i) natsMsg_Ack(list->Msgs[i], nullptr);
+  return true;
+}
+
+void NatsBridge::on_service_event(const FleetEvent& event) {
+  if (event.kind == FleetEventKind::kVerdict) return;
+  WindowContext* ctx = tl_window;
+  if (ctx && ctx->bridge == this && ctx->device == event.device) {
+    Outgoing a;
+    a.kind = Outgoing::kAlarm;
+    a.window = ctx->window;
+    a.subject = "tinyad_out." + ctx->token + ".alarm";
+    a.id = std::to_string(ctx->window) + "a";
+    a.data = event.json;
+    static_cast<std::vector<Outgoing>*>(ctx->outgoing)->push_back(std::move(a));
+    return;
+  }
+  // A window from elsewhere (HTTP): once, not deduplicated.
+  const std::string& d = event.device;
+  if (!nc_ || d.empty() || d.size() > kMaxDeviceId || d.find_first_of(".*> \t/+#") != std::string::npos) return;
+  if (natsConnection_Publish(nc_, ("tinyad_out." + d + ".alarm").c_str(), event.json.data(),
+                             int(event.json.size())) == NATS_OK)
+    alarms_out_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void NatsBridge::stop() {
+  if (!running_.exchange(false)) return;
+  if (lease_thread_.joinable()) lease_thread_.join();
+  if (nc_) natsConnection_FlushTimeout(nc_, 2000);
+  const Counters c = counters();
+  say("stopped: " + std::to_string(c.windows_in) + " windows received, " + std::to_string(c.verdicts_out) +
+      " verdicts, " + std::to_string(c.errors_out) + " errors and " + std::to_string(c.alarms_out) +
+      " alarms stored, " + std::to_string(c.redelivered_skipped) + " redelivered windows answered before");
+}
+
+NatsBridge::Counters NatsBridge::counters() const {
+  Counters c;
+  c.windows_in = windows_in_.load();
+  c.verdicts_out = verdicts_out_.load();
+  c.errors_out = errors_out_.load();
+  c.alarms_out = alarms_out_.load();
+  c.redelivered_skipped = redelivered_skipped_.load();
+  c.publish_retries = publish_retries_.load();
+  c.partitions_taken = partitions_taken_.load();
+  c.partitions_lost = partitions_lost_.load();
+  std::lock_guard<std::mutex> lock(partitions_mutex_);
+  c.partitions_owned = int(partitions_.size());
+  return c;
+}
+
+std::string NatsBridge::metrics_text() const {
+  const Counters c = counters();
+  std::string s;
+  auto sample = [&s](const char* name, const char* type, const char* help, uint64_t v) {
+    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  sample("tinyad_nats_windows_received_total", "counter", "Windows fetched from the cluster.", c.windows_in);
+  sample("tinyad_nats_verdicts_stored_total", "counter", "Verdicts stored (and republished to MQTT).",
+         c.verdicts_out);
+  sample("tinyad_nats_errors_stored_total", "counter", "Error answers stored.", c.errors_out);
+  sample("tinyad_nats_alarms_stored_total", "counter", "Alarm events stored.", c.alarms_out);
+  sample("tinyad_nats_redelivered_skipped_total", "counter",
+         "Redelivered windows that had been answered already (acknowledged, not scored again).",
+         c.redelivered_skipped);
+  sample("tinyad_nats_publish_retries_total", "counter", "Verdicts or alarms stored on a second try.",
+         c.publish_retries);
+  sample("tinyad_nats_partitions_taken_total", "counter", "Partition leases taken.", c.partitions_taken);
+  sample("tinyad_nats_partitions_lost_total", "counter", "Partition leases lost or given up.", c.partitions_lost);
+  sample("tinyad_nats_partitions_owned", "gauge", "Partitions this worker holds.", uint64_t(c.partitions_owned));
+  return s;
+}
+
+}  // namespace tinyad

@@ -1,0 +1,139 @@
+// nats_bridge.h: `tinyad serve --nats URLS`: serve on a NATS JetStream
+// cluster (docs/fleet.md). Devices keep speaking MQTT 3.1.1 to any node:
+// nats-server maps their topic tinyad/<device>/samples to the subject
+// tinyad.<device>.samples, and the servers' subject mapping (configured on
+// the cluster, see docs/fleet.md) sends it on as
+// tinyad_in.<partition>.<device>, the partition a hash of the device id.
+//
+// Streams (created at start when missing, replicated `replicas` times):
+//   TINYAD_WINDOWS   tinyad_in.*.*, work queue: a window stays until a
+//                    worker acknowledges it; one durable pull consumer per
+//                    partition (tinyad-p<i>), explicit acks.
+//   TINYAD_VERDICTS  tinyad_out.<device>.verdict|alarm, the last of each kept
+//                    per device, duplicates dropped by Nats-Msg-Id (the
+//                    window's stream sequence) for 2 min. What it stores
+//                    anew the worker then sends on tinyad.<device>.verdict|alarm,
+//                    which MQTT clients see as tinyad/<device>/verdict|alarm.
+//   KV tinyad_leases p.<i> = the worker owning partition i, w.<id> = a live
+//                    worker; both expire lease_s after their last renewal.
+//
+// Device affinity: a worker processes the partitions it holds a lease on,
+// each in stream order in one thread, so a device's windows are scored in
+// order by one process (k-of-n alarms see them all). Workers share the
+// partitions fairly (ceil(partitions / live workers) each) and take over
+// those of a worker that died once its leases expire.
+//
+// Exactly one verdict per window: a window's verdict (and its alarm event,
+// if any) is stored with Nats-Msg-Id = its stream sequence before the window
+// is acknowledged; the verdict carries the device's alarm state after the
+// window (headers Tinyad-Window, Tinyad-Alarm). A worker that takes a
+// partition over restores each device's state from its last stored verdict
+// and acknowledges without scoring every redelivered window at or before it.
+// Ordering: a worker fetches only while its lease has more than ack_wait_s
+// to run, so the windows a dead worker had fetched are up for redelivery
+// (first, in order) before any other worker may hold the partition.
+//
+// Lost: a worker killed between storing a batch's verdicts and sending them
+// on leaves those in the stream only (MQTT listeners miss them, none is sent
+// twice). What it avoids: --learn/--commission baselines (they would not
+// follow a device to another worker; serve refuses them with --nats) and
+// retained messages.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fleet_event.h"
+#include "fleet_monitor.h"
+
+namespace tinyad {
+
+struct NatsOptions {
+  std::vector<std::string> servers;  // nats://host:port each
+  int partitions = 16;               // the servers' mapping's partition(N,1): must be the same N
+  int batch = 64;                    // windows fetched at once; also each consumer's MaxAckPending
+  int replicas = 3;                  // of the streams, consumers and the lease bucket
+  double ack_wait_s = 4;             // a fetched window not acknowledged by then is redelivered
+  double lease_s = 8;                // a partition lease not renewed by then expires (> ack_wait_s + 2)
+  double renew_s = 1;
+  std::string worker_id;  // "" = <hostname>-<pid>
+  size_t max_payload = 1 << 20;
+};
+
+/// Parses "nats://h1:p1,nats://h2:p2" or "nats://h1:p1,h2:p2" (port default
+/// 4222) into one URL per server; false with a one-line reason.
+bool nats_urls_parse(const std::string& text, std::vector<std::string>* servers, std::string* err);
+
+class NatsBridge {
+ public:
+  using Log = std::function<void(const std::string& line)>;
+  static constexpr size_t kMaxDeviceId = 64;
+
+  /// Windows are scored by monitor->process_window; the monitor's events
+  /// must reach on_service_event (the alarms go out through it).
+  NatsBridge(NatsOptions options, FleetMonitor* monitor, Log log);
+  ~NatsBridge();
+  NatsBridge(const NatsBridge&) = delete;
+  NatsBridge& operator=(const NatsBridge&) = delete;
+
+  /// Connects, creates the streams, consumers and lease bucket where missing
+  /// (retrying for at most `timeout_s` while the cluster elects its leaders)
+  /// and starts taking partitions. False with a one-line reason.
+  bool start(std::string* err, double timeout_s = 20);
+
+  /// For the monitor's FleetEventSink: alarm events of a window this bridge
+  /// is scoring go out with that window (deduplicated); others (a window
+  /// from HTTP) are published once on tinyad_out.<device>.alarm.
+  void on_service_event(const FleetEvent& event);
+
+  /// Finishes the batches under way, acknowledges them, gives the leases
+  /// back (other workers take the partitions at once) and disconnects.
+  void stop();
+
+  struct Counters {
+    uint64_t windows_in = 0, verdicts_out = 0, errors_out = 0, alarms_out = 0, redelivered_skipped = 0,
+             publish_retries = 0, partitions_taken = 0, partitions_lost = 0;
+    int partitions_owned = 0;
+  };
+  Counters counters() const;
+  /// Prometheus text exposition of the counters (appended to /metrics).
+  std::string metrics_text() const;
+
+ private:
+  struct Partition;
+  struct Outgoing;
+  bool setup(std::string* err);
+  void lease_loop();
+  bool take(int index);
+  void release(Partition* p, bool give_back);
+  void run_partition(Partition* p);
+  bool process_batch(Partition* p, natsMsgList* list);
+  bool restore_device(Partition* p, const std::string& device, std::string* err);
+  bool publish_all(Partition* p, std::vector<Outgoing>& out);
+  static void on_pub_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
+  void say(const std::string& line);
+
+  NatsOptions options_;
+  FleetMonitor* monitor_;
+  Log log_;
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  kvStore* kv_ = nullptr;
+  std::thread lease_thread_;
+  std::atomic<bool> running_{false};
+  mutable std::mutex partitions_mutex_;  // partitions_ (the lease thread changes it; counters() reads it)
+  std::vector<std::unique_ptr<Partition>> partitions_;  // held by this worker
+
+  std::atomic<uint64_t> windows_in_{0}, verdicts_out_{0}, errors_out_{0}, alarms_out_{0}, redelivered_skipped_{0},
+      publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0};
+};
+
+}  // namespace tinyad
