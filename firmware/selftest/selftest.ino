@@ -21,6 +21,12 @@
 #ifndef TINYAD_SELFTEST_REL_TOL
 #define TINYAD_SELFTEST_REL_TOL 0.0f
 #endif
+// Text in flash on AVR (F()): an Uno has 2 KB of RAM and the window takes 1.5 KB.
+#if defined(__AVR__)
+#define TXT(s) F(s)
+#else
+#define TXT(s) s
+#endif
 #if defined(__AVR__) && defined(TINYAD_SELFTEST_HALT)
 #include <avr/interrupt.h>
 #include <avr/sleep.h>
@@ -81,33 +87,36 @@ void setup() {
     if (v.status == TINYAD_STATUS_OK && rel <= TINYAD_SELFTEST_REL_TOL) {
       ++matched;
     } else {
-      Serial.print("window ");
+      Serial.print(TXT("window "));
       Serial.print(k);
-      Serial.print(": score ");
+      Serial.print(TXT(": score "));
       Serial.print(v.score, 9);
-      Serial.print(", host ");
+      Serial.print(TXT(", host "));
       Serial.println(want, 9);
     }
   }
   const uint32_t us = micros() - t0;
   const bool pass = matched == TINYAD_TEST_N_WINDOWS && verdicts == TINYAD_TEST_N_WINDOWS;
-  Serial.print(pass ? "tinyad selftest: PASS " : "tinyad selftest: FAIL ");
+  if (pass)
+    Serial.print(TXT("tinyad selftest: PASS "));
+  else
+    Serial.print(TXT("tinyad selftest: FAIL "));
   Serial.print(matched);
-  Serial.print("/");
+  Serial.print(TXT("/"));
   Serial.print(TINYAD_TEST_N_WINDOWS);
-  Serial.print(" scores match (");
+  Serial.print(TXT(" scores match ("));
   Serial.print(exact);
-  Serial.print(" bit for bit, largest relative difference ");
+  Serial.print(TXT(" bit for bit, largest relative difference "));
   Serial.print(worst * 1e6f, 3);
-  Serial.print("e-6; to the host's double scores ");
+  Serial.print(TXT("e-6; to the host's double scores "));
   Serial.print(worst_d * 1e6f, 3);
-  Serial.print("e-6), verdicts ");
+  Serial.print(TXT("e-6), verdicts "));
   Serial.print(verdicts);
-  Serial.print("/");
+  Serial.print(TXT("/"));
   Serial.print(TINYAD_TEST_N_WINDOWS);
-  Serial.print(", ");
+  Serial.print(TXT(", "));
   Serial.print(us / TINYAD_TEST_N_WINDOWS);
-  Serial.println(" us per window");
+  Serial.println(TXT(" us per window"));
 #if defined(__AVR__) && defined(TINYAD_SELFTEST_HALT)
   // For the emulator (mcu/arduino_test.sh): sleeping with interrupts off ends simavr.
   Serial.flush();
