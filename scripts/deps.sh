@@ -35,6 +35,10 @@ test_packages=(
   mosquitto nginx-light
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
+  # the Arduino library on real toolchains (mcu/arduino_test.sh): the Arduino
+  # builder and AVR core (not the Java IDE), simavr, and the ESP8266's LX106
+  # compiler (qemu-system-xtensa comes with qemu-system-misc)
+  arduino-builder arduino-core-avr gcc-avr avr-libc simavr gcc-xtensa-lx106
 )
 
 case "${1:-}" in
