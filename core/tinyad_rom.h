@@ -19,14 +19,24 @@
 
 #ifdef __cplusplus
 /// *p, where p points into a TINYAD_ROM array (Rom = true) or into RAM.
+#if defined(__AVR__)
 template <bool Rom, typename T>
 inline T tinyad_load(const T* p) {
-  return *p;
+  if (!Rom) return *p;
+  T v;  // byte by byte from flash: any trivially copyable T
+  unsigned char* d = reinterpret_cast<unsigned char*>(&v);
+  const unsigned char* s = reinterpret_cast<const unsigned char*>(p);
+  for (unsigned i = 0; i < sizeof(T); ++i) d[i] = pgm_read_byte(s + i);
+  return v;
 }
-#if defined(__AVR__)
 template <>
 inline float tinyad_load<true, float>(const float* p) {
   return pgm_read_float(p);
+}
+#else
+template <bool Rom, typename T>
+inline T tinyad_load(const T* p) {
+  return *p;
 }
 #endif
 
