@@ -76,7 +76,9 @@ export_to() {  # $1 recipe, $2 dir, $3.. export options
 for recipe in original default; do
   mkdir -p "$sketches/selftest-$recipe/selftest" "$sketches/footprint-$recipe/footprint"
   cp "$root/firmware/selftest/selftest.ino" "$sketches/selftest-$recipe/selftest/"
-  export_to $recipe "$sketches/selftest-$recipe/selftest" --anomaly $anomaly --windows $([ $recipe = original ] && echo 8 || echo 4)
+  windows=8
+  [ $recipe = original ] || windows=4
+  export_to $recipe "$sketches/selftest-$recipe/selftest" --anomaly $anomaly --windows $windows
   cp "$here/arduino/footprint/footprint.ino" "$sketches/footprint-$recipe/footprint/"
   export_to $recipe "$sketches/footprint-$recipe/footprint" --windows 1
   rm "$sketches/footprint-$recipe/footprint/tinyad_test_windows.h"
@@ -171,7 +173,7 @@ for recipe in original default; do
     $1 == ".text" { t = $2 } $1 == ".rodata" { r = $2 } $1 == ".data" || $1 == ".bss" { m += $2 }
     END { print t + 0, r + 0, m + 0 }')
   xt_rom[$recipe]=$(echo "$rom" | wc -w)
-done 2>/dev/null || true
+done
 h=$(python3 -c 'h = 2166136261
 for i in range(1000): h = ((h ^ (i & 0xff)) * 16777619) & 0xffffffff
 print(h)')
@@ -181,11 +183,15 @@ $X-gcc -nostdlib -nostartfiles -Wl,--gc-sections -T "$here/xtensa/xtensa.ld" "$x
 out=$(timeout 30 qemu-system-xtensa -M sim -cpu lx106 -nographic -monitor none -serial none -semihosting \
         -icount shift=0 -kernel "$xt/smoke.elf" 2>&1) && rc=0 || rc=$?
 echo "$out"
-[ $rc -eq 0 ] && grep -q "PASS" <<<"$out" || fail "qemu-system-xtensa -cpu lx106: the smoke program failed ($rc)"
+if [ "$rc" -ne 0 ] || ! grep -q "PASS" <<<"$out"; then
+  fail "qemu-system-xtensa -cpu lx106: the smoke program failed ($rc)"
+fi
 
 # The table: flash = .text + .data (initial values live in flash), RAM = .data + .bss.
 avr_row() {  # $1 board label, $2 build dir, $3 model label
-  local elf=$2/$(basename "$2" | sed 's/^[a-z]*-\([a-z]*\)-.*/\1/').ino.elf
+  local sketch elf
+  sketch=$(basename "$2" | sed 's/^[a-z]*-\([a-z]*\)-.*/\1/')  # uno-selftest-library -> selftest
+  elf=$2/$sketch.ino.elf
   [ -f "$elf" ] || { echo "| $1 | $3 | (not built) | | |"; return; }
   read -r flash ram < <(avr-size -A "$elf" | awk '$1 == ".text" { t = $2 } $1 == ".data" { d = $2 } $1 == ".bss" { b = $2 }
     END { print t + d, d + b }')
