@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb arduino-lib
 
 all: build
 
@@ -37,10 +37,17 @@ test: deps-test
 	scripts/test_summary.py $(BUILD)/ctest-junit.xml; exit $$status
 
 # The scoring core on emulated microcontrollers (Cortex-M4F, RV32IMC under
-# QEMU): export, build, run, compare with the host's scores (also in `make test`).
+# QEMU; the Arduino library on AVR under simavr, Xtensa LX106): export, build,
+# run, compare with the host's scores (also in `make test`).
 mcu-test: deps-test
 	@$(MAKE) --no-print-directory build
 	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
+	mcu/arduino_test.sh $(BUILD)/tinyad $(BUILD)/arduino-test
+
+# The Arduino / PlatformIO library (core/ + firmware/ sketches, generated, not
+# kept in git): $(BUILD)/arduino/tinyad/ and $(BUILD)/arduino/tinyad-VERSION.zip.
+arduino-lib: build
+	scripts/arduino/make_library.sh $(BUILD)/tinyad $(BUILD)/arduino
 
 # The Debian package $(BUILD)/tinyad_<version>_<arch>.deb (CPack; packaging/,
 # docs/packaging.md): builds the binary and the man pages and completion made

@@ -38,8 +38,10 @@ enum tinyad_feature_group {
 
 /// Bit of a group in the `Groups` mask of tinyad_features_extract(): a device
 /// build passes only its recipe's groups so the others' code is left out.
-#define TINYAD_GROUP_BIT(g) (1u << (g))
-#define TINYAD_GROUP_LOG (1u << 31)  // log scaling (recipe log_scale) built in
+/// uint32_t, not 1u: where int is 16 bits (AVR) 1u << 31 is 0 and the log
+/// bit would vanish, so every log-scaled recipe would be refused.
+#define TINYAD_GROUP_BIT(g) (static_cast<uint32_t>(1) << (g))
+#define TINYAD_GROUP_LOG (static_cast<uint32_t>(1) << 31)  // log scaling (recipe log_scale) built in
 #define TINYAD_GROUPS_ALL 0xFFFFFFFFu
 
 /// How a window becomes features. Plain data so it can be a const in flash.

@@ -90,14 +90,15 @@ inline tinyad_verdict<T> tinyad_window_take_features(const tinyad_recipe* recipe
 
 /// Scores a full window and resets it (its rows are overwritten). `Groups`
 /// limits the feature code built in (TINYAD_MODEL_GROUPS); `Prepared`: the
-/// scratch holds tinyad_features_prepare()'s tables (made once at start-up).
-template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false>
+/// scratch holds tinyad_features_prepare()'s tables (made once at start-up);
+/// `Rom`: the model's arrays are TINYAD_ROM (an exported header's; needed on AVR).
+template <typename T, uint32_t Groups = TINYAD_GROUPS_ALL, bool Prepared = false, bool Rom = false>
 inline tinyad_verdict<T> tinyad_mahalanobis_window_verdict(const tinyad_mahalanobis_detector<T>* d,
                                                            tinyad_window<T>* w) {
   tinyad_verdict<T> v =
       tinyad_window_take_features<T, Groups, Prepared>(d->recipe, w, d->features, d->model.n, d->scratch, d->scratch_cap);
   if (v.status != TINYAD_STATUS_OK) return v;
-  v.status = tinyad_mahalanobis_score(&d->model, d->features, d->model.n, &v.score);
+  v.status = tinyad_mahalanobis_score<T, Rom>(&d->model, d->features, d->model.n, &v.score);
   v.anomaly = v.status == TINYAD_STATUS_OK && v.score > d->threshold;
   return v;
 }

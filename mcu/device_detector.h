@@ -44,7 +44,7 @@ inline tinyad_verdict<float> device_verdict(tinyad_window<float>* w) {
   static const tinyad_mahalanobis_detector<float> d = {
       &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
       tinyad_model_threshold, g_features, k_scratch, TINYAD_MODEL_SCRATCH};
-  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&d, w);
+  return tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true, true>(&d, w);  // Rom: the exported arrays
 #else
   static const tinyad_autoencoder_detector<float> d = {
       &tinyad_model_recipe, &tinyad_model_net, tinyad_model_threshold, g_features, TINYAD_MODEL_N_FEATURES,

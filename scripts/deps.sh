@@ -44,6 +44,10 @@ test_packages=(
   # make deb and its check (packaging/check_package.sh): dpkg-shlibdeps, Debian's
   # python3 for the man page / completion generators, lintian, systemd-analyze, man
   dpkg-dev python3 lintian systemd man-db
+  # the Arduino library on real toolchains (mcu/arduino_test.sh): the Arduino
+  # builder and AVR core (not the Java IDE), simavr, and the ESP8266's LX106
+  # compiler (qemu-system-xtensa comes with qemu-system-misc)
+  arduino-builder arduino-core-avr gcc-avr avr-libc simavr gcc-xtensa-lx106
 )
 
 # make deb: the binary's packages, dpkg-shlibdeps and the generators' python3.

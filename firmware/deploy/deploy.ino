@@ -159,7 +159,7 @@ void loop() {
   static const tinyad_mahalanobis_detector<float> detector = {
       &tinyad_model_recipe, {TINYAD_MODEL_N_FEATURES, tinyad_model_mean, tinyad_model_precision},
       tinyad_model_threshold, features, scratch, TINYAD_MODEL_SCRATCH};
-  const tinyad_verdict<float> v = tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true>(&detector, &window);
+  const tinyad_verdict<float> v = tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true, true>(&detector, &window);
 #ifdef TINYAD_COMMISSION
   // `features` holds this window's features: commission on them, or judge
   // them by the own baseline and follow drift when well inside it.

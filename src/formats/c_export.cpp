@@ -267,11 +267,13 @@ bool mahalanobis_section(const MahalanobisModel& mm, size_t n, std::string* out,
     *err = "model has " + std::to_string(mm.mean.size()) + " means but the recipe " + std::to_string(n) + " features";
     return false;
   }
-  s += "\n#define TINYAD_MODEL_MAHALANOBIS 1\n";
+  s += "\n#define TINYAD_MODEL_MAHALANOBIS 1\n"
+       "/* mean and precision are TINYAD_ROM: in flash on AVR (PROGMEM), read with\n"
+       "   tinyad_mahalanobis_window_verdict<float, TINYAD_MODEL_GROUPS, true, true> (Rom = true). */\n";
   s += "/* Feature means of the normal training windows. */\nstatic const float tinyad_model_mean[" +
-       std::to_string(n) + "] = " + array_body(n, [&](size_t i) { return f32(mm.mean(Eigen::Index(i))); }) + ";\n";
+       std::to_string(n) + "] TINYAD_ROM = " + array_body(n, [&](size_t i) { return f32(mm.mean(Eigen::Index(i))); }) + ";\n";
   s += "/* Inverse covariance, row-major (shrinkage " + f64(mm.shrinkage) + "). */\nstatic const float tinyad_model_precision[" +
-       std::to_string(n * n) + "] = " +
+       std::to_string(n * n) + "] TINYAD_ROM = " +
        array_body(n * n, [&](size_t i) { return f32(mm.precision(Eigen::Index(i / n), Eigen::Index(i % n))); }) + ";\n";
   s += "/* Per-feature sd of the training windows (sqrt of the covariance diagonal): the scale of the sd floor\n"
        "   when a device commissions its own baseline (core/tinyad_commission.h, docs/commissioning.md). */\n"
@@ -366,7 +368,8 @@ bool c_export_model(const Model& m, const CExportOptions& o, std::string* text, 
        detector_name(m) + "', " + std::to_string(n) + " features, threshold " + f64(m.threshold.value) +
        " (" + threshold_spec(m.threshold) + ").\n"
        "   Constants are float: for tinyad_*<float> in C++, for core/tinyad.h's tinyad_*_f in C. */\n"
-       "#ifndef TINYAD_MODEL_H\n#define TINYAD_MODEL_H\n\n#ifdef __cplusplus\n#include \"tinyad_features.h\"\n";
+       "#ifndef TINYAD_MODEL_H\n#define TINYAD_MODEL_H\n\n#include \"tinyad_rom.h\"  /* TINYAD_ROM: PROGMEM on AVR */\n"
+       "#ifdef __cplusplus\n#include \"tinyad_features.h\"\n";
   s += std::visit(overloaded{[](const MahalanobisModel&) { return "#include \"tinyad_mahalanobis.h\"\n"; },
                              [](const AutoencoderModel&) { return "#include \"tinyad_dense.h\"\n"; }},
                   m.detector);
@@ -433,11 +436,13 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
        "   float through the core in float with the exported constants (a device must match it),\n"
        "   double as the host's model scores. Windows:";
   for (size_t k = 0; k < n_win; ++k) s += std::string(k % 4 == 0 ? "\n     " : " ") + windows[k].id;
-  s += " */\n#ifndef TINYAD_TEST_WINDOWS_H\n#define TINYAD_TEST_WINDOWS_H\n\n";
+  s += " */\n#ifndef TINYAD_TEST_WINDOWS_H\n#define TINYAD_TEST_WINDOWS_H\n\n"
+       "/* rows, float scores and verdicts are TINYAD_ROM (PROGMEM on AVR): read them with tinyad_rom_read(). */\n"
+       "#include \"tinyad_rom.h\"\n\n";
   s += "#define TINYAD_TEST_N_WINDOWS " + std::to_string(n_win) + "\n#define TINYAD_TEST_ROWS " + std::to_string(w) + "\n\n";
   auto rows_array = [&](bool dbl) {
     std::string a = std::string("static const ") + (dbl ? "double" : "float") + " tinyad_test_rows" + (dbl ? "_d" : "") +
-                    "[TINYAD_TEST_N_WINDOWS][TINYAD_TEST_ROWS * 3] = {";
+                    "[TINYAD_TEST_N_WINDOWS][TINYAD_TEST_ROWS * 3]" + (dbl ? "" : " TINYAD_ROM") + " = {";
     for (size_t k = 0; k < n_win; ++k) {
       a += "\n  /* " + windows[k].id + " */\n  " +
            array_body(w * 3, [&](size_t i) { return dbl ? f64(windows[k].rows[i]) : f32(windows[k].rows[i]); }, 3) +
@@ -446,7 +451,7 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
     return a + "\n};\n";
   };
   s += rows_array(false);
-  s += "static const float tinyad_test_score_f[TINYAD_TEST_N_WINDOWS] = " +
+  s += "static const float tinyad_test_score_f[TINYAD_TEST_N_WINDOWS] TINYAD_ROM = " +
        array_body(n_win, [&](size_t k) { return f32(double(fscore[k])); }, 4) + ";\n";
   s += "static const double tinyad_test_score_d[TINYAD_TEST_N_WINDOWS] = " +
        array_body(n_win, [&](size_t k) { return f64(dscore(Eigen::Index(k))); }, 3) + ";\n";
@@ -454,7 +459,7 @@ bool c_export_test_windows(const Model& m, const std::vector<ExportWindow>& wind
     s += "/* int8 network scores (float features, tinyad_q8_score), computed on the host. */\n"
          "static const float tinyad_test_score_q8[TINYAD_TEST_N_WINDOWS] = " +
          array_body(n_win, [&](size_t k) { return f32(double(q8score[k])); }, 4) + ";\n";
-  s += "/* Host verdicts (verdict.h's judge() of the double scores; tinyad_model_anomalous_d() on a device). */\nstatic const unsigned char tinyad_test_anomaly[TINYAD_TEST_N_WINDOWS] = " +
+  s += "/* Host verdicts (verdict.h's judge() of the double scores; tinyad_model_anomalous_d() on a device). */\nstatic const unsigned char tinyad_test_anomaly[TINYAD_TEST_N_WINDOWS] TINYAD_ROM = " +
        array_body(n_win, [&](size_t k) { return std::string(judge(dscore(Eigen::Index(k)), m.threshold).anomaly ? "1" : "0"); }, 16) +
        ";\n";
   if (o.commission > 0) s += commission_section(windows, o.commission, commission);
