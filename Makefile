@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test cross cross-test
 
 all: build
 
@@ -41,6 +41,22 @@ test: deps-test
 mcu-test: deps-test
 	@$(MAKE) --no-print-directory build
 	mcu/mcu_test.sh $(BUILD)/tinyad $(BUILD)/mcu
+
+# Raspberry Pi: the tinyad CLI cross-built for ARCH=arm64 (default) or armhf
+# with Debian's cross compilers and a cached Debian sysroot, into build-ARCH/
+# (docs/raspberry-pi.md). cross-test compares both with x86-64 under qemu-user
+# (arm64 is also in `make test`).
+ARCH ?= arm64
+cross:
+	@scripts/deps.sh cross
+	@$(MAKE) --no-print-directory build
+	scripts/cross/build.sh $(ARCH) $(BUILD) build-$(ARCH)
+
+cross-test:
+	@scripts/deps.sh cross
+	@$(MAKE) --no-print-directory build
+	scripts/cross/cross_test.sh arm64 $(BUILD) build-arm64
+	scripts/cross/cross_test.sh armhf $(BUILD) build-armhf
 
 bench: build
 	$(BUILD)/bench/tinyad_bench

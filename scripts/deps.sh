@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, and nothing when they are
 # all present (so `make demo` / `make test` stay quiet on a ready machine).
-# Usage: scripts/deps.sh demo|test
+# Usage: scripts/deps.sh demo|test|cross
 set -euo pipefail
 
 # What the tinyad binary needs to build and run the quick start.
@@ -36,11 +36,16 @@ test_packages=(
   # make mcu-test: cross compilers and QEMU for Cortex-M4F and RV32IMC
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
 )
+# make cross / cross-test (Raspberry Pi): Debian's cross compilers, qemu-user to
+# run the result, debootstrap for the target's sysroot (scripts/cross/).
+cross_packages=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user-static debootstrap)
+test_packages+=("${cross_packages[@]}")
 
 case "${1:-}" in
   demo) wanted=("${demo_packages[@]}") ;;
   test) wanted=("${test_packages[@]}") ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  cross) wanted=("${demo_packages[@]}" "${cross_packages[@]}") ;;
+  *) echo "usage: $0 demo|test|cross" >&2; exit 2 ;;
 esac
 
 missing=()
