@@ -49,11 +49,9 @@ mcu-test: deps-test
 ARCH ?= arm64
 cross:
 	@scripts/deps.sh cross
-	@$(MAKE) --no-print-directory build
 	scripts/cross/build.sh $(ARCH) $(BUILD) build-$(ARCH)
 
-cross-test:
-	@scripts/deps.sh cross
+cross-test: deps-test
 	@$(MAKE) --no-print-directory build
 	scripts/cross/cross_test.sh arm64 $(BUILD) build-arm64
 	scripts/cross/cross_test.sh armhf $(BUILD) build-armhf

@@ -6,8 +6,9 @@
 # plotly.min.js is embedded (no npm for the target).
 #
 # Usage: scripts/cross/build.sh arm64|armhf HOST_BUILD_DIR CROSS_BUILD_DIR [cmake -D...]
-#   HOST_BUILD_DIR  an x86-64 build folder (its npm-installed plotly.min.js is
-#                   reused; its tinyad_web_modules target is built if missing)
+#   HOST_BUILD_DIR  an x86-64 build folder whose npm-installed plotly.min.js is
+#                   reused (when it has none, npm runs once into
+#                   CROSS_BUILD_DIR/host-assets)
 # Prints the cross-built binary's path last.
 set -euo pipefail
 
@@ -28,8 +29,13 @@ command -v "$toolchain-g++" >/dev/null ||
 sysroot=$("$root/scripts/cross/sysroot.sh" "$arch")
 plotly=$(realpath -m "$host_build/web/node_modules/plotly.js-dist-min/plotly.min.js")
 if [ ! -f "$plotly" ]; then
-  [ -f "$host_build/build.ninja" ] || cmake -S "$root" -B "$host_build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$host_build" --target tinyad_web_modules
+  # No host build yet: npm fetches the asset into a small host folder of the
+  # cross build's own (no tests, so no GoogleTest needed).
+  assets=$cross_build/host-assets
+  cmake -S "$root" -B "$assets" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DTINYAD_BUILD_TESTS=OFF -DTINYAD_BUILD_BENCH=OFF >&2
+  cmake --build "$assets" --target tinyad_web_modules >&2
+  plotly=$(realpath "$assets/web/node_modules/plotly.js-dist-min/plotly.min.js")
 fi
 cmake -S "$root" -B "$cross_build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/$toolchain.cmake" -DTINYAD_SYSROOT="$sysroot" \

@@ -73,4 +73,5 @@ done
 echo "$want" > "$tmp/.complete"
 rm -rf "$dir"
 mv "$tmp" "$dir"
+echo "sysroot: made in $SECONDS s ($(du -sh "$dir" | cut -f1))" >&2
 echo "$dir"
