@@ -7,7 +7,7 @@ set(TINYAD_TRIPLET aarch64-linux-gnu)
 set(TINYAD_DEB_ARCH arm64)
 set(TINYAD_QEMU qemu-aarch64-static)
 # No fused multiply-add where the source has a multiply and an add: with it,
-# about a third of the default recipe's scores differ from x86-64 in the last
+# two thirds of the default recipe's scores differ from x86-64 in the last
 # bits; without it every score is bit-identical (docs/raspberry-pi.md).
 set(CMAKE_CXX_FLAGS_INIT -ffp-contract=off)
 set(CMAKE_C_FLAGS_INIT -ffp-contract=off)
