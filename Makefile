@@ -11,7 +11,7 @@ TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/dataset
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
 
-.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb arduino-lib
+.PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb arduino-lib cross cross-test
 
 all: build
 
@@ -51,12 +51,34 @@ arduino-lib: build
 
 # The Debian package $(BUILD)/tinyad_<version>_<arch>.deb (CPack; packaging/,
 # docs/packaging.md): builds the binary and the man pages and completion made
-# from it, not the tests. The architecture is the compiler's.
+# from it, not the tests. The architecture is the compiler's; `make deb
+# ARCH=arm64` (or armhf) cross-builds first (`make cross`) and packages
+# build-ARCH/ for the Raspberry Pi.
+ifeq ($(origin ARCH),command line)
+deb: cross
+	cmake --build build-$(ARCH) -j $(JOBS) --target package_files
+	cd build-$(ARCH) && cpack -G DEB
+else
 deb:
 	@scripts/deps.sh deb
 	@$(MAKE) --no-print-directory $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target package_files
 	cd $(BUILD) && cpack -G DEB
+endif
+
+# Raspberry Pi: the tinyad CLI cross-built for ARCH=arm64 (default) or armhf
+# with Debian's cross compilers and a cached Debian sysroot, into build-ARCH/
+# (docs/raspberry-pi.md). cross-test compares both with x86-64 under qemu-user
+# (arm64 is also in `make test`).
+ARCH ?= arm64
+cross:
+	@scripts/deps.sh cross
+	scripts/cross/build.sh $(ARCH) $(BUILD) build-$(ARCH)
+
+cross-test: deps-test
+	@$(MAKE) --no-print-directory build
+	scripts/cross/cross_test.sh arm64 $(BUILD) build-arm64
+	scripts/cross/cross_test.sh armhf $(BUILD) build-armhf
 
 bench: build
 	$(BUILD)/bench/tinyad_bench

@@ -4,8 +4,16 @@
 # not race) and embedded with the report template by an .incbin assembler
 # file: no generated 5 MB C++ array to compile, so it costs no compile time.
 enable_language(ASM)
+# A cross build (cmake/toolchains/) embeds a host build's plotly.min.js instead
+# of running npm again (no npm in the target's sysroot):
+#   -DTINYAD_PLOTLY_JS_FROM=<host build>/web/node_modules/plotly.js-dist-min/plotly.min.js
+set(TINYAD_PLOTLY_JS_FROM "" CACHE FILEPATH "an existing plotly.min.js to embed instead of running npm")
+if(TINYAD_PLOTLY_JS_FROM AND NOT EXISTS "${TINYAD_PLOTLY_JS_FROM}")
+  message(FATAL_ERROR "TINYAD_PLOTLY_JS_FROM: no file ${TINYAD_PLOTLY_JS_FROM} "
+                      "(expected a host build's web/node_modules/plotly.js-dist-min/plotly.min.js)")
+endif()
 find_program(TINYAD_NPM npm)
-if(NOT TINYAD_NPM)
+if(NOT TINYAD_NPM AND NOT TINYAD_PLOTLY_JS_FROM)
   message(FATAL_ERROR "npm not found: the HTML reports need plotly.js from the npm registry "
                       "(scripts/deps.sh demo installs Node.js and npm)")
 endif()
@@ -33,6 +41,11 @@ add_custom_command(
   DEPENDS ${PROJECT_SOURCE_DIR}/web/package.json ${PROJECT_SOURCE_DIR}/web/package-lock.json
   COMMENT "npm ci: plotly.js for the HTML reports"
   VERBATIM)
+if(TINYAD_PLOTLY_JS_FROM)
+  # Nothing depends on npm's stamp then, so npm never runs.
+  set(TINYAD_PLOTLY_JS ${TINYAD_PLOTLY_JS_FROM})
+  set(TINYAD_NPM_STAMP ${TINYAD_PLOTLY_JS_FROM})
+endif()
 add_custom_target(tinyad_web_modules DEPENDS ${TINYAD_NPM_STAMP})
 
 set(TINYAD_REPORT_TEMPLATE ${PROJECT_SOURCE_DIR}/web/report.html)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, and nothing when they are
 # all present (so `make demo` / `make test` stay quiet on a ready machine).
-# Usage: scripts/deps.sh demo|deb|test
+# Usage: scripts/deps.sh demo|deb|test|cross
 set -euo pipefail
 
 # What the tinyad binary needs to build and run the quick start.
@@ -49,6 +49,10 @@ test_packages=(
   # compiler (qemu-system-xtensa comes with qemu-system-misc)
   arduino-builder arduino-core-avr gcc-avr avr-libc simavr gcc-xtensa-lx106
 )
+# make cross / cross-test (Raspberry Pi): Debian's cross compilers, qemu-user to
+# run the result, debootstrap for the target's sysroot (scripts/cross/).
+cross_packages=(g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user-static debootstrap)
+test_packages+=("${cross_packages[@]}")
 
 # make deb: the binary's packages, dpkg-shlibdeps and the generators' python3.
 deb_packages=("${demo_packages[@]}" dpkg-dev python3)
@@ -57,7 +61,8 @@ case "${1:-}" in
   demo) wanted=("${demo_packages[@]}") ;;
   deb) wanted=("${deb_packages[@]}") ;;
   test) wanted=("${test_packages[@]}") ;;
-  *) echo "usage: $0 demo|deb|test" >&2; exit 2 ;;
+  cross) wanted=("${demo_packages[@]}" "${cross_packages[@]}") ;;
+  *) echo "usage: $0 demo|deb|test|cross" >&2; exit 2 ;;
 esac
 
 missing=()
