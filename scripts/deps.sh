@@ -12,6 +12,8 @@ demo_packages=(
   libhdf5-dev libflatbuffers-dev flatbuffers-compiler
   # `tinyad serve --mqtt` (the MQTT client library the binary links)
   libmosquitto-dev
+  # scripts/fetch_dataset.sh: the ceiling-fan recordings when no local copy is given
+  curl ca-certificates unzip
 )
 # npm fetches plotly.js for the HTML reports at build time. Node.js may come
 # from elsewhere than Debian (its npm built in), so look for the command.
