@@ -248,8 +248,9 @@ int run_serve(ServeArgs& a) {
   // Every verdict and alarm goes to the event log (if any), the dashboard and MQTT.
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   // The monitor calls this with none of its locks held, several devices at once.
-  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt](const FleetEvent& event) {
+  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt, out](const FleetEvent& event) {
     if (e) e->append(event.json);
+    if (event.kind != FleetEventKind::kVerdict) out->line(fleet_event_console_line(event));  // alarms on the console
     dashboard.on_event(event);
     if (MqttBridge* m = mqtt.load()) m->on_service_event(event);
   };
