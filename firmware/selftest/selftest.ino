@@ -1,8 +1,9 @@
 // selftest.ino: runs the exported test windows through the core on the
 // board and prints one PASS/FAIL line on serial: the same check
 // `make mcu-test` runs under QEMU (mcu/selftest.cpp), here on real hardware.
-// Setup: `tinyad export MODEL.json firmware/selftest --to c` writes
-// tinyad_model.h and tinyad_test_windows.h here; core/*.h on the include path.
+// Setup: copy this file and core/*.h into build/sketch/selftest/, then
+// `tinyad export MODEL.json build/sketch/selftest --to c` writes tinyad_model.h
+// and tinyad_test_windows.h there (not into the tracked firmware/).
 // The host computed the scores without fused multiply-add; so must we (ESP32 has madd.s).
 #pragma GCC optimize("fp-contract=off")
 #include <Arduino.h>
