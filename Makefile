@@ -10,6 +10,11 @@ SHARED := $(abspath $(CURDIR)/../shared)
 TINYAD_DATA ?= $(if $(wildcard $(SHARED)/datasets/ceiling-fan),$(SHARED)/datasets/ceiling-fan,)
 TINYAD_REFERENCE ?= $(if $(wildcard $(SHARED)/reference-models),$(SHARED)/reference-models,)
 export TINYAD_DATA TINYAD_REFERENCE
+# Without either, `make test` and `make demo` fetch the original project's
+# recordings once into a cache (scripts/fetch_dataset.sh: pinned commit and
+# checksum; TINYAD_DATA_URL=URL|PATH points it at a mirror). A shell
+# expression for recipes: the dataset folder, or a failed command substitution.
+DATA_OR_FETCH = $(if $(TINYAD_DATA),$(TINYAD_DATA),$$(scripts/fetch_dataset.sh))
 
 .PHONY: all build demo test bench clean deps-demo deps-test golden mcu-test deb arduino-lib cross cross-test
 
@@ -29,11 +34,13 @@ deps-test:
 
 demo: deps-demo
 	@$(MAKE) --no-print-directory build
-	$(BUILD)/tinyad demo $(if $(TINYAD_DATA),--data $(TINYAD_DATA),)
+	@data="$(DATA_OR_FETCH)" || echo "make demo: no dataset, so the demo simulates one" >&2; \
+	$(BUILD)/tinyad demo $${data:+--data "$$data"}
 
 test: deps-test
 	@$(MAKE) --no-print-directory build
-	@status=0; ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml || status=$$?; \
+	@data="$(DATA_OR_FETCH)" || exit 1; export TINYAD_DATA="$$data"; \
+	status=0; ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml || status=$$?; \
 	scripts/test_summary.py $(BUILD)/ctest-junit.xml; exit $$status
 
 # The scoring core on emulated microcontrollers (Cortex-M4F, RV32IMC under

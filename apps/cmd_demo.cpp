@@ -1,10 +1,14 @@
 // cmd_demo.cpp: `tinyad demo`: the quick start. Trains the original recipe
 // and the default one on the dataset's normal label and shows what each
 // catches, including false alarms on normal windows of another session.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "commands.h"
 #include "dataset.h"
@@ -24,6 +28,39 @@ const char* kNormal = "fan_0_low_0_weight-moving";
 const char* kOtherSession = "fan_0_low_0_weight";
 const char* kAnomalies =
     "fan_0_med_0_weight,fan_0_high_0_weight,fan_0_low_1_weight,fan_0_med_1_weight,fan_0_high_1_weight";
+
+// `s` as one shell word: as is when it is plainly safe, else single-quoted.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+,:=@").find(c) != std::string_view::npos;
+  });
+  if (plain) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// How the user reaches this binary from where they are: its path relative to
+// the working folder (build/tinyad after `make demo`), so the closing hint
+// runs as printed; "tinyad" when that cannot be told.
+std::string this_binary() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "tinyad";
+  const auto rel = std::filesystem::relative(exe, std::filesystem::current_path(ec), ec);
+  if (ec || rel.empty()) return exe.string();
+  const std::string r = rel.string();
+  return r.find('/') == std::string::npos ? "./" + r : r;
+}
+
+// The first window file (by name) of `label` in `data`, "" when there is none.
+std::string first_window(const std::string& data, const std::string& label) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(data) / label, ec))
+    if (e.is_regular_file() && e.path().extension() == ".csv") files.push_back(e.path().string());
+  return files.empty() ? "" : *std::min_element(files.begin(), files.end());
+}
 
 }  // namespace
 
@@ -76,7 +113,13 @@ RunFn attach_demo(CLI::App* cmd) {
       }
       std::printf("\n");
     }
-    std::printf("next: tinyad score --model %s/default.json WINDOW.csv\n", a->out.c_str());
+    // A command that runs as printed: this binary, the model just written and
+    // a real window of the first anomaly label.
+    const std::vector<std::string> anomalies = split_list(a->anomaly);
+    std::string window = anomalies.empty() ? "" : first_window(a->data, anomalies.front());
+    if (window.empty()) window = first_window(a->data, a->normal);
+    std::printf("next: %s score --model %s %s\n", shell_word(this_binary()).c_str(),
+                shell_word(a->out + "/default.json").c_str(), window.empty() ? "WINDOW.csv" : shell_word(window).c_str());
     return 0;
   };
 }

@@ -38,7 +38,7 @@ RunFn attach_device(CLI::App* cmd) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--id", a->opt.id_prefix, "Device names: ID-0, ID-1, ... sent as X-Device-Id (default emu)");
   cmd->add_option("--save-sent", a->opt.save_sent, "Keep a CSV copy of every window the server accepted here");
-  cmd->add_flag("-v,--verbose", a->opt.verbose, "A line per window");
+  cmd->add_flag("-v,--verbose", a->opt.verbose, "A line per window (with score and verdict when the server is `tinyad serve`)");
   return [a] {
     std::string err;
     if (!device_parse_url(a->url, &a->opt.server, &err)) return fail(err);

@@ -307,8 +307,9 @@ int run_serve(ServeArgs& a) {
   std::atomic<MqttBridge*> mqtt{nullptr};  // set once connected; alarms go out on it
   std::atomic<NatsBridge*> nats{nullptr};
   // The monitor calls this with none of its locks held, several devices at once.
-  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt, &nats](const FleetEvent& event) {
+  FleetEventSink sink = [e = events.get(), &dashboard, &mqtt, &nats, out](const FleetEvent& event) {
     if (e) e->append(event.json);
+    if (event.kind != FleetEventKind::kVerdict) out->line(fleet_event_console_line(event));  // alarms on the console
     dashboard.on_event(event);
     if (MqttBridge* m = mqtt.load()) m->on_service_event(event);
     if (NatsBridge* n = nats.load()) n->on_service_event(event);

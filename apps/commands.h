@@ -23,6 +23,7 @@ RunFn attach_device(CLI::App* cmd);
 RunFn attach_serve(CLI::App* cmd);
 RunFn attach_simulate(CLI::App* cmd);
 RunFn attach_analyze(CLI::App* cmd);
+RunFn attach_window_json(CLI::App* cmd);
 
 /// Prints "tinyad: error: msg" to stderr and returns 1.
 int fail(const std::string& msg);

@@ -39,6 +39,8 @@ const Command kCommands[] = {
     {"device", "Emulate ESP32 collection boards posting windows to a collect server", attach_device},
     {"serve", "Inference service for a fleet: windows scored over HTTP and MQTT, alarms, baselines, live /dashboard",
      attach_serve},
+    {"window-json", "Print a window file as the JSON body a board posts (for curl or mosquitto_pub)",
+     attach_window_json},
 };
 
 }  // namespace

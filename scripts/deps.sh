@@ -14,6 +14,8 @@ demo_packages=(
   libmosquitto-dev
   # `tinyad serve --nats` (the NATS C client the binary links)
   libnats-dev
+  # scripts/fetch_dataset.sh: the ceiling-fan recordings when no local copy is given
+  curl ca-certificates unzip
 )
 # npm fetches plotly.js for the HTML reports at build time. Node.js may come
 # from elsewhere than Debian (its npm built in), so look for the command.

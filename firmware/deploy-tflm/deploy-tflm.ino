@@ -6,7 +6,7 @@
 // mean squared error. Buzzer on A1, serial log, as deploy/.
 //
 // Setup: `tinyad train ... --detector autoencoder -o ae.json`, then
-// `tinyad export ae.json firmware/deploy-tflm --to c`; the TFLM library for
+// `tinyad export ae.json build/sketch/deploy-tflm --to c` into a copy of this sketch; the TFLM library for
 // your board (e.g. the Arduino_TensorFlowLite / TensorFlowLite_ESP32 library)
 // and core/*.h on the include path.
 #include <Adafruit_MSA301.h>

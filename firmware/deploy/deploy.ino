@@ -12,9 +12,10 @@
 // judges from then on and follows slow drift. After a re-mount, reset the
 // board: the baseline lives in RAM.
 //
-// Setup: `tinyad export MODEL.json firmware/deploy --to c` writes
-// tinyad_model.h here; copy (or symlink) core/*.h next to this file, or add
-// core/ to the include path. The sketch holds no logic of its own.
+// Setup (README "The first hour"): copy this file and core/*.h into
+// build/sketch/deploy/, then `tinyad export MODEL.json build/sketch/deploy --to c`
+// writes tinyad_model.h there (never into the tracked firmware/). The sketch
+// holds no logic of its own.
 // The host computed the scores without fused multiply-add; so must we (ESP32 has madd.s).
 #pragma GCC optimize("fp-contract=off")
 #include <Adafruit_MSA301.h>

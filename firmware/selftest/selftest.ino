@@ -1,9 +1,10 @@
 // selftest.ino: runs the exported test windows through the core on the
 // board and prints one PASS/FAIL line on serial: the same check
 // `make mcu-test` runs under QEMU (mcu/selftest.cpp), here on real hardware.
-// Setup: `tinyad export MODEL.json firmware/selftest --to c` writes
-// tinyad_model.h and tinyad_test_windows.h here; core/*.h on the include path
-// (or the tinyad Arduino library installed: `make arduino-lib`).
+// Setup: copy this file and core/*.h into build/sketch/selftest/ (or install
+// the tinyad Arduino library, `make arduino-lib`, whose example ships a demo
+// model), then `tinyad export MODEL.json build/sketch/selftest --to c` writes
+// tinyad_model.h and tinyad_test_windows.h there (not into the tracked firmware/).
 // The host computed the scores without fused multiply-add; so must we (ESP32 has madd.s).
 // The exported arrays are TINYAD_ROM (flash on AVR): read through tinyad_rom_read().
 #pragma GCC optimize("fp-contract=off")

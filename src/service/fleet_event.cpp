@@ -30,4 +30,13 @@ std::string fleet_event_json(const FleetEvent& e) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string fleet_event_console_line(const FleetEvent& e) {
+  if (e.kind == FleetEventKind::kVerdict) return "";
+  std::string line = std::string(e.kind == FleetEventKind::kAlarmRaised ? "alarm raised: " : "alarm cleared: ") + e.device;
+  if (!e.reason.empty()) return line + " (" + e.reason + ")";
+  if (e.kind == FleetEventKind::kAlarmRaised)
+    return line + " (" + std::to_string(e.anomalous) + " of its last " + std::to_string(e.of) + " windows anomalous)";
+  return line + " (" + std::to_string(e.of - e.anomalous) + " of its last " + std::to_string(e.of) + " windows normal)";
+}
+
 }  // namespace tinyad

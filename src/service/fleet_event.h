@@ -38,6 +38,11 @@ struct FleetEvent {
 /// does not have are left out rather than null: event readers default them.
 std::string fleet_event_json(const FleetEvent& e);
 
+/// The serve console's line for an alarm event: "alarm raised: fan-1 (3 of
+/// its last 5 windows anomalous)", "alarm cleared: fan-1 (...)" or with the
+/// reason; "" for a verdict (one line per window would drown the console).
+std::string fleet_event_console_line(const FleetEvent& e);
+
 /// Gets every event, in the order they happened for each device. Called
 /// without any lock of the monitor held: it may call back into the service.
 /// Events of different devices may arrive at once from several threads.

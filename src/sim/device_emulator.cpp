@@ -14,6 +14,7 @@
 #include "sample_json.h"
 #include "sample_store.h"
 #include "simulator.h"
+#include "verdict_reply.h"
 
 namespace tinyad {
 namespace {
@@ -95,8 +96,11 @@ void run_device(Shared* sh, int k) {
     }
     if (opt.verbose) {
       std::lock_guard<std::mutex> lock(sh->mutex);
-      std::printf("%s: window %zu posted (%zu readings): HTTP %d\n", id.c_str(), stored, window.size() / 3,
-                  post.status);
+      // Against `serve`, the reply is a verdict: show it (collect's is not).
+      VerdictReply v;
+      const std::string verdict = verdict_reply_parse(post.printed, &v) ? ", " + verdict_reply_text(v) : "";
+      std::printf("%s: window %zu posted (%zu readings): HTTP %d%s\n", id.c_str(), stored, window.size() / 3,
+                  post.status, verdict.c_str());
     }
   }
   std::lock_guard<std::mutex> lock(sh->mutex);
