@@ -26,7 +26,7 @@ dir=${2:-${XDG_CACHE_HOME:-$HOME/.cache}/tinyad/sysroot-$arch}
 packages=(
   libc6-dev libstdc++-12-dev
   libeigen3-dev libcli11-dev nlohmann-json3-dev libzip-dev libfast-float-dev
-  libhdf5-dev libflatbuffers-dev libmosquitto-dev
+  libhdf5-dev libflatbuffers-dev libmosquitto-dev libnats-dev
 )
 stamp="$dir/.complete"
 want="bookworm $arch ${packages[*]}"
