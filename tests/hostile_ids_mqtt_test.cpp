@@ -32,18 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Everything published on the broker ('#'), and a way to publish.
 class Watcher {
  public:
@@ -92,7 +80,7 @@ class ServeHostileIdsMqtt : public test::SimulatedModelTest<ServeHostileIdsMqtt>
 };
 
 TEST_F(ServeHostileIdsMqtt, IdsStayOneTopicLevelAndIntactInJson) {
-  const int port = free_loopback_port();
+  const int port = test::free_loopback_port();
   const std::string conf = path("mosquitto.conf");
   std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
   const pid_t broker = ::fork();

@@ -56,18 +56,6 @@ bool port_accepts(int port) {
   return fd >= 0;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A test client: publishes, and records what arrives on its subscriptions.
 class Client {
  public:
@@ -449,7 +437,7 @@ TEST_F(Mqtt, VerdictsErrorsAlarmsSharingAndDrainOnTheCiBroker) {
 
 TEST_F(Mqtt, SurvivesABrokerRestart) {
   // Starts (and kills) a broker of its own: needs no shared one.
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   const std::string conf = path("mosquitto-restart.conf");
   std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
   Broker broker(conf);
@@ -493,7 +481,7 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
 TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const std::string dir = path("tls");
   ASSERT_EQ(std::system(("'" + test::source_path("tests/services/make_mqtt_tls.sh") + "' '" + dir + "'").c_str()), 0);
-  const int secure = free_port(), open_port = free_port();
+  const int secure = test::free_loopback_port(), open_port = test::free_loopback_port();
   const std::string conf = dir + "/mosquitto.conf";
   std::ofstream(conf) << "per_listener_settings true\npersistence false\n"
                       << "listener " << secure << " 127.0.0.1\nallow_anonymous false\npassword_file " << dir
@@ -562,7 +550,7 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
 // is in the same share group, and the CI broker's other serve processes have
 // no --commission.
 TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   const std::string conf = path("mosquitto-commission.conf");
   std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
   Broker broker(conf);
@@ -641,7 +629,7 @@ TEST_F(Mqtt, CommissionsEachDeviceThenItsOwnBaselineAlarms) {
 // crash), retained alarm state, Home Assistant discovery, verdicts with a
 // time and (--mqtt-verdict score) no features, /metrics that promtool accepts.
 TEST_F(Mqtt, StatusAlarmStateDiscoveryAndMetricsForTheEcosystem) {
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   const std::string conf = path("mosquitto-eco.conf");
   std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
   Broker broker(conf);
@@ -719,7 +707,7 @@ TEST_F(Mqtt, RefusesABadUrlAndWaitsForABrokerNotUpYet) {
   EXPECT_NE(r.err.find("--mqtt-partition: expected i/N"), std::string::npos) << r.err;
   // Nothing listens on the port yet: serve says so and tries again (1 s,
   // 2 s, ...) until a broker comes up there, then takes windows.
-  const int port = free_port();
+  const int port = test::free_loopback_port();
   const std::string url = "mqtt://127.0.0.1:" + std::to_string(port);
   ServerProcess serve("serve");
   ASSERT_TRUE(serve.start({"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1", "--mqtt", url,

@@ -2,7 +2,10 @@
 // process for end-to-end tests, with its stdout captured.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,20 @@
 #include <vector>
 
 namespace tinyad::test {
+
+/// A loopback TCP port free at the time of the call (bound, read, closed),
+/// for a broker or server a test starts.
+inline int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 /// `tinyad SUBCOMMAND ARGS...` as a child process; stdout is collected by a
 /// thread; start() returns once it printed "listening on port N".

@@ -31,8 +31,7 @@ std::string number(double v) {
 }
 
 void append_counter(const char* name, const char* help, uint64_t v, std::string* s) {
-  *s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-        std::to_string(v) + "\n";
+  metrics_append(name, "counter", help, v, s);
 }
 
 // Per device of the table (bounded by --max-devices): its latest score,
@@ -78,6 +77,11 @@ void append_baselines(const DeviceBaselines& baselines, std::string* s) {
 }
 
 }  // namespace
+
+void metrics_append(const char* name, const char* type, const char* help, uint64_t v, std::string* s) {
+  *s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+        std::to_string(v) + "\n";
+}
 
 void LatencyHistogram::observe(double seconds) {
   size_t i = 0;

@@ -28,6 +28,11 @@ class LatencyHistogram {
   std::atomic<uint64_t> sum_ns_{0};
 };
 
+/// Appends one unlabelled sample with its HELP and TYPE lines (type:
+/// "counter" or "gauge") in Prometheus' text format: the bridges' /metrics
+/// parts use it too.
+void metrics_append(const char* name, const char* type, const char* help, uint64_t v, std::string* s);
+
 /// The whole /metrics page but the MQTT bridge's part.
 std::string fleet_metrics_text(const FleetMonitor& monitor, const LatencyHistogram& latency);
 

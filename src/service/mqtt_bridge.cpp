@@ -13,6 +13,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "fleet_metrics_text.h"
 namespace tinyad {
 namespace {
 
@@ -733,8 +734,7 @@ std::string MqttBridge::metrics_text() const {
   const Counters c = counters();
   std::string s;
   auto sample = [&s](const char* name, const char* type, const char* help, uint64_t v) {
-    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(v) + "\n";
+    metrics_append(name, type, help, v, &s);
   };
   sample("tinyad_mqtt_messages_received_total", "counter", "Windows received over MQTT.", c.messages_in);
   sample("tinyad_mqtt_verdicts_published_total", "counter", "Verdicts published on tinyad/<device>/verdict.",

@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "fleet_metrics_text.h"
 namespace tinyad {
 namespace {
 
@@ -677,8 +678,7 @@ std::string NatsBridge::metrics_text() const {
   const Counters c = counters();
   std::string s;
   auto sample = [&s](const char* name, const char* type, const char* help, uint64_t v) {
-    s += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(v) + "\n";
+    metrics_append(name, type, help, v, &s);
   };
   sample("tinyad_nats_windows_received_total", "counter", "Windows fetched from the cluster.", c.windows_in);
   sample("tinyad_nats_verdicts_stored_total", "counter", "Verdicts stored (and republished to MQTT).",
