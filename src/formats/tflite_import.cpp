@@ -4,6 +4,7 @@
 #include "tflite_import.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "atomic_file.h"
 #include "tflite_subset_generated.h"
@@ -82,7 +83,15 @@ struct Reader {
       return fail(what + " has per-channel quantisation (" + std::to_string(q->scale()->size()) +
                   " scales); tinyad reads per-tensor int8");
     *scale = q->scale()->Get(0);
-    *zp = q->zero_point() && q->zero_point()->size() ? int32_t(q->zero_point()->Get(0)) : 0;
+    *zp = 0;
+    if (q->zero_point() && q->zero_point()->size()) {
+      // The verifier checks a vector's length field for 4-byte alignment, not
+      // its int64 elements for 8 (the file fuzzer found one at 4 mod 8): copy
+      // the little-endian bytes instead of loading a misaligned int64.
+      int64_t z = 0;
+      std::memcpy(&z, q->zero_point()->Data(), sizeof z);
+      *zp = int32_t(flatbuffers::EndianScalar(z));
+    }
     if (!(*scale > 0.0f)) return fail(what + " has a non-positive scale");
     return true;
   }
