@@ -2,11 +2,9 @@
 // tests/eval_protocol_test.cpp (normal fan_0_low_0_weight-moving, 60/20/20 split,
 // five anomaly labels, false alarms on fan_0_low_0_weight) for the classical
 // and the MCD fit (default support and fractions 0.75, 0.9), both recipes, on the selection seeds 100..109 and the
-// report seeds 0..19. Not part of the build; from the repo root, against a build dir:
-//   g++ -std=c++20 -O2 -I/usr/include/eigen3 -Isrc -Icore -Ibuild-mcd scripts/explore/mcd_protocol.cpp
-//     build-mcd/libtinyad_host.a -lzip /usr/lib/x86_64-linux-gnu/hdf5/serial/libhdf5.so -lmosquitto
-//     -pthread -o /tmp/mcd_protocol   (one line)
-//   /tmp/mcd_protocol /work/shared/datasets/ceiling-fan
+// report seeds 0..19. Each recipe keeps the threshold rule `tinyad train` gives it
+// by default (train_run with no threshold asked for). Not part of the build; see
+// docs/mcd.md for the current compile line.
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -67,7 +65,9 @@ void run(const std::string& data, const std::string& recipe, const std::string& 
     }
     min_flag.add(lowest);
     const auto& prov = r.model.provenance;
-    kept.add(fit == "mcd" ? prov["mcd"]["n_support"].get<double>() / double(r.n_train) : 1.0);
+    // n_fitted: the windows the detector was fitted on (train + validation under the
+    // default cv-conformal rule, train alone otherwise).
+    kept.add(fit == "mcd" ? prov["mcd"]["n_support"].get<double>() / double(r.n_fitted) : 1.0);
     EvalResult o;
     if (!eval_run(r.model, {data, {"fan_0_low_0_weight"}, {}, false}, &o, &err)) {
       std::fprintf(stderr, "seed %d: %s\n", seed, err.c_str());
@@ -85,16 +85,18 @@ void run(const std::string& data, const std::string& recipe, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: mcd_protocol DATA\n");
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: mcd_protocol DATA [RECIPE]   (RECIPE: default or original; both if absent)\n");
     return 2;
   }
   std::printf("| recipe | fit | seeds | pooled AUC | low_1 AUC | false alarms low_0 (other session) | "
               "false alarms test normals | least flagged med/high label | MCD support / train |\n"
               "|---|---|---|---|---|---|---|---|---|\n");
-  for (const char* recipe : {"default", "original"})
+  for (const char* recipe : {"default", "original"}) {
+    if (argc == 3 && std::string(argv[2]) != recipe) continue;
     for (auto [first, last] : {std::pair{100, 109}, std::pair{0, 19}})
       for (auto [fit, support] : {std::pair{"classical", 0.0}, std::pair{"mcd", 0.0}, std::pair{"mcd", 0.75},
                                   std::pair{"mcd", 0.9}})
         run(argv[1], recipe, fit, support, first, last);
+  }
 }

@@ -10,6 +10,9 @@ Protocol (see docs/recipe-search.md):
   Detector fitted on train only; threshold from validation (or train+validation) normals only.
   Candidates are compared on selection seeds 100..109; the chosen recipe and the
   original recipe are reported on evaluation seeds 0..9.
+  The rule tinyad's `default` recipe uses since 2026-12-03, cross-conformal at P = 1 %
+  ("cvconf"), fits the detector on train + validation instead; it is evaluated after the
+  historical search (which used 3.5 x the validation median), see cv_conformal_threshold.
 """
 import argparse
 import glob
@@ -227,6 +230,63 @@ def threshold(rule, s_train, s_val, d):
     raise ValueError(kind)
 
 
+M64 = (1 << 64) - 1
+
+
+class MT19937_64:
+    """std::mt19937_64 (the C++ standard's parameters), for tinyad's fold assignment."""
+
+    def __init__(self, seed):
+        self.mt = [seed & M64] + [0] * 311
+        for i in range(1, 312):
+            p = self.mt[i - 1]
+            self.mt[i] = (6364136223846793005 * (p ^ (p >> 62)) + i) & M64
+        self.i = 312
+
+    def __call__(self):
+        if self.i >= 312:
+            mt, lower = self.mt, (1 << 31) - 1
+            for i in range(312):
+                x = (mt[i] & ~lower & M64) | (mt[(i + 1) % 312] & lower)
+                mt[i] = mt[(i + 156) % 312] ^ (x >> 1) ^ (0xB5026F5AA96619E9 if x & 1 else 0)
+            self.i = 0
+        y = self.mt[self.i]
+        self.i += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & M64
+
+
+def cv_folds(n, k, seed):
+    """tinyad's cv_folds (src/train/cross_conformal.cpp): Fisher-Yates with mt19937_64 seeded
+    with seed ^ "cvfolds!", positions dealt round-robin into k folds."""
+    order = list(range(n))
+    rng = MT19937_64(seed ^ 0x6376666f6c647321)
+    for i in range(n, 1, -1):
+        j = rng() % i
+        order[i - 1], order[j] = order[j], order[i - 1]
+    fold = np.empty(n, dtype=int)
+    fold[order] = np.arange(n) % k
+    return fold
+
+
+def cv_conformal_threshold(F, cov, p, seed, folds=10):
+    """tinyad's cv-conformal:P rule (src/train/train.cpp, docs/thresholds.md): the n rows of F
+    (train + validation, in file order) get out-of-fold scores from detectors fitted on the other
+    folds; the threshold is the k-th smallest, k = ceil((n+1)(1-p)) (capped at n). The caller
+    fits the final detector on all n rows."""
+    n = len(F)
+    fold = cv_folds(n, min(folds, n), seed)
+    oof = np.empty(n)
+    for f in range(min(folds, n)):
+        out = fold == f
+        oof[out] = Mahalanobis(cov).fit(F[~out]).score(F[out])
+    k = min(int(np.ceil((n + 1) * (1 - p) - 1e-9)), n)
+    return np.sort(oof)[k - 1]
+
+
 def auc(neg, pos):
     """P(score_pos > score_neg) + 0.5 P(tie), via ranks."""
     r = stats.rankdata(np.concatenate([neg, pos]))
@@ -246,9 +306,15 @@ def evaluate(feats, cov, rule, seeds):
     rows = []
     for seed in seeds:
         tr, va, te = split(len(Fn), seed)
-        det = Mahalanobis(cov).fit(Fn[tr])
-        s_tr, s_va, s_te = det.score(Fn[tr]), det.score(Fn[va]), det.score(Fn[te])
-        thr = threshold(rule, s_tr, s_va, Fn.shape[1])
+        if rule[0] == "cvconf":    # fitted on train + validation (file order), cross-conformal
+            fit = np.sort(np.concatenate([tr, va]))
+            thr = cv_conformal_threshold(Fn[fit], cov, rule[1], seed)
+            det = Mahalanobis(cov).fit(Fn[fit])
+            s_te = det.score(Fn[te])
+        else:
+            det = Mahalanobis(cov).fit(Fn[tr])
+            s_tr, s_va, s_te = det.score(Fn[tr]), det.score(Fn[va]), det.score(Fn[te])
+            thr = threshold(rule, s_tr, s_va, Fn.shape[1])
         r = {}
         sa = {lab: det.score(feats[lab]) for lab in ANOMALIES}
         r["pooled"] = auc(s_te, np.concatenate([sa[l] for l in ANOMALIES]))
@@ -286,6 +352,7 @@ CHOSEN = {"name": "chosen", "W": 200, "groups": ["mad", "kurt", "crest", "corr",
           "edges": E16, "log": True, "eps": 1e-4}
 CHOSEN_COV = "lw"
 CHOSEN_RULE = ("kmed", 3.5)
+NEW_RULE = ("cvconf", 0.01)     # tinyad's `default` rule since 2026-12-03
 
 
 def candidates():
@@ -432,6 +499,19 @@ def main():
     report(f"chosen recipe ({fc[NORMAL].shape[1]} features), {CHOSEN_COV}, "
            f"threshold {rule_name(CHOSEN_RULE)}",
            evaluate(fc, CHOSEN_COV, CHOSEN_RULE, EVALUATION_SEEDS))
+
+    # Added 2026-12-03: the same evaluation at the rule tinyad's `default` recipe now uses.
+    print("\n=== EVALUATION seeds 0..9 at cv-conformal 1 % (fitted on train + validation) ===")
+    report("original recipe, plain covariance, threshold cv-conformal 1 %",
+           evaluate(fo, "plain", NEW_RULE, EVALUATION_SEEDS))
+    report(f"chosen recipe ({fc[NORMAL].shape[1]} features), {CHOSEN_COV}, threshold cv-conformal 1 %",
+           evaluate(fc, CHOSEN_COV, NEW_RULE, EVALUATION_SEEDS))
+    print("\nCandidates at cv-conformal 1 %, Ledoit-Wolf, SELECTION seeds 100..109")
+    print(f"{'recipe':34s} {'d':>3s} {HDR}")
+    for rec in candidates():
+        f = feats_of(rec)
+        m = evaluate(f, "lw", NEW_RULE, SELECTION_SEEDS)
+        print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 # normal session, then `tinyad eval --json` on its held-out test split with the
 # anomaly labels and the still normal session as --other-normal. Prints one
 # TSV row per set (means over seeds) via summarise.py.
-# Usage: scripts/sessions/recheck_recipe.sh [TINYAD [DATA [SEEDS]]]
-set -eu
+# Usage: [TRAIN_ARGS=...] scripts/sessions/recheck_recipe.sh [TINYAD [DATA [SEEDS]]]
+# The threshold is `train`'s default (cv-conformal:0.01 since 2026-12-03);
+# TRAIN_ARGS='--threshold 3.5*median' gives the rule of the first measurement.
+set -euf  # -f: TRAIN_ARGS may hold a * (3.5*median)
 TINYAD=${1:-build/tinyad}
 DATA=${2:-/work/shared/datasets/ceiling-fan}
 SEEDS=${3:-"0 1 2 3 4 5 6 7 8 9"}
@@ -30,7 +32,7 @@ analyze-pick:bands_rel,mad,skew,crest"
 
 echo "$SETS" | while IFS=: read -r name groups; do
   for seed in $SEEDS; do
-    "$TINYAD" train --data "$DATA" --normal "$NORMAL" --features "$groups" --seed "$seed" \
+    "$TINYAD" train --data "$DATA" --normal "$NORMAL" --features "$groups" --seed "$seed" ${TRAIN_ARGS:-} \
       -o "$TMP/$name-$seed.json" >/dev/null
     "$TINYAD" eval --model "$TMP/$name-$seed.json" --data "$DATA" --normal "$NORMAL" --anomaly "$ANOMALY" \
       --other-normal "$OTHER" --json >"$TMP/$name-$seed.eval.json" 2>/dev/null
