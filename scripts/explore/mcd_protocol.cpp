@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::printf("| recipe | fit | seeds | pooled AUC | low_1 AUC | false alarms low_0 (other session) | "
-              "false alarms test normals | least flagged med/high label | MCD support / train |\n"
+              "false alarms test normals | least flagged med/high label | MCD support / fitted |\n"
               "|---|---|---|---|---|---|---|---|---|\n");
   for (const char* recipe : {"default", "original"}) {
     if (argc == 3 && std::string(argv[2]) != recipe) continue;
