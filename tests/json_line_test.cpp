@@ -3,8 +3,8 @@
 // to the same double and is written as nlohmann writes it, except where
 // nlohmann's Grisu2 digits are not the shortest or not the closest (then
 // ours are shorter or as short);
-// strings are escaped the same; and a whole verdict parses to the same JSON
-// value as the DOM-built one.
+// strings are escaped the same; a whole verdict parses to the same JSON
+// value as the DOM-built one; event lines are the same text.
 #include "json_line.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 #include <random>
 #include <string>
 
+#include "fleet_event.h"
 #include "fleet_monitor.h"
 
 namespace tinyad {
@@ -119,6 +120,41 @@ TEST(JsonLine, VerdictParsesToTheDomBuiltValue) {
     if (exact_text) {
       EXPECT_EQ(text, j.dump()) << "the layout changed (key order, spacing)";
     }
+  }
+}
+
+TEST(JsonLine, EventLinesAreAsNlohmannWroteThem) {
+  FleetEvent v;
+  v.kind = FleetEventKind::kVerdict;
+  v.time = 1764770000.125;
+  v.device = "fan-7";
+  v.score = 3.25;
+  v.threshold = 12.5;
+  v.anomaly = true;
+  v.baseline = "own";
+  FleetEvent raised = v, reset = v;
+  raised.kind = FleetEventKind::kAlarmRaised;
+  raised.anomalous = 3;
+  raised.of = 5;
+  reset.kind = FleetEventKind::kAlarmCleared;
+  reset.reason = "baseline reset";
+  FleetEvent no_score = v;
+  no_score.has_score = no_score.has_threshold = false;
+  no_score.baseline = "";
+  for (const FleetEvent& e : {v, raised, reset, no_score}) {
+    nlohmann::ordered_json j = {{"time", e.time}, {"event", fleet_event_name(e.kind)}, {"device", e.device}};
+    if (e.kind == FleetEventKind::kVerdict) {
+      if (e.has_score) j["score"] = e.score;
+      if (e.has_threshold) j["threshold"] = e.threshold;
+      j["anomaly"] = e.anomaly;
+      if (!e.baseline.empty()) j["baseline"] = e.baseline;
+    } else if (!e.reason.empty()) {
+      j["reason"] = e.reason;
+    } else {
+      j["anomalous"] = e.anomalous;
+      j["of"] = e.of;
+    }
+    EXPECT_EQ(fleet_event_json(e), j.dump());
   }
 }
 

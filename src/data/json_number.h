@@ -20,7 +20,7 @@ namespace tinyad {
 /// exactly the double std::from_chars gives for that text. Returns 0 (and
 /// leaves *value alone) when the text is not such a number: not a JSON
 /// number at all, or one the fast path cannot convert exactly (more than
-/// 19 significant digits, digits above 2^53, a power of ten beyond 10^±22);
+/// 19 digits, digits above 2^53, a power of ten beyond 10^±22);
 /// the caller then takes its general path. The length is that of the
 /// longest JSON number at `first` (what follows it is the caller's to check).
 size_t json_number_fast(const char* first, const char* last, double* value);

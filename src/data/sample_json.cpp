@@ -202,6 +202,10 @@ struct Reader {
       }
       values->push_back(v);
       texts->push_back(text);
+      if (pos < s.size() && s[pos] == ',') {  // the firmware's case: no white space
+        ++pos;
+        continue;
+      }
       if (peek(',')) {
         ++pos;
         continue;
