@@ -1,6 +1,7 @@
 // json_line.cpp: see json_line.h.
 #include "json_line.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -14,12 +15,14 @@ namespace {
 constexpr int kMinExp = -4;
 constexpr int kMaxExp = 15;  // std::numeric_limits<double>::digits10
 
-void append_exponent(std::string* out, int e) {
-  out->push_back(e < 0 ? '-' : '+');
+// Writes e as nlohmann does (sign, at least two digits); returns the end.
+char* put_exponent(char* p, int e) {
+  *p++ = e < 0 ? '-' : '+';
   if (e < 0) e = -e;
-  if (e >= 100) out->push_back(char('0' + e / 100));
-  out->push_back(char('0' + e / 10 % 10));  // at least two digits, as printf's %g
-  out->push_back(char('0' + e % 10));
+  if (e >= 100) *p++ = char('0' + e / 100);
+  *p++ = char('0' + e / 10 % 10);  // at least two digits, as printf's %g
+  *p++ = char('0' + e % 10);
+  return p;
 }
 
 }  // namespace
@@ -29,43 +32,54 @@ void json_append_number(std::string* out, double v) {
     out->append("null");
     return;
   }
-  if (std::signbit(v)) out->push_back('-');
+  // Laid out in a local buffer and appended once (60 per verdict).
+  char buf[48];
+  char* p = buf;
+  if (std::signbit(v)) *p++ = '-';
   if (v == 0) {
-    out->append("0.0");
+    *p++ = '0';
+    *p++ = '.';
+    *p++ = '0';
+    out->append(buf, size_t(p - buf));
     return;
   }
-  // The shortest digits that read back to v, as d.ddde±x.
+  // The shortest digits that read back to v, as d[.ddd]e±x.
   char sci[32];
-  const auto res = std::to_chars(sci, sci + sizeof sci, std::fabs(v), std::chars_format::scientific);
-  const char* e_at = static_cast<const char*>(std::memchr(sci, 'e', size_t(res.ptr - sci)));
+  const char* end = std::to_chars(sci, sci + sizeof sci, std::fabs(v), std::chars_format::scientific).ptr;
+  const char* e_at = end - 1;
+  while (*e_at != 'e') --e_at;
+  int exp10 = 0;
+  for (const char* q = e_at + 2; q < end; ++q) exp10 = exp10 * 10 + (*q - '0');
+  if (e_at[1] == '-') exp10 = -exp10;
   char digits[20];
   int k = 0;
-  for (const char* p = sci; p < e_at; ++p)
-    if (*p != '.') digits[k++] = *p;
-  int exp10 = 0;
-  std::from_chars(e_at + (e_at[1] == '+' ? 2 : 1), res.ptr, exp10);
+  for (const char* q = sci; q < e_at; ++q)
+    if (*q != '.') digits[k++] = *q;
   const int n = exp10 + 1;  // where the decimal point goes, counted in digits
   if (k <= n && n <= kMaxExp) {  // digits[000].0
-    out->append(digits, size_t(k));
-    out->append(size_t(n - k), '0');
-    out->append(".0");
+    p = std::copy(digits, digits + k, p);
+    p = std::fill_n(p, n - k, '0');
+    *p++ = '.';
+    *p++ = '0';
   } else if (0 < n && n <= kMaxExp) {  // dig.its
-    out->append(digits, size_t(n));
-    out->push_back('.');
-    out->append(digits + n, size_t(k - n));
+    p = std::copy(digits, digits + n, p);
+    *p++ = '.';
+    p = std::copy(digits + n, digits + k, p);
   } else if (kMinExp < n && n <= 0) {  // 0.[000]digits
-    out->append("0.");
-    out->append(size_t(-n), '0');
-    out->append(digits, size_t(k));
+    *p++ = '0';
+    *p++ = '.';
+    p = std::fill_n(p, -n, '0');
+    p = std::copy(digits, digits + k, p);
   } else {  // d[.igits]e±XX
-    out->push_back(digits[0]);
+    *p++ = digits[0];
     if (k > 1) {
-      out->push_back('.');
-      out->append(digits + 1, size_t(k - 1));
+      *p++ = '.';
+      p = std::copy(digits + 1, digits + k, p);
     }
-    out->push_back('e');
-    append_exponent(out, n - 1);
+    *p++ = 'e';
+    p = put_exponent(p, n - 1);
   }
+  out->append(buf, size_t(p - buf));
 }
 
 void json_append_string(std::string* out, std::string_view s) {
