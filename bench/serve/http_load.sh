@@ -3,6 +3,7 @@
 # the same run: 32 clients at a time, each request a 200-reading window POST
 # on a new TCP connection (Connection: close), as the boards send them.
 #   bench/serve/http_load.sh TINYAD_BINARY [SECONDS] [ROUNDS]
+# SERVE_ARGS (environment): more flags for serve, e.g. "--threads 1".
 # nginx (Debian's, one worker) answers a fixed reply of the verdict's size
 # after reading the same body (`return` reads and discards it): the ceiling
 # for this load on this machine, with no work behind the reply. tinyad parses
@@ -36,7 +37,7 @@ window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
 
 # tinyad on its port, and one verdict to give nginx a reply of the same size.
 tport=$(free_port)
-"$bin" serve --model "$work/model.json" -p "$tport" --host 127.0.0.1 >"$work/serve.log" 2>&1 &
+"$bin" serve --model "$work/model.json" -p "$tport" --host 127.0.0.1 ${SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q "^listening on port" "$work/serve.log" && break; sleep 0.05; done
 verdict=$(curl -s -H 'Content-Type: application/json' --data-binary @"$work/body.json" "http://127.0.0.1:$tport/")
