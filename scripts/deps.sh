@@ -37,6 +37,8 @@ test_packages=(
   # the broker the MQTT tests (a ctest fixture starts it) and bench/mqtt/ run on loopback,
   # and nginx, the reference server of bench/serve/http_load.sh
   mosquitto nginx-light
+  # callgrind, which counts serve's instructions per window (bench/serve/request_profile.sh)
+  valgrind
   # promtool (in Debian's prometheus) checks serve's /metrics with hostile device ids
   prometheus
   # the 3-node NATS JetStream cluster of the serve --nats failure test (tests/services/nats_cluster_fixture.sh)

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "device_id.h"
+#include "json_number.h"
 
 namespace tinyad {
 namespace {
@@ -189,27 +190,22 @@ struct Reader {
                " readings (the limit)";
         return false;
       }
-      if (pos >= s.size()) return expected("a number");
-      const char c = s[pos];
-      if (!(c == '-' || (c >= '0' && c <= '9')) || (c == '-' && pos + 1 < s.size() && !std::isdigit(static_cast<unsigned char>(s[pos + 1])))) {
-        for (std::string_view bad : {"NaN", "-NaN", "nan", "Infinity", "-Infinity", "inf", "-inf"}) {
-          if (s.substr(pos, bad.size()) == bad) {
-            return fail(where() + " is " + std::string(bad) + ": expected a finite number (a failed sensor reading?)");
-          }
-        }
-        if (const std::string what = describe_value(); !what.empty()) {
-          return fail(where() + " is " + what + ": expected a number");
-        }
-      }
-      std::string_view text;
-      if (!number_text(&text)) return false;
+      // The firmware's plain decimals: converted exactly in one pass
+      // (json_number.h); anything else takes the careful path below.
       double v = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) {
-        return fail(where() + " = " + std::string(text.substr(0, 32)) + " is out of range: expected a finite number");
+      std::string_view text;
+      if (const size_t len = json_number_fast(s.data() + pos, s.data() + s.size(), &v)) {
+        text = s.substr(pos, len);
+        pos += len;
+      } else if (!general_number(where, &text, &v)) {
+        return false;
       }
       values->push_back(v);
       texts->push_back(text);
+      if (pos < s.size() && s[pos] == ',') {  // the firmware's case: no white space
+        ++pos;
+        continue;
+      }
       if (peek(',')) {
         ++pos;
         continue;
@@ -217,7 +213,36 @@ struct Reader {
       return consume(']', "',' or ']'");
     }
   }
+
+  // One array element that is not on the fast path: a number in a form the
+  // fast path leaves alone (many digits, a large exponent), or what the
+  // device sent instead of a number (NaN, a string, bad grammar), said with
+  // its index or byte.
+  template <class Where>
+  bool general_number(const Where& where, std::string_view* text, double* v) {
+    if (pos >= s.size()) return expected("a number");
+    const char c = s[pos];
+    if (!(c == '-' || (c >= '0' && c <= '9')) || (c == '-' && pos + 1 < s.size() && !std::isdigit(static_cast<unsigned char>(s[pos + 1])))) {
+      for (std::string_view bad : {"NaN", "-NaN", "nan", "Infinity", "-Infinity", "inf", "-inf"}) {
+        if (s.substr(pos, bad.size()) == bad) {
+          return fail(where() + " is " + std::string(bad) + ": expected a finite number (a failed sensor reading?)");
+        }
+      }
+      if (const std::string what = describe_value(); !what.empty()) {
+        return fail(where() + " is " + what + ": expected a number");
+      }
+    }
+    if (!number_text(text)) return false;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), *v);
+    if (ec != std::errc() || end != text->data() + text->size() || !std::isfinite(*v)) {
+      return fail(where() + " = " + std::string(text->substr(0, 32)) + " is out of range: expected a finite number");
+    }
+    return true;
+  }
 };
+
+// Readings per axis whose scratch space a thread keeps between windows.
+constexpr size_t kKeptReadings = 4096;
 
 Axis axis_of(const std::string& key) {
   if (key == "x") return Axis::kX;
@@ -234,8 +259,23 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
   out->rows.clear();
   out->texts.clear();
   out->device.clear();
-  std::vector<double> axes[3];
-  std::vector<std::string_view> texts[3];
+  // Per thread and reused: a server parses windows all day, and growing six
+  // fresh vectors element by element cost dozens of allocations per window.
+  // A huge window's capacity is given back (see the end).
+  thread_local std::vector<double> axes[3];
+  thread_local std::vector<std::string_view> texts[3];
+  for (int i = 0; i < 3; ++i) {
+    axes[i].clear();
+    texts[i].clear();
+  }
+  struct GiveBackHuge {
+    ~GiveBackHuge() {
+      for (int i = 0; i < 3; ++i) {
+        if (axes[i].capacity() > kKeptReadings) std::vector<double>().swap(axes[i]);
+        if (texts[i].capacity() > kKeptReadings) std::vector<std::string_view>().swap(texts[i]);
+      }
+    }
+  } give_back_huge;
   bool seen[3] = {false, false, false};
   bool seen_device = false;
   r.skip_ws();

@@ -71,7 +71,8 @@ void mark_stream_closed(HttpStream* stream) {
 
 // ---- Setup, the thread body and dispatch ----
 
-HttpServer::Loop::Loop(HttpServer& server, int listen_fd) : server_(server), listen_fd_(listen_fd) {
+HttpServer::Loop::Loop(HttpServer& server, int listen_fd)
+    : server_(server), listen_fd_(listen_fd), read_buf_(new char[kReadChunk]) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
@@ -228,16 +229,17 @@ bool HttpServer::Loop::receive(Conn* c) {
     c->in_off = 0;
   }
   for (;;) {
-    // Receive straight into the connection's buffer (no bounce copy).
-    const size_t old_size = c->in.size();
-    c->in.resize(old_size + kReadChunk);
-    const ssize_t n = ::recv(c->fd, c->in.data() + old_size, kReadChunk, 0);
-    c->in.resize(old_size + size_t(n > 0 ? n : 0));
+    // Into the loop's buffer, then only what came into the connection's:
+    // growing the connection's string by a whole chunk per read zeroed 64 KB
+    // for every request (a tenth of a window's cost); copying 6 KB is cheap.
+    const ssize_t n = ::recv(c->fd, read_buf_.get(), kReadChunk, 0);
     if (n > 0) {
       if (c->phase == Phase::kLinger || c->phase == Phase::kStream) {
         c->discard_input();  // nothing more is read as a request
-      } else if (old_size == 0 && c->served && c->phase == Phase::kRead) {
-        c->deadline = now_ms() + server_.options_.request_timeout_ms;  // a new request starts: off the idle clock
+      } else {
+        if (c->in.empty() && c->served && c->phase == Phase::kRead)
+          c->deadline = now_ms() + server_.options_.request_timeout_ms;  // a new request starts: off the idle clock
+        c->in.append(read_buf_.get(), size_t(n));
       }
       if (size_t(n) < kReadChunk) return true;
       continue;

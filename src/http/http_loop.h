@@ -77,7 +77,7 @@ class HttpServer::Loop {
       in_off = 0;
     }
     // Everything read was answered: give the read buffer back (an idle
-    // kept-alive connection should not hold a 64 KB read chunk).
+    // kept-alive connection should not hold a large request's buffer).
     void release_input() {
       std::string().swap(in);
       in_off = 0;
@@ -133,6 +133,7 @@ class HttpServer::Loop {
   int listen_fd_ = -1;  // the server's socket; -1 once this loop let go of it (draining)
   bool draining_ = false;
   size_t refusing_ = 0;  // uncounted connections (503 on its way)
+  std::unique_ptr<char[]> read_buf_;  // every recv() lands here first (kReadChunk bytes)
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
   std::unordered_set<Conn*> stream_conns_;
 };

@@ -1,7 +1,7 @@
 // fleet_event.cpp: see fleet_event.h.
 #include "fleet_event.h"
 
-#include <nlohmann/json.hpp>
+#include "json_line.h"
 
 namespace tinyad {
 
@@ -14,20 +14,38 @@ const char* fleet_event_name(FleetEventKind kind) {
   return "?";
 }
 
+// One per window: written directly (json_line.h), in nlohmann's layout as before.
 std::string fleet_event_json(const FleetEvent& e) {
-  nlohmann::ordered_json j = {{"time", e.time}, {"event", fleet_event_name(e.kind)}, {"device", e.device}};
+  std::string out;
+  out.reserve(160 + e.device.size());
+  out += "{\"time\":";
+  json_append_number(&out, e.time);
+  out += ",\"event\":\"";
+  out += fleet_event_name(e.kind);
+  out += "\",\"device\":";
+  json_append_string(&out, e.device);
   if (e.kind == FleetEventKind::kVerdict) {
-    if (e.has_score) j["score"] = e.score;
-    if (e.has_threshold) j["threshold"] = e.threshold;
-    j["anomaly"] = e.anomaly;
-    if (!e.baseline.empty()) j["baseline"] = e.baseline;
+    if (e.has_score) {
+      out += ",\"score\":";
+      json_append_number(&out, e.score);
+    }
+    if (e.has_threshold) {
+      out += ",\"threshold\":";
+      json_append_number(&out, e.threshold);
+    }
+    out += e.anomaly ? ",\"anomaly\":true" : ",\"anomaly\":false";
+    if (!e.baseline.empty()) {
+      out += ",\"baseline\":";
+      json_append_string(&out, e.baseline);
+    }
   } else if (!e.reason.empty()) {
-    j["reason"] = e.reason;
+    out += ",\"reason\":";
+    json_append_string(&out, e.reason);
   } else {
-    j["anomalous"] = e.anomalous;
-    j["of"] = e.of;
+    out += ",\"anomalous\":" + std::to_string(e.anomalous) + ",\"of\":" + std::to_string(e.of);
   }
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  out += '}';
+  return out;
 }
 
 std::string fleet_event_console_line(const FleetEvent& e) {
