@@ -25,6 +25,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "http_server.h"
 
@@ -135,6 +136,7 @@ class HttpServer::Loop {
   size_t refusing_ = 0;  // uncounted connections (503 on its way)
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
   std::unordered_set<Conn*> stream_conns_;
+  std::vector<char> read_chunk_;  // every recv of this loop lands here first
 };
 
 }  // namespace tinyad
