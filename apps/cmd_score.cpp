@@ -1,10 +1,10 @@
 // cmd_score.cpp: `tinyad score`: one line per CSV window.
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "commands.h"
 #include "core_model.h"
+#include "window_cut.h"
 #include "window_file.h"
 #include "feature_table.h"
 #include "window_features.h"
@@ -29,22 +29,19 @@ RunFn attach_score(CLI::App* cmd) {
     CoreModel<double> core;  // the scorer serve uses, so both give the same verdicts
     if (!model_load(a->model, &model, &err) || !core_model_build(model, &core, &err)) return fail(err);
     int status = 0;
-    std::vector<double> rows, features;
+    std::vector<double> rows, part, features;
     for (const std::string& path : a->files) {
       WindowFileInfo info;  // any window file train reads (window_file.h)
       if (!window_file_read(path, {}, &rows, &info, &err)) {
         status = fail(err);  // keep going: report every bad file, exit non-zero
         continue;
       }
-      // A file of several whole windows is cut as train and eval cut it: one
-      // line per window, "path#k" (rows k*window ..); rows after the last
-      // whole window are not scored.
-      const size_t w3 = size_t(model.recipe.core.window) * 3;
-      const size_t n_windows = std::max<size_t>(1, rows.size() / w3);
+      // A file of several whole windows is cut as train and eval cut it
+      // (window_cut.h): one line per window, "path#k".
+      const size_t n_windows = window_count(rows.size(), size_t(model.recipe.core.window));
       for (size_t k = 0; k < n_windows; ++k) {
-        const std::string name = n_windows > 1 ? path + "#" + std::to_string(k) : path;
-        const std::vector<double> part =
-            n_windows > 1 ? std::vector<double>(rows.begin() + long(k * w3), rows.begin() + long((k + 1) * w3)) : rows;
+        const std::string name = window_name(path, k, n_windows);
+        window_part(rows, size_t(model.recipe.core.window), k, n_windows, &part);
         if (!window_features(model.recipe.core, part, name, &features, &err)) {
           status = fail(err);
           continue;

@@ -475,21 +475,25 @@ TEST_F(Mqtt, SurvivesABrokerRestart) {
 // the test's own client (per_listener_settings), and an ACL limiting tinyad
 // to its topics (serve works within it). A wrong password and a broker
 // certificate from another CA are refused at start with a reason and a
-// non-zero exit (no retry loop). mosquitto 2.0.11 grants a shared
-// subscription its ACL denies (and then delivers nothing), so serve cannot
-// see that case at start: the ACL is the broker's to get right.
+// non-zero exit (no retry loop), and so is an ACL that denies serve's status
+// topic (PUBACK 0x87). mosquitto 2.0.11's acl_file grants a subscription it
+// denies (SUBACK 1, then delivers nothing: see RefusedSubscriptionStopsServe
+// for a broker that says no), so that mistake cannot be seen at start.
 TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const std::string dir = path("tls");
   ASSERT_EQ(std::system(("'" + test::source_path("tests/services/make_mqtt_tls.sh") + "' '" + dir + "'").c_str()), 0);
   const int secure = test::free_loopback_port(), open_port = test::free_loopback_port();
+  const int no_status = test::free_loopback_port();
   const std::string conf = dir + "/mosquitto.conf";
   std::ofstream(conf) << "per_listener_settings true\npersistence false\n"
                       << "listener " << secure << " 127.0.0.1\nallow_anonymous false\npassword_file " << dir
                       << "/passwd\nacl_file " << dir << "/acl\ncafile " << dir << "/ca.pem\ncertfile " << dir << "/server.pem\nkeyfile " << dir
                       << "/server.key\n"
-                      << "listener " << open_port << " 127.0.0.1\nallow_anonymous true\n";
+                      << "listener " << open_port << " 127.0.0.1\nallow_anonymous true\n"
+                      << "listener " << no_status << " 127.0.0.1\nallow_anonymous false\npassword_file " << dir
+                      << "/passwd\nacl_file " << dir << "/acl-no-status\n";
   Broker broker(conf);
-  ASSERT_TRUE(broker.start({secure, open_port}));
+  ASSERT_TRUE(broker.start({secure, open_port, no_status}));
 
   const std::string url = "mqtts://tinyad@127.0.0.1:" + std::to_string(secure);
   const std::vector<std::string> common = {"--model", path("model.json"), "-p", "0", "--host", "127.0.0.1",
@@ -525,6 +529,21 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("give one"), std::string::npos) << r.out << r.err;
   }
+  // An ACL without serve's status topic: the broker answers the retained
+  // "online" with PUBACK 0x87, and serve stops saying which topics it needs.
+  {
+    std::vector<std::string> a = argv({"--mqtt-password-file", dir + "/password.txt"});
+    for (std::string& x : a)
+      if (x == url) x = "mqtt://tinyad@127.0.0.1:" + std::to_string(no_status);
+    std::string line = "serve";
+    for (const std::string& x : a) line += " '" + x + "'";
+    const test::CliRun r = test::tinyad(line);
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("refused a message tinyad published (Not authorized): its ACL must let this user write "
+                         "tinyad/status"),
+              std::string::npos)
+        << r.out << r.err;
+  }
   // Right password and CA, within the ACL: windows in, verdicts out.
   ServerProcess serve("serve");
   ASSERT_TRUE(serve.start(argv({"--mqtt-password-file", dir + "/password.txt", "--mqtt-cafile", dir + "/ca.pem"})))
@@ -538,8 +557,41 @@ TEST_F(Mqtt, TlsAndPasswordOnASecuredBroker) {
   const auto got = c.take();
   EXPECT_EQ(got[0].topic, "tinyad/secured/verdict");
   EXPECT_TRUE(nlohmann::json::parse(got[0].payload).contains("score")) << got[0].payload;
-  serve.stop(SIGTERM);
+  const std::string out = serve.stop(SIGTERM);
   EXPECT_EQ(WEXITSTATUS(serve.status()), 0);
+  EXPECT_EQ(out.find("refused a message"), std::string::npos) << out;  // the ACL of make_mqtt_tls.sh is complete
+}
+
+// A broker that checks subscriptions when they are made: mosquitto's
+// dynamic-security plugin, whose default denies every subscription (made to
+// allow publishing here), answers SUBACK 0x87 (Not authorized). serve stops at start with that reason and
+// exit status 1, instead of running deaf.
+TEST_F(Mqtt, RefusedSubscriptionStopsServe) {
+  std::string plugin;
+  for (const auto& e : fs::directory_iterator("/usr/lib"))
+    if (fs::exists(e.path() / "mosquitto_dynamic_security.so")) plugin = (e.path() / "mosquitto_dynamic_security.so").string();
+  ASSERT_FALSE(plugin.empty()) << "mosquitto's dynamic-security plugin is part of Debian's mosquitto package";
+  const std::string dynsec = path("dynsec.json");
+  ASSERT_EQ(std::system(("mosquitto_ctrl dynsec init '" + dynsec + "' admin admin-pw >/dev/null && chmod 0644 '" +
+                         dynsec + "'").c_str()),
+            0);
+  {  // Publishing allowed by default, so what stops serve is the subscription.
+    nlohmann::json config = nlohmann::json::parse(std::ifstream(dynsec));
+    ASSERT_TRUE(config["defaultACLAccess"].contains("publishClientSend")) << config.dump();
+    config["defaultACLAccess"]["publishClientSend"] = true;
+    std::ofstream(dynsec) << config.dump(1);
+  }
+  const int port = test::free_loopback_port();
+  const std::string conf = path("mosquitto-dynsec.conf");
+  std::ofstream(conf) << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\nplugin "
+                      << plugin << "\nplugin_opt_config_file " << dynsec << "\n";
+  Broker broker(conf);
+  ASSERT_TRUE(broker.start({port}));
+  const test::CliRun r = test::tinyad("serve --model '" + path("model.json") +
+                                      "' -p 0 --host 127.0.0.1 --mqtt mqtt://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("refused the subscription to tinyad/partition/0of1/owner: Not authorized"), std::string::npos)
+      << r.out << r.err;
 }
 
 // serve --commission K over MQTT (docs/commissioning.md): a device's first K

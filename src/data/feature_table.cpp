@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "csv_reader.h"
+#include "window_cut.h"
 #include "window_features.h"
 #include "parallel_for.h"
 #include "progress.h"
@@ -35,20 +36,14 @@ FeatureTable feature_table_load(const std::vector<DatasetFile>& files, const tin
     if (!window_file_read(files[i].path, read, &b.rows, &info, &err)) {
       n_rows[i] = b.rows.size() / 3;
       errors[i] = err.empty() ? files[i].path + ": unreadable" : err;
-    } else if (b.rows.size() < 2 * w3) {  // one window (or too short: window_features says so)
-      if (window_features(recipe, b.rows, files[i].path, &b.features, &err)) {
-        features[i] = b.features;
-        if (keep_readings) readings[i] = b.rows;
-      } else {
-        n_rows[i] = b.rows.size() / 3;
-        errors[i] = err;
-      }
     } else {
-      for (size_t k = 0; k < b.rows.size() / w3; ++k) {
-        b.part.assign(b.rows.begin() + long(k * w3), b.rows.begin() + long((k + 1) * w3));
-        if (!window_features(recipe, b.part, files[i].path + "#" + std::to_string(k), &b.features, &err)) {
+      const size_t n_windows = window_count(b.rows.size(), recipe.window);
+      for (size_t k = 0; k < n_windows; ++k) {
+        window_part(b.rows, recipe.window, k, n_windows, &b.part);
+        if (!window_features(recipe, b.part, window_name(files[i].path, k, n_windows), &b.features, &err)) {
           errors[i] = err;  // a non-finite reading in one window refuses the file, as for one window
           features[i].clear();
+          if (keep_readings) readings[i].clear();
           break;
         }
         features[i].insert(features[i].end(), b.features.begin(), b.features.end());

@@ -2,7 +2,10 @@
 // in TF 1.x/2.x, Keras 2.x: the model_config attribute plus model_weights/)
 // into a tinyad autoencoder. Only Dense layers (linear or ReLU), Dropout and
 // InputLayer are understood; anything else is an error naming the layer.
-// Uses the HDF5 C library; never writes .h5 files.
+// The file is untrusted: its size, attribute sizes, layer count and units,
+// and every dataset's rank, shape (against the layer chain), element type
+// and place in the file are checked before libhdf5 reads it (keras_h5.cpp
+// has the limits). Uses the HDF5 C library; never writes .h5 files.
 #pragma once
 
 #include <string>

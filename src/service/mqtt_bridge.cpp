@@ -499,8 +499,27 @@ void MqttBridge::on_unsubscribe(struct mosquitto*, void* self_, int, const mosqu
   self->state_cv_.notify_all();
 }
 
-void MqttBridge::on_publish(struct mosquitto*, void* self_, int, int, const mosquitto_property*) {
-  static_cast<MqttBridge*>(self_)->acknowledged_.fetch_add(1, std::memory_order_relaxed);
+void MqttBridge::on_publish(struct mosquitto*, void* self_, int, int reason, const mosquitto_property*) {
+  auto* self = static_cast<MqttBridge*>(self_);
+  self->acknowledged_.fetch_add(1, std::memory_order_relaxed);
+  if (reason < 0x80) return;
+  // A PUBACK with a refusal: the broker's ACL (mosquitto answers 0x87 Not
+  // authorized) denies a topic we write. Before the first SUBACK that is the
+  // retained status (published before subscribing, and mosquitto answers in
+  // order): start() fails with the reason. Later ones are counted and the
+  // first is logged.
+  self->publish_failures_.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(self->state_mutex_);
+  const std::string why = "the MQTT broker " + self->where() + " refused a message tinyad published (" +
+                          mosquitto_reason_string(reason) + "): its ACL must let this user write " +
+                          self->status_topic_ + ", " + self->claim_topic_ + " and tinyad/+/verdict, /alarm, /alarm_state";
+  if (!self->ever_subscribed_ && self->connect_failure_ == 0 && self->subscribe_failure_.empty()) {
+    self->subscribe_failure_ = why;
+    self->state_cv_.notify_all();
+  } else if (!self->publish_refusal_logged_ && self->log_) {
+    self->log_("mqtt: " + why);
+  }
+  self->publish_refusal_logged_ = true;
 }
 
 void MqttBridge::on_message(struct mosquitto*, void* self_, const struct mosquitto_message* m,
@@ -743,7 +762,7 @@ std::string MqttBridge::metrics_text() const {
          c.errors_out);
   sample("tinyad_mqtt_alarms_published_total", "counter", "Alarm events published on tinyad/<device>/alarm.",
          c.alarms_out);
-  sample("tinyad_mqtt_publish_failures_total", "counter", "Publishes libmosquitto refused.", c.publish_failures);
+  sample("tinyad_mqtt_publish_failures_total", "counter", "Publishes libmosquitto or the broker refused.", c.publish_failures);
   sample("tinyad_mqtt_reconnects_total", "counter", "Reconnections to the broker after a lost connection.",
          c.reconnects);
   sample("tinyad_mqtt_queue_depth", "gauge", "Windows received and waiting for a worker.", c.queued);

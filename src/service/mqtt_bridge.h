@@ -242,6 +242,7 @@ class MqttBridge {
   std::atomic<uint64_t> messages_in_{0}, verdicts_out_{0}, errors_out_{0}, alarms_out_{0}, publish_failures_{0},
       reconnects_{0}, other_partition_{0};
   std::atomic<uint64_t> published_{0}, acknowledged_{0};  // QoS 1 publishes and their PUBACKs
+  bool publish_refusal_logged_ = false;  // under state_mutex_: one log line, not one per verdict
 };
 
 }  // namespace tinyad

@@ -1,6 +1,6 @@
 // fuzz_seeds.cpp: writes the seed files of the file fuzzers (tests/fuzz/files)
 // at test time, so no copy of a model is committed: `fuzz_seeds DIR` makes
-// DIR/{model_json,npz,tflite,baselines}/ with valid files of each kind made
+// DIR/{model_json,npz,tflite,baselines,h5}/ with valid files of each kind made
 // by tinyad's own writers (a Mahalanobis and an autoencoder model, their
 // .npz/.tflite forms, --learn and --commission baselines tables in every
 // phase). The fuzz tests add the reference models when TINYAD_REFERENCE is set.
@@ -143,5 +143,7 @@ int main(int argc, char** argv) {
     }
     write(dir / "baselines" / (commission ? "commission.json" : "learn.json"), std::string(1, char(commission)) + text);
   }
+  // .h5: fuzz_h5.cpp describes a file; all zero bytes describe the valid one.
+  write(dir / "h5" / "valid", std::string(64, '\0'));
   return 0;
 }

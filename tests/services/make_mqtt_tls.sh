@@ -4,7 +4,7 @@
 # (server.pem, server.key), a second CA that signed nothing (other-ca.pem),
 # a mosquitto password file with user "tinyad", password "s3cret"
 # (passwd; the password also in password.txt), and an ACL (acl) that
-# limits tinyad to its own topics. Keys are made readable: a
+# limits tinyad to its own topics (acl-no-status: one that forgets one). Keys are made readable: a
 # mosquitto started as root reads them as the mosquitto user.
 set -euo pipefail
 dir=${1:?usage: $0 DIR}
@@ -20,8 +20,13 @@ openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out s
 rm -f passwd
 mosquitto_passwd -c -b passwd tinyad s3cret
 # tinyad takes windows (its shared subscription, and the messages it is
-# delivered) and answers on verdict/alarm; nothing else.
+# delivered), answers on verdict, alarm and alarm_state, says online/offline on its status
+# topic and claims its partition; nothing else. acl-no-status is the same
+# without the status topic (serve must refuse to start on it).
 printf '%s\n' 'user tinyad' 'topic read $share/tinyad/tinyad/+/samples' 'topic read tinyad/+/samples' \
-  'topic write tinyad/+/verdict' 'topic write tinyad/+/alarm' >acl
+  'topic write tinyad/+/verdict' 'topic write tinyad/+/alarm' 'topic write tinyad/+/alarm_state' \
+  'topic readwrite tinyad/partition/+/owner' >acl-no-status
+cp acl-no-status acl
+printf '%s\n' 'topic write tinyad/status' 'topic write tinyad/status/+' >>acl
 printf 's3cret\n' >password.txt
-chmod 0644 ./*.key passwd acl
+chmod 0644 ./*.key passwd acl acl-no-status
