@@ -14,9 +14,13 @@ void print_train_summary(const TrainOptions& opt, const TrainResult& r, const st
   const char* labels = opt.normal.size() == 1 ? opt.normal[0].c_str() : "the normal labels";
   std::visit(overloaded{
                  [&](const MahalanobisModel& md) {
-                   std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, shrinkage %.3g)\n",
-                               detector_name(m), r.n_fitted, labels, m.recipe.name.c_str(), size_t(md.mean.size()),
-                               md.shrinkage);
+                   char covariance[64];
+                   if (md.components > 0)
+                     std::snprintf(covariance, sizeof covariance, "ppca, %d components", md.components);
+                   else
+                     std::snprintf(covariance, sizeof covariance, "shrinkage %.3g", md.shrinkage);
+                   std::printf("trained %s on %zu windows of %s (recipe %s, %zu features, %s)\n", detector_name(m),
+                               r.n_fitted, labels, m.recipe.name.c_str(), size_t(md.mean.size()), covariance);
                  },
                  [&](const AutoencoderModel& ae) {
                    if (!r.autoencoder) return;
@@ -109,8 +113,8 @@ RunFn attach_train(CLI::App* cmd) {
   cmd->add_option("--threshold", a->opt.threshold,
                   "Another rule instead: conformal:P, cv-conformal:P, mean+Ksd, quantile:Q, K*median or a number")
       ->excludes(fa);
-  cmd->add_option("--shrinkage", a->shrinkage, "Covariance shrinkage: auto, none, ledoit-wolf (default: ledoit-wolf; auto for original)")
-      ->check(CLI::IsMember({"auto", "none", "ledoit-wolf"}));
+  cmd->add_option("--shrinkage", a->shrinkage, "Covariance estimate: auto, none, ledoit-wolf or ppca (probabilistic PCA, components by Kaiser's rule; docs/thresholds.md) (default: ppca; auto for original)")
+      ->check(CLI::IsMember({"auto", "none", "ledoit-wolf", "ppca"}));
   cmd->add_option("--fit", a->opt.fit, "Mahalanobis fit: classical (default) or mcd (robust FastMCD, docs/mcd.md)")
       ->check(CLI::IsMember({"classical", "mcd"}));
   cmd->add_option("--mcd-support", a->opt.mcd_support,

@@ -35,6 +35,29 @@ double ledoit_wolf_intensity(const Eigen::MatrixXd& Z) {
   return std::min(beta, delta) / delta;
 }
 
+// Probabilistic PCA (Tipping & Bishop 1999) of a correlation matrix R: the k
+// leading eigen-directions keep their variances, the p - k others share their
+// mean variance sigma2. k is Kaiser's rule (eigenvalues above 1, the mean
+// eigenvalue of a correlation matrix). Why: a few broad modes of normal
+// variation (on the fan, the moments its base was moved) own the leading
+// directions, so a deviation off them is weighed against the pooled residual
+// variance instead of each small, noisily estimated one (docs/thresholds.md).
+Eigen::MatrixXd ppca_correlation(const Eigen::MatrixXd& R, int* components) {
+  const Eigen::Index p = R.rows();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(R);  // ascending eigenvalues
+  const Eigen::VectorXd& lam = eig.eigenvalues();
+  Eigen::Index k = 0;
+  while (k < p - 1 && lam[p - 1 - k] > 1.0) ++k;
+  k = std::max<Eigen::Index>(k, std::min<Eigen::Index>(1, p - 1));
+  const Eigen::Index rest = p - k;
+  // Floor: constant features give zero eigenvalues; keep the matrix invertible.
+  const double sigma2 = std::max(rest > 0 ? lam.head(rest).mean() : 0.0, 1e-9);
+  const Eigen::MatrixXd V = eig.eigenvectors().rightCols(k);
+  const Eigen::VectorXd excess = (lam.tail(k).array() - sigma2).matrix();
+  *components = int(k);
+  return sigma2 * Eigen::MatrixXd::Identity(p, p) + V * excess.asDiagonal() * V.transpose();
+}
+
 bool invert(MahalanobisModel* m, std::string* err) {
   Eigen::LLT<Eigen::MatrixXd> llt(m->covariance);
   if (llt.info() != Eigen::Success) {
@@ -54,6 +77,7 @@ bool shrinkage_from_name(const std::string& name, Shrinkage* out) {
   if (name == "auto") *out = Shrinkage::Auto;
   else if (name == "none") *out = Shrinkage::None;
   else if (name == "ledoit-wolf") *out = Shrinkage::LedoitWolf;
+  else if (name == "ppca") *out = Shrinkage::Ppca;
   else return false;
   return true;
 }
@@ -63,6 +87,7 @@ const char* shrinkage_name(Shrinkage s) {
     case Shrinkage::Auto: return "auto";
     case Shrinkage::None: return "none";
     case Shrinkage::LedoitWolf: return "ledoit-wolf";
+    case Shrinkage::Ppca: return "ppca";
   }
   return "?";
 }
@@ -82,17 +107,21 @@ bool mahalanobis_fit(const Eigen::MatrixXd& X, Shrinkage shrinkage, MahalanobisM
   if (shrinkage == Shrinkage::Auto) {
     shrink = X.rows() <= X.cols() || !(condition_number(m.covariance) < kMaxCondition);
   }
-  if (shrink) {
-    // Standardise first so that shrinking towards the identity does not depend
-    // on each feature's unit; then map back.
+  if (shrink || shrinkage == Shrinkage::Ppca) {
+    // Standardise first so that the structure imposed (towards the identity, or
+    // on the eigenvalues) does not depend on each feature's unit; then map back.
     const Eigen::VectorXd sd = m.covariance.diagonal().cwiseSqrt().cwiseMax(1e-300);
     const Eigen::MatrixXd Z = centred * sd.cwiseInverse().asDiagonal();
-    m.shrinkage = ledoit_wolf_intensity(Z);
     const Eigen::MatrixXd R = Z.transpose() * Z / double(X.rows() - 1);
-    const double mu = R.trace() / double(R.rows());
-    const Eigen::MatrixXd shrunk =
-        (1.0 - m.shrinkage) * R + m.shrinkage * mu * Eigen::MatrixXd::Identity(R.rows(), R.cols());
-    m.covariance = sd.asDiagonal() * shrunk * sd.asDiagonal();
+    Eigen::MatrixXd structured;
+    if (shrinkage == Shrinkage::Ppca) {
+      structured = ppca_correlation(R, &m.components);
+    } else {
+      m.shrinkage = ledoit_wolf_intensity(Z);
+      const double mu = R.trace() / double(R.rows());
+      structured = (1.0 - m.shrinkage) * R + m.shrinkage * mu * Eigen::MatrixXd::Identity(R.rows(), R.cols());
+    }
+    m.covariance = sd.asDiagonal() * structured * sd.asDiagonal();
   }
   if (!invert(&m, err)) {
     *err += shrinkage == Shrinkage::None
@@ -150,6 +179,7 @@ bool mahalanobis_from_json(const nlohmann::json& d, size_t n_features, Mahalanob
     return false;
   md->shrinkage = d.value("shrinkage", 0.0);
   md->condition = d.value("condition", 0.0);
+  md->components = d.value("components", 0);
   return true;
 }
 
@@ -158,7 +188,8 @@ nlohmann::json mahalanobis_to_json(const MahalanobisModel& md) {
           {"covariance", matrix_to_json(md.covariance)},
           {"precision", matrix_to_json(md.precision)},
           {"shrinkage", md.shrinkage},
-          {"condition", md.condition}};
+          {"condition", md.condition},
+          {"components", md.components}};
 }
 
 }  // namespace tinyad

@@ -14,6 +14,8 @@ enum class Shrinkage {
   Auto,        // Ledoit-Wolf only when the covariance is singular or ill-conditioned
   None,        // plain unbiased covariance; an error if it cannot be inverted
   LedoitWolf,  // always shrink (on standardised features)
+  Ppca,        // probabilistic PCA: the leading components of the correlation matrix
+               // (Kaiser: eigenvalue > 1) kept, the rest replaced by their mean
 };
 
 struct MahalanobisModel {
@@ -21,6 +23,7 @@ struct MahalanobisModel {
   Eigen::MatrixXd covariance;  // (n_features, n_features), unbiased (N-1), after shrinkage
   Eigen::MatrixXd precision;   // (n_features, n_features), inverse of covariance
   double shrinkage = 0.0;      // Ledoit-Wolf intensity in [0, 1] that was applied
+  int components = 0;          // Ppca: principal components kept (0 for the other fits)
   double condition = 0.0;      // condition number of the covariance that was inverted
 };
 

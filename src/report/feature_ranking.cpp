@@ -11,6 +11,7 @@
 #include "roc.h"
 #include "split.h"
 #include "threshold.h"
+#include "train.h"
 
 namespace tinyad {
 namespace {
@@ -154,7 +155,7 @@ bool score_feature_set(const FeatureColumns& c, const std::vector<std::string>& 
     };
     const auto train = rows(split.train), validation = rows(split.validation), test = rows(split.test);
     MahalanobisModel m;
-    if (!mahalanobis_fit(X(train, Eigen::all), Shrinkage::LedoitWolf, &m, err)) {
+    if (!mahalanobis_fit(X(train, Eigen::all), default_shrinkage("default"), &m, err)) {
       *err = "feature set check: " + *err;
       return false;
     }

@@ -68,7 +68,7 @@ struct SetSearch {
   std::vector<std::string> recommended;  // groups of the best point on the path
 };
 
-/// Trains the detector (Ledoit-Wolf covariance, as the default recipe) on
+/// Trains the detector (the default recipe's covariance, default_shrinkage) on
 /// 60 % of the first normal label's windows per seed; validation (20 %) sets
 /// the threshold; test (20 %), anomaly labels and other normal labels are scored.
 bool score_feature_set(const FeatureColumns& c, const std::vector<std::string>& groups,
