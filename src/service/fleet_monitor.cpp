@@ -120,12 +120,12 @@ AlarmDebouncer::Change AlarmDebouncer::push(bool anomalous_window) {
   return Change::kNone;
 }
 
-std::string verdict_json(const Verdict& v) {
+std::string verdict_json(const Verdict& v, bool features) {
   nlohmann::ordered_json j = {{"device", v.device},
                               {"score", number_or_null(v.has_score, v.score)},
                               {"threshold", number_or_null(v.has_threshold, v.threshold)},
-                              {"anomaly", v.anomaly},
-                              {"features", v.features}};
+                              {"anomaly", v.anomaly}};
+  if (features) j["features"] = v.features;
   if (!v.baseline.empty()) {
     j["baseline"] = v.baseline;
     j["learned"] = v.learned;
@@ -230,7 +230,8 @@ WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* 
 }
 
 WindowResult FleetMonitor::process_window(std::string device, std::string_view body,
-                                          const std::string& fallback_device, const std::string& source) {
+                                          const std::string& fallback_device, const std::string& source,
+                                          bool features) {
   SampleWindow w;
   int status = 400;
   std::string err;
@@ -257,7 +258,7 @@ WindowResult FleetMonitor::process_window(std::string device, std::string_view b
   }
   windows_.fetch_add(1, std::memory_order_relaxed);
   if (r.verdict.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
-  r.json = verdict_json(r.verdict);
+  r.json = verdict_json(r.verdict, features);
   record(r.verdict);
   return r;
 }
