@@ -81,17 +81,26 @@ stop_serve() {
     kill -TERM "$p"
     wait "$p" || true
     echo "serve $i/$n: $(grep '^mqtt: stopped' "$work/serve-$i-of-$n.log")"
+    grep -E '^mqtt: (connection|reconnect|cannot)' "$work/serve-$i-of-$n.log" | sed "s|^|serve $i/$n: |" || true
     i=$((i + 1))
   done
   sleep 2  # the sessions expire (1 s) before the next phase publishes
 }
-# rounds LABEL N: ROUNDS pairs of (a) then serve with N processes.
+# rounds LABEL: ROUNDS pairs of (a) then serve; then the two rates over all
+# rounds (windows / summed seconds) and serve's as a fraction of the broker's.
+secs() { sed -n 's/.* seconds=\([0-9.]*\).*/\1/p' <<<"$1"; }
 rounds() {
-  local label=$1 r
+  local label=$1 r a b sa=0 sb=0
   for r in $(seq "$rounds"); do
-    echo "(a)  broker round $r: $("$load" echo 127.0.0.1 "$port" "$devices" "$windows" "$work/body.json" 10)"
-    echo "($label) serve round $r: $("$load" serve 127.0.0.1 "$port" "$devices" "$windows" "$work/body.json" 10)"
+    a=$("$load" echo 127.0.0.1 "$port" "$devices" "$windows" "$work/body.json" 10)
+    echo "(a)  broker round $r: $a"
+    b=$("$load" serve 127.0.0.1 "$port" "$devices" "$windows" "$work/body.json" 10)
+    echo "($label) serve round $r: $b"
+    sa=$(awk -v x="$sa" -v y="$(secs "$a")" 'BEGIN {print x + y}')
+    sb=$(awk -v x="$sb" -v y="$(secs "$b")" 'BEGIN {print x + y}')
   done
+  awk -v n=$((rounds * windows)) -v r="$rounds" -v sa="$sa" -v sb="$sb" -v l="$label" 'BEGIN {
+    printf "(%s) %d rounds together: broker %.0f/s, serve %.0f/s, serve/broker %.2f\n", l, r, n / sa, n / sb, sa / sb }'
 }
 
 start_serve 1
@@ -103,3 +112,5 @@ echo "(c)  loss run: $("$load" serve 127.0.0.1 "$port" "$devices" "$loss_windows
 stop_serve 2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mosquitto: $(cpu "${pids[0]}") cpu seconds over the whole run"
+# What the broker said about dropped messages or expired sessions, if anything.
+grep -E 'dropped|Expiring|rror|arning' "$work/mosquitto.log" | sed 's/^/mosquitto: /' | head -20 || true

@@ -534,17 +534,18 @@ void MqttBridge::receive(const struct mosquitto_message* m) {
   if (a == std::string::npos || b <= a) return;  // not ours (cannot happen with our one subscription)
   job.device = job.topic.substr(a + 1, b - a - 1);
   last_message_ms_.store(steady_ms(), std::memory_order_relaxed);
-  // A window the broker sent again (a redelivery after a reconnect, e.g. of a
-  // broker restarted from its persistence file that had not yet saved our
-  // acknowledgement): same packet id, same topic and bytes as one of the last
-  // kRecentWindows. Already answered (or queued): acknowledged and dropped.
-  if (seen_before(m->mid, job.topic, m->payload, m->payloadlen)) {
-    redelivered_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
   // Another process's device (--mqtt-partition): acknowledged and dropped.
   if (options_.partitions > 1 && mqtt_partition_of(job.device, options_.partitions) != options_.partition) {
     other_partition_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // A window the broker sent again (a redelivery after a reconnect, e.g. of
+  // a broker restarted from its persistence file that had not yet saved our
+  // acknowledgement): same packet id, topic and bytes as one of the last
+  // kRecentWindows. Already answered (or queued): acknowledged and dropped.
+  // Checked after the partition: hashing other processes' windows is waste.
+  if (seen_before(m->mid, job.topic, m->payload, m->payloadlen)) {
+    redelivered_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   if (m->payload && m->payloadlen > 0) job.payload.assign(static_cast<const char*>(m->payload), size_t(m->payloadlen));
