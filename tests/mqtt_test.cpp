@@ -625,6 +625,8 @@ TEST_F(Mqtt, StatusAlarmStateDiscoveryAndMetricsForTheEcosystem) {
       if (j.contains("status")) continue;
       ++verdicts;
       EXPECT_FALSE(j.contains("features")) << m.payload;
+      EXPECT_EQ(j["device"], "fan-eco") << m.payload;
+      EXPECT_TRUE(j["score"].is_number() && j["threshold"].is_number()) << m.payload;
       EXPECT_NEAR(j["time"].get<double>(), now, 30) << m.payload;
       EXPECT_TRUE(j["anomaly"].get<bool>()) << m.payload;
     }

@@ -563,20 +563,25 @@ void MqttBridge::receive(const struct mosquitto_message* m) {
   q.not_empty.notify_one();
 }
 
-// Network thread only (no lock). The packet id alone repeats every 65535
-// windows, and a restarted broker may count from 1 again: the key is the id
-// with a hash of the topic and payload, so a new window is taken for a
-// redelivery only if it has the id, device and exact bytes of one of the
-// last kRecentWindows (sensor readings do not repeat to the bit).
+// Network thread only (no lock). The broker numbers the windows it sends us
+// 1..65535 and around again, and a restarted one may count from 1 again: the
+// key is the packet id with a hash of the topic and payload, and it matches
+// only while fewer than 65,000 messages came since (so the id cannot have
+// come round). A new window is taken for a redelivery only if it has the id,
+// device and exact bytes of a recent one (sensor readings do not repeat to
+// the bit).
 bool MqttBridge::seen_before(int mid, const std::string& topic, const void* payload, int payloadlen) {
   const std::string_view bytes(static_cast<const char*>(payload), payload ? size_t(std::max(0, payloadlen)) : 0);
   const uint64_t h = std::hash<std::string_view>{}(bytes) ^ (std::hash<std::string>{}(topic) * 0x9e3779b97f4a7c15ull);
   const uint64_t key = (h << 16) ^ uint64_t(uint16_t(mid));
-  if (recent_keys_.count(key)) return true;
-  recent_keys_.insert(key);
-  recent_order_.push_back(key);
+  const uint64_t now = messages_in_.load(std::memory_order_relaxed);
+  if (const auto it = recent_.find(key); it != recent_.end() && now - it->second < 65000) return true;
+  recent_[key] = now;
+  recent_order_.emplace_back(key, now);
   if (recent_order_.size() > kRecentWindows) {
-    recent_keys_.erase(recent_order_.front());
+    // Forgotten unless the key came again since (then the map has the later one).
+    const auto old = recent_.find(recent_order_.front().first);
+    if (old != recent_.end() && old->second == recent_order_.front().second) recent_.erase(old);
     recent_order_.pop_front();
   }
   return false;

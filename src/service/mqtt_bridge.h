@@ -71,7 +71,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "fleet_event.h"
@@ -251,10 +252,10 @@ class MqttBridge {
   std::atomic<uint64_t> published_{0}, acknowledged_{0};  // QoS 1 publishes and their PUBACKs
   std::atomic<uint64_t> redelivered_{0};
   // The last kRecentWindows windows received (packet id and a hash of topic
-  // and bytes), to drop a redelivery (seen_before; network thread only).
+  // and bytes) and when, to drop a redelivery (seen_before; network thread only).
   static constexpr size_t kRecentWindows = 4096;
-  std::unordered_set<uint64_t> recent_keys_;
-  std::deque<uint64_t> recent_order_;
+  std::unordered_map<uint64_t, uint64_t> recent_;  // key -> messages_in_ when it came
+  std::deque<std::pair<uint64_t, uint64_t>> recent_order_;  // (key, when), oldest first
 };
 
 }  // namespace tinyad
