@@ -21,6 +21,7 @@
 # e.g. bench/mqtt/run.sh build/tinyad build/bench/tinyad_mqtt_load 30000 3 100000 256
 # MQTT_VERDICT=features|score (environment, default features): serve's
 # --mqtt-verdict (score leaves the 60 features out of each verdict).
+# MQTT_MAX_QUEUED (default 100000): the broker's max_queued_messages.
 set -euo pipefail
 bin=$(realpath "${1:?usage: run.sh TINYAD_BINARY MQTT_LOAD_BINARY [WINDOWS] [ROUNDS] [LOSS_WINDOWS] [DEVICES]}")
 load=$(realpath "${2:?usage: run.sh TINYAD_BINARY MQTT_LOAD_BINARY ...}")
@@ -45,7 +46,12 @@ window_body "$work/sim/fan_0_low_0_weight/0000.csv" "$work/body.json"
   -o "$work/model.json" >/dev/null
 
 port=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$work/mosquitto.conf"
+# max_queued_messages: under --mqtt-partition every process gets every
+# window, so one that is descheduled for a moment falls behind by the whole
+# fleet's rate; mosquitto's default (1000 queued per client) then drops
+# windows, its own devices' included (docs/fleet.md).
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages %s\n' \
+  "$port" "${MQTT_MAX_QUEUED:-100000}" >"$work/mosquitto.conf"
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
