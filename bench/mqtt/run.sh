@@ -22,6 +22,7 @@
 # MQTT_VERDICT=features|score (environment, default features): serve's
 # --mqtt-verdict (score leaves the 60 features out of each verdict).
 # MQTT_MAX_QUEUED (default 100000): the broker's max_queued_messages.
+# MQTT_PERSIST=1: the broker saves its sessions to disk on every change.
 set -euo pipefail
 bin=$(realpath "${1:?usage: run.sh TINYAD_BINARY MQTT_LOAD_BINARY [WINDOWS] [ROUNDS] [LOSS_WINDOWS] [DEVICES]}")
 load=$(realpath "${2:?usage: run.sh TINYAD_BINARY MQTT_LOAD_BINARY ...}")
@@ -52,12 +53,20 @@ port=$(free_port)
 # windows, its own devices' included (docs/fleet.md).
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages %s\n' \
   "$port" "${MQTT_MAX_QUEUED:-100000}" >"$work/mosquitto.conf"
+# MQTT_PERSIST=1: the broker set-up docs/fleet.md recommends (saved on every
+# change), to see what it costs; the last "persistence" line wins.
+if [ "${MQTT_PERSIST:-0}" = 1 ]; then
+  # mosquitto run as root drops to its own user: it must reach and write the folder
+  chmod 711 "$work" && mkdir -p "$work/store" && chmod 777 "$work/store"
+  printf 'persistence true\npersistence_location %s/\nautosave_on_changes true\nautosave_interval 1\n' \
+    "$work/store" >>"$work/mosquitto.conf"
+fi
 /usr/sbin/mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 
 verdict=${MQTT_VERDICT:-features}
-echo "payload: $(wc -c <"$work/body.json") bytes; devices: $devices; --mqtt-verdict $verdict; mosquitto $(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version //p' | head -1) on 127.0.0.1:$port"
+echo "payload: $(wc -c <"$work/body.json") bytes; devices: $devices; --mqtt-verdict $verdict; broker persistence ${MQTT_PERSIST:-0}; mosquitto $(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version //p' | head -1) on 127.0.0.1:$port"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
