@@ -370,8 +370,9 @@ int run_serve(ServeArgs& a) {
     mo.max_payload = a.server.max_body;
     bridge = std::make_unique<MqttBridge>(
         mo,
-        [&service](const std::string& device, std::string_view body, const std::string& topic) {
-          return service.monitor().process_window(device, body, device, topic);
+        [&service, features = mo.verdict_features](const std::string& device, std::string_view body,
+                                                   const std::string& topic) {
+          return service.monitor().process_window(device, body, device, topic, features);
         },
         [out](const std::string& s) { out->line(s); });
     // A second process of this partition took the session over: stop as on

@@ -32,6 +32,7 @@
 #include <utility>
 
 #include "cli_run.h"
+#include "mosquitto_process.h"
 #include "mqtt_bridge.h"
 #include "raw_http.h"
 #include "serve_fixture.h"
@@ -46,6 +47,7 @@ namespace {
 
 using test::kFault;
 using test::kNormal;
+using test::Broker;
 using test::metric;
 using test::ServerProcess;
 using test::tinyad;
@@ -220,47 +222,6 @@ TEST(MqttUrl, ParsesAndRefuses) {
   EXPECT_FALSE(mqtt_url_parse("mqtt://fleet:secret@h", &o, &err));
   EXPECT_NE(err.find("no password in the URL"), std::string::npos) << err;
 }
-
-// A mosquitto of a test's own, from a config file: started, killed (-9, as
-// a crash), started again; killed when the test ends.
-class Broker {
- public:
-  explicit Broker(std::string conf) : conf_(std::move(conf)) {}
-  ~Broker() { kill(); }
-  /// Starts it and waits until every port accepts connections.
-  bool start(const std::vector<int>& ports) {
-    const std::string bin = "/usr/sbin/mosquitto";
-    if (!fs::exists(bin)) {
-      ADD_FAILURE() << bin << " is missing: scripts/deps.sh test installs mosquitto";
-      return false;
-    }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(null, STDERR_FILENO);
-      ::execl(bin.c_str(), bin.c_str(), "-c", conf_.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    auto all_up = [&] {
-      for (int p : ports)
-        if (!port_accepts(p)) return false;
-      return true;
-    };
-    for (int i = 0; i < 500 && !all_up(); ++i) std::this_thread::sleep_for(10ms);
-    return all_up();
-  }
-  void kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  std::string conf_;
-  pid_t pid_ = -1;
-};
 
 class Mqtt : public test::SimulatedModelTest<Mqtt> {
  public:
@@ -716,6 +677,8 @@ TEST_F(Mqtt, StatusAlarmStateDiscoveryAndMetricsForTheEcosystem) {
       if (j.contains("status")) continue;
       ++verdicts;
       EXPECT_FALSE(j.contains("features")) << m.payload;
+      EXPECT_EQ(j["device"], "fan-eco") << m.payload;
+      EXPECT_TRUE(j["score"].is_number() && j["threshold"].is_number()) << m.payload;
       EXPECT_NEAR(j["time"].get<double>(), now, 30) << m.payload;
       EXPECT_TRUE(j["anomaly"].get<bool>()) << m.payload;
     }

@@ -115,22 +115,26 @@ AlarmDebouncer::Change AlarmDebouncer::push(bool anomalous_window) {
   return Change::kNone;
 }
 
-// Written directly (json_line.h), not through a DOM: 60 features per window.
-std::string verdict_json(const Verdict& v) {
+// Written directly (json_line.h), not through a DOM: 60 features per window,
+// left out when the MQTT verdict carries the score only.
+std::string verdict_json(const Verdict& v, bool features) {
   std::string out;
-  out.reserve(64 + 24 * v.features.size() + v.device.size());
+  out.reserve(64 + (features ? 24 * v.features.size() : 0) + v.device.size());
   out += "{\"device\":";
   json_append_string(&out, v.device);
   out += ",\"score\":";
   json_append_number(&out, v.has_score ? v.score : std::nan(""));
   out += ",\"threshold\":";
   json_append_number(&out, v.has_threshold ? v.threshold : std::nan(""));
-  out += v.anomaly ? ",\"anomaly\":true,\"features\":[" : ",\"anomaly\":false,\"features\":[";
-  for (size_t i = 0; i < v.features.size(); ++i) {
-    if (i) out += ',';
-    json_append_number(&out, v.features[i]);
+  out += v.anomaly ? ",\"anomaly\":true" : ",\"anomaly\":false";
+  if (features) {
+    out += ",\"features\":[";
+    for (size_t i = 0; i < v.features.size(); ++i) {
+      if (i) out += ',';
+      json_append_number(&out, v.features[i]);
+    }
+    out += ']';
   }
-  out += ']';
   if (!v.baseline.empty()) {
     out += ",\"baseline\":";
     json_append_string(&out, v.baseline);
@@ -236,7 +240,8 @@ WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* 
 }
 
 WindowResult FleetMonitor::process_window(std::string device, std::string_view body,
-                                          const std::string& fallback_device, const std::string& source) {
+                                          const std::string& fallback_device, const std::string& source,
+                                          bool features) {
   SampleWindow w;
   int status = 400;
   std::string err;
@@ -263,7 +268,7 @@ WindowResult FleetMonitor::process_window(std::string device, std::string_view b
   }
   windows_.fetch_add(1, std::memory_order_relaxed);
   if (r.verdict.anomaly) anomalies_.fetch_add(1, std::memory_order_relaxed);
-  r.json = verdict_json(r.verdict);
+  r.json = verdict_json(r.verdict, features);
   record(r.verdict);
   return r;
 }

@@ -89,7 +89,9 @@ struct Verdict {
 };
 
 /// The verdict as the service contract's JSON object (one line, no newline).
-std::string verdict_json(const Verdict& v);
+/// Without `features` the 60 numbers are left out (most of its bytes and of
+/// the time writing it: MQTT's --mqtt-verdict score).
+std::string verdict_json(const Verdict& v, bool features = true);
 
 /// Why a window got no verdict.
 enum class WindowError {
@@ -158,8 +160,9 @@ class FleetMonitor {
   /// the log line of a refusal. Thread-safe; the events are given to the
   /// sink before it returns unless another thread is delivering this
   /// device's events (then that thread gives them, in order).
+  /// `features` false: the result's json leaves them out (verdict_json).
   WindowResult process_window(std::string device, std::string_view body, const std::string& fallback_device,
-                              const std::string& source);
+                              const std::string& source, bool features = true);
 
   /// Counts and logs a refusal: of a window, or of a request a transport
   /// refused before it reached the monitor.

@@ -65,23 +65,33 @@ std::string json_text(const nlohmann::ordered_json& j) {
 }
 
 // The MQTT verdict: the contract's verdict JSON with the time it was made
-// ("time", s since the Unix epoch, ms resolution) and, under --mqtt-verdict
-// score, without the features (60 numbers, most of a verdict's 1.2 KB).
-// verdict_json writes "features" as a flat array of numbers, so cutting from
-// its key to the first ']' removes exactly it.
-std::string mqtt_verdict_payload(const std::string& verdict, bool features, double time) {
-  std::string out = verdict;
+// ("time", s since the Unix epoch, ms resolution). Under --mqtt-verdict score
+// the monitor already left the features out (60 numbers, most of a verdict's
+// 1.2 KB and of the time writing it); should they be there anyway, cutting
+// from their key to the first ']' removes exactly them (a flat array).
+// One allocation: this runs once per window.
+std::string mqtt_verdict_payload(std::string_view verdict, bool features, double time) {
+  size_t cut = std::string_view::npos, cut_end = 0;
   if (!features) {
-    const size_t key = out.find(",\"features\":[");
-    if (key != std::string::npos) {
-      const size_t close = out.find(']', key);
-      if (close != std::string::npos) out.erase(key, close + 1 - key);
+    cut = verdict.find(",\"features\":[");
+    if (cut != std::string_view::npos) {
+      const size_t close = verdict.find(']', cut);
+      if (close == std::string_view::npos) cut = std::string_view::npos;
+      else cut_end = close + 1;
     }
   }
+  if (!verdict.empty() && verdict.back() == '}') verdict.remove_suffix(1);
   char t[48];
-  std::snprintf(t, sizeof t, ",\"time\":%.3f}", time);
-  if (!out.empty() && out.back() == '}') out.pop_back();
-  return out + t;
+  const int n = std::snprintf(t, sizeof t, ",\"time\":%.3f}", time);
+  std::string out;
+  out.reserve(verdict.size() + size_t(n));
+  if (cut == std::string_view::npos || cut_end > verdict.size()) {
+    out.append(verdict);
+  } else {
+    out.append(verdict.substr(0, cut)).append(verdict.substr(cut_end));
+  }
+  out.append(t, size_t(n));
+  return out;
 }
 
 double unix_now() {
@@ -548,6 +558,15 @@ void MqttBridge::receive(const struct mosquitto_message* m) {
     other_partition_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // A window the broker sent again (a redelivery after a reconnect, e.g. of
+  // a broker restarted from its persistence file that had not yet saved our
+  // acknowledgement): same packet id, topic and bytes as one of the last
+  // kRecentWindows. Already answered (or queued): acknowledged and dropped.
+  // Checked after the partition: hashing other processes' windows is waste.
+  if (seen_before(m->mid, job.topic, m->payload, m->payloadlen)) {
+    redelivered_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (m->payload && m->payloadlen > 0) job.payload.assign(static_cast<const char*>(m->payload), size_t(m->payloadlen));
   Shard& q = *shards_[std::hash<std::string>{}(job.device) % shards_.size()];
   std::unique_lock<std::mutex> lock(q.mutex);
@@ -561,6 +580,30 @@ void MqttBridge::receive(const struct mosquitto_message* m) {
   }
   q.jobs.push_back(std::move(job));
   q.not_empty.notify_one();
+}
+
+// Network thread only (no lock). The broker numbers the windows it sends us
+// 1..65535 and around again, and a restarted one may count from 1 again: the
+// key is the packet id with a hash of the topic and payload, and it matches
+// only while fewer than 65,000 messages came since (so the id cannot have
+// come round). A new window is taken for a redelivery only if it has the id,
+// device and exact bytes of a recent one (sensor readings do not repeat to
+// the bit).
+bool MqttBridge::seen_before(int mid, const std::string& topic, const void* payload, int payloadlen) {
+  const std::string_view bytes(static_cast<const char*>(payload), payload ? size_t(std::max(0, payloadlen)) : 0);
+  const uint64_t h = std::hash<std::string_view>{}(bytes) ^ (std::hash<std::string>{}(topic) * 0x9e3779b97f4a7c15ull);
+  const uint64_t key = (h << 16) ^ uint64_t(uint16_t(mid));
+  const uint64_t now = messages_in_.load(std::memory_order_relaxed);
+  if (const auto it = recent_.find(key); it != recent_.end() && now - it->second < 65000) return true;
+  recent_[key] = now;
+  recent_order_.emplace_back(key, now);
+  if (recent_order_.size() > kRecentWindows) {
+    // Forgotten unless the key came again since (then the map has the later one).
+    const auto old = recent_.find(recent_order_.front().first);
+    if (old != recent_.end() && old->second == recent_order_.front().second) recent_.erase(old);
+    recent_order_.pop_front();
+  }
+  return false;
 }
 
 void MqttBridge::worker(size_t shard) {
@@ -592,7 +635,9 @@ void MqttBridge::answer(const Job& job) {
   } else {
     o = handler_(job.device, job.payload, job.topic);
   }
-  const std::string topic = "tinyad/" + job.device + "/verdict";
+  std::string topic;
+  topic.reserve(job.device.size() + 15);
+  topic.append("tinyad/").append(job.device).append("/verdict");
   if (o.ok()) {
     publish(topic, mqtt_verdict_payload(o.json, options_.verdict_features, unix_now()), &verdicts_out_);
     return;
@@ -725,7 +770,8 @@ void MqttBridge::stop(double drain_s) {
   if (loop_running_ && log_) {
     const Counters c = counters();
     log_("mqtt: stopped: " + std::to_string(c.messages_in) + " windows received (" +
-         std::to_string(c.other_partition) + " of other partitions), " + std::to_string(c.verdicts_out) +
+         std::to_string(c.other_partition) + " of other partitions, " + std::to_string(c.redelivered) +
+         " redelivered), " + std::to_string(c.verdicts_out) +
          " verdicts and " + std::to_string(c.errors_out) + " errors published, " +
          (unacknowledged == 0 ? std::string("all acknowledged")
                               : std::to_string(unacknowledged) + " not acknowledged by the broker"));
@@ -742,6 +788,7 @@ MqttBridge::Counters MqttBridge::counters() const {
   c.publish_failures = publish_failures_.load();
   c.reconnects = reconnects_.load();
   c.other_partition = other_partition_.load();
+  c.redelivered = redelivered_.load();
   for (const auto& q : shards_) {
     std::lock_guard<std::mutex> lock(q->mutex);
     c.queued += q->jobs.size();
@@ -768,6 +815,9 @@ std::string MqttBridge::metrics_text() const {
   sample("tinyad_mqtt_queue_depth", "gauge", "Windows received and waiting for a worker.", c.queued);
   sample("tinyad_mqtt_other_partition_total", "counter",
          "Windows received for devices of other partitions (--mqtt-partition), dropped.", c.other_partition);
+  sample("tinyad_mqtt_redelivered_total", "counter",
+         "Windows the broker sent again (same packet id and bytes as a recent one), dropped as answered.",
+         c.redelivered);
   sample("tinyad_mqtt_partitions", "gauge", "N of --mqtt-partition i/N (1: this process judges every device).",
          options_.partitions);
   sample("tinyad_mqtt_partition", "gauge", "i of --mqtt-partition i/N.", options_.partition);

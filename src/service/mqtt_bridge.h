@@ -45,6 +45,11 @@
 // tinyad/<device>/alarm_state, and with ha_discovery_prefix Home Assistant
 // discovery configs (retained) for each device this process judges.
 //
+// Redeliveries: a window the broker sends again with the packet id and bytes
+// of one of the last 4096 (after a reconnect; a broker restarted from its
+// persistence file that had not saved our acknowledgement) is dropped, so it
+// is scored and answered once (tinyad_mqtt_redelivered_total).
+//
 // Errors: a window that cannot be scored (bad JSON, bad device id, too many
 // readings) is answered on the same verdict topic with
 // {"device":..,"status":4xx,"error":".."} so a device is never left waiting
@@ -66,6 +71,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "fleet_event.h"
@@ -171,7 +178,7 @@ class MqttBridge {
 
   struct Counters {
     uint64_t messages_in = 0, verdicts_out = 0, errors_out = 0, alarms_out = 0, publish_failures = 0,
-             reconnects = 0, other_partition = 0;
+             reconnects = 0, other_partition = 0, redelivered = 0;
     size_t queued = 0;
   };
   Counters counters() const;
@@ -197,6 +204,7 @@ class MqttBridge {
   static void on_message(struct mosquitto*, void* self, const struct mosquitto_message* m,
                          const mosquitto_property*);
   void receive(const struct mosquitto_message* m);
+  bool seen_before(int mid, const std::string& topic, const void* payload, int payloadlen);
   void answer(const Job& job);
   void publish(const std::string& topic, const std::string& payload, std::atomic<uint64_t>* counter);
   void worker(size_t shard);
@@ -243,6 +251,12 @@ class MqttBridge {
       reconnects_{0}, other_partition_{0};
   std::atomic<uint64_t> published_{0}, acknowledged_{0};  // QoS 1 publishes and their PUBACKs
   bool publish_refusal_logged_ = false;  // under state_mutex_: one log line, not one per verdict
+  std::atomic<uint64_t> redelivered_{0};
+  // The last kRecentWindows windows received (packet id and a hash of topic
+  // and bytes) and when, to drop a redelivery (seen_before; network thread only).
+  static constexpr size_t kRecentWindows = 4096;
+  std::unordered_map<uint64_t, uint64_t> recent_;  // key -> messages_in_ when it came
+  std::deque<std::pair<uint64_t, uint64_t>> recent_order_;  // (key, when), oldest first
 };
 
 }  // namespace tinyad
