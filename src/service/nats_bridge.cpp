@@ -69,6 +69,92 @@ bool alarm_header_parse(const char* text, AlarmState* s) {
   return true;
 }
 
+// The device's own window id: the top-level "seq" number of the window's
+// JSON, when it sends one (a key, so preceded by '{' or ',' and followed by
+// ':'). 0: none.
+uint64_t window_seq(std::string_view json) {
+  for (size_t at = json.find("\"seq\""); at != std::string_view::npos; at = json.find("\"seq\"", at + 1)) {
+    size_t before = at;
+    while (before > 0 && (json[before - 1] == ' ' || json[before - 1] == '\n')) --before;
+    if (before == 0 || (json[before - 1] != '{' && json[before - 1] != ',')) continue;
+    size_t k = at + 5;
+    while (k < json.size() && json[k] == ' ') ++k;
+    if (k >= json.size() || json[k] != ':') continue;
+    ++k;
+    while (k < json.size() && json[k] == ' ') ++k;
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; k < json.size() && json[k] >= '0' && json[k] <= '9' && digits < 19; ++k, ++digits) v = v * 10 + uint64_t(json[k] - '0');
+    return digits ? v : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Which of a device's sequence numbers were answered: all up to `high`
+// except the `gaps`, ranges skipped when a later number came first (windows
+// the cluster lost, e.g. while a stream had no leader, that the device sends
+// again). At most kMaxGaps ranges, the oldest forgotten. A number far below
+// `high` means the device started counting again (a reboot).
+struct NatsBridge::SeqState {
+  static constexpr size_t kMaxGaps = 16;
+  static constexpr uint64_t kRestartBelow = 1000;
+  uint64_t high = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> gaps;  // [first, last], ascending
+
+  // True (and recorded) when `seq` was not answered before.
+  bool accept(uint64_t seq) {
+    if (seq > high) {
+      if (seq > high + 1) gaps.emplace_back(high + 1, seq - 1);
+      if (gaps.size() > kMaxGaps) gaps.erase(gaps.begin());
+      high = seq;
+      return true;
+    }
+    if (high - seq >= kRestartBelow) {
+      *this = SeqState{};
+      high = seq;
+      return true;
+    }
+    for (size_t i = 0; i < gaps.size(); ++i) {
+      auto [first, last] = gaps[i];
+      if (seq < first || seq > last) continue;
+      if (first == last) {
+        gaps.erase(gaps.begin() + long(i));
+      } else if (seq == first) {
+        gaps[i].first = seq + 1;
+      } else if (seq == last) {
+        gaps[i].second = seq - 1;
+      } else {
+        gaps[i].second = seq - 1;
+        gaps.insert(gaps.begin() + long(i) + 1, {seq + 1, last});
+        if (gaps.size() > kMaxGaps) gaps.erase(gaps.begin());
+      }
+      return true;
+    }
+    return false;
+  }
+  // Tinyad-Seq header: "high[,first-last...]".
+  std::string text() const {
+    std::string t = std::to_string(high);
+    for (auto [first, last] : gaps) t += "," + std::to_string(first) + "-" + std::to_string(last);
+    return t;
+  }
+  void parse(const char* t) {
+    *this = SeqState{};
+    if (!t) return;
+    char* end = nullptr;
+    high = std::strtoull(t, &end, 10);
+    while (end && *end == ',') {
+      const uint64_t first = std::strtoull(end + 1, &end, 10);
+      if (*end != '-') break;
+      gaps.emplace_back(first, std::strtoull(end + 1, &end, 10));
+    }
+  }
+};
+
+namespace {
+
 // The scoring thread's context while it scores one window: the monitor
 // calls the event sink from within process_window, on this thread, and the
 // alarm goes out with the window's verdict.
@@ -85,7 +171,8 @@ thread_local WindowContext* tl_window = nullptr;
 struct NatsBridge::Outgoing {
   enum Kind { kVerdict, kError, kAlarm } kind = kVerdict;
   uint64_t window = 0;
-  std::string subject, data, id, state;
+  bool store = true;  // false: a verdict followed by a later one of its device in the batch (that one is stored)
+  std::string token, subject, data, id, state, seqs;
 };
 
 constexpr int kStored = 1, kDuplicate = 2;
@@ -99,9 +186,14 @@ struct NatsBridge::Partition {
   jsCtx* js = nullptr;
   std::mutex mutex;                   // acked (written by the library's PubAck thread)
   std::map<std::string, int> acked;  // Nats-Msg-Id -> kStored or kDuplicate (stored before); absent: failed
-  // Devices seen since the lease was taken: the stream sequence of the last
-  // window answered (restored from the stream on first sight).
-  std::unordered_map<std::string, uint64_t> last_window;
+  // Devices seen since the lease was taken (restored from the stream on
+  // first sight): the stream sequence of the last window answered, and
+  // which of the device's own sequence numbers were answered.
+  struct Device {
+    uint64_t last_window = 0;
+    SeqState seqs;
+  };
+  std::unordered_map<std::string, Device> devices;
 };
 
 bool nats_urls_parse(const std::string& text, std::vector<std::string>* servers, std::string* err) {
@@ -213,72 +305,47 @@ bool NatsBridge::start(std::string* err, double timeout_s) {
   return true;
 }
 
-// The streams, the consumers and the lease bucket, each created when missing
-// and left as it is when present (another worker made it).
-bool NatsBridge::setup(std::string* err) {
-  jsErrCode ec = jsErrCode(0);
+// A stream, created when missing and left as it is when present (another
+// worker made it). `work_queue`: a window stays until acknowledged;
+// otherwise the last `per_subject` messages of each subject are kept and
+// duplicates (same Nats-Msg-Id) dropped for 2 min.
+bool NatsBridge::ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err) {
   jsStreamInfo* si = nullptr;
-  auto exists = [&](const char* stream) {
-    jsStreamInfo* info = nullptr;
-    const bool ok = js_GetStreamInfo(&info, js_, stream, nullptr, nullptr) == NATS_OK;
-    if (info) jsStreamInfo_Destroy(info);
-    return ok;
-  };
-  if (!exists(kWindowsStream)) {
-    jsStreamConfig c;
-    jsStreamConfig_Init(&c);
-    const char* subjects[] = {"tinyad_in.*.*"};
-    c.Name = kWindowsStream;
-    c.Subjects = subjects;
-    c.SubjectsLen = 1;
-    c.Retention = js_WorkQueuePolicy;
-    c.Storage = js_FileStorage;
-    c.Replicas = options_.replicas;
-    c.MaxMsgSize = int32_t(std::min<size_t>(options_.max_payload + 1024, 64 << 20));
-    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
-      *err = std::string(kWindowsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
+  if (js_GetStreamInfo(&si, js_, name, nullptr, nullptr) == NATS_OK) {
     jsStreamInfo_Destroy(si);
+    return true;
   }
-  if (!exists(kVerdictsStream)) {
-    jsStreamConfig c;
-    jsStreamConfig_Init(&c);
-    const char* subjects[] = {"tinyad_out.*.*"};
-    c.Name = kVerdictsStream;
-    c.Subjects = subjects;
-    c.SubjectsLen = 1;
-    c.Storage = js_FileStorage;
-    c.Replicas = options_.replicas;
+  jsStreamConfig c;
+  jsStreamConfig_Init(&c);
+  const char* subjects[] = {subject};
+  c.Name = name;
+  c.Subjects = subjects;
+  c.SubjectsLen = 1;
+  c.Storage = js_FileStorage;
+  c.Replicas = options_.replicas;
+  if (work_queue) {
+    c.Retention = js_WorkQueuePolicy;
+    c.MaxMsgSize = int32_t(std::min<size_t>(options_.max_payload + 1024, 64 << 20));
+  } else {
     c.MaxMsgsPerSubject = 1;  // the last verdict and alarm of each device: its state
     c.Duplicates = 120 * kNs;
-    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
-      *err = std::string(kVerdictsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
-    jsStreamInfo_Destroy(si);
   }
-  for (int i = 0; i < options_.partitions; ++i) {
-    const std::string durable = "tinyad-p" + std::to_string(i), filter = "tinyad_in." + std::to_string(i) + ".*";
-    jsConsumerInfo* ci = nullptr;
-    if (js_GetConsumerInfo(&ci, js_, kWindowsStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
-      jsConsumerInfo_Destroy(ci);
-      continue;
-    }
-    jsConsumerConfig cc;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable.c_str();
-    cc.FilterSubject = filter.c_str();
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = int64_t(options_.ack_wait_s * kNs);
-    cc.MaxAckPending = options_.batch;
-    cc.MaxDeliver = -1;
-    if (js_AddConsumer(&ci, js_, kWindowsStream, &cc, nullptr, &ec) != NATS_OK) {
-      *err = "consumer " + durable + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
-    jsConsumerInfo_Destroy(ci);
+  jsErrCode ec = jsErrCode(0);
+  if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
+    *err = std::string(name) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+    return false;
   }
+  jsStreamInfo_Destroy(si);
+  return true;
+}
+
+// The streams and the lease bucket. The partitions' consumers are made by
+// the partition threads when they first take them (in parallel: each R3
+// consumer is a raft group of its own, whose election takes a while).
+bool NatsBridge::setup(std::string* err) {
+  if (!ensure_stream(kWindowsStream, "tinyad_in.*.*", true, err) ||
+      !ensure_stream(kVerdictsStream, "tinyad_out.*.*", false, err))
+    return false;
   if (!kv_ && js_KeyValue(&kv_, js_, kLeaseBucket) != NATS_OK) {
     kv_ = nullptr;
     kvConfig kc;
@@ -293,6 +360,33 @@ bool NatsBridge::setup(std::string* err) {
       return false;
     }
   }
+  return true;
+}
+
+// The partition's durable pull consumer, created when missing.
+bool NatsBridge::ensure_consumer(Partition* p, std::string* err) {
+  const std::string durable = "tinyad-p" + std::to_string(p->index);
+  const std::string filter = "tinyad_in." + std::to_string(p->index) + ".*";
+  jsConsumerInfo* ci = nullptr;
+  if (js_GetConsumerInfo(&ci, p->js, kWindowsStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
+    jsConsumerInfo_Destroy(ci);
+    return true;
+  }
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable.c_str();
+  cc.FilterSubject = filter.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = int64_t(options_.ack_wait_s * kNs);
+  cc.MaxAckPending = options_.batch;
+  cc.MaxDeliver = -1;
+  cc.Replicas = options_.replicas;
+  jsErrCode ec = jsErrCode(0);
+  if (js_AddConsumer(&ci, p->js, kWindowsStream, &cc, nullptr, &ec) != NATS_OK) {
+    *err = "consumer " + durable + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+    return false;
+  }
+  jsConsumerInfo_Destroy(ci);
   return true;
 }
 
@@ -415,10 +509,13 @@ void NatsBridge::run_partition(Partition* p) {
   jsErrCode ec = jsErrCode(0);
   int64_t last_complaint = 0;
   while (p->run && !sub) {
-    if (js_PullSubscribe(&sub, p->js, filter.c_str(), durable.c_str(), nullptr, &so, &ec) != NATS_OK) {
+    std::string why;
+    if (!ensure_consumer(p, &why) ||
+        js_PullSubscribe(&sub, p->js, filter.c_str(), durable.c_str(), nullptr, &so, &ec) != NATS_OK) {
+      if (why.empty()) why = status_text(NATS_ERR);
       sub = nullptr;
       if (now_ms() - last_complaint > 5000) {
-        say("cannot bind to consumer " + durable + ": " + status_text(NATS_ERR) + ", retrying");
+        say("cannot bind to consumer " + durable + ": " + why + ", retrying");
         last_complaint = now_ms();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -430,9 +527,27 @@ void NatsBridge::run_partition(Partition* p) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
+    // What is there, up to a batch, without waiting; when nothing is, wait
+    // for the next one only. (One request for a whole batch would be held
+    // by the server until the batch is full or the request expires: a
+    // partition that gets a few windows a second would answer each of them
+    // up to kFetchTimeoutMs late.)
     natsMsgList list{};
-    const natsStatus s = natsSubscription_Fetch(&list, sub, options_.batch, kFetchTimeoutMs, &ec);
-    if (s == NATS_TIMEOUT) continue;
+    jsFetchRequest req;
+    jsFetchRequest_Init(&req);
+    req.Batch = options_.batch;
+    req.NoWait = true;
+    req.Expires = kFetchTimeoutMs * 1000000LL;
+    natsStatus s = natsSubscription_FetchRequest(&list, sub, &req);
+    if (list.Count == 0) {
+      natsMsgList_Destroy(&list);
+      list = natsMsgList{};
+      s = natsSubscription_Fetch(&list, sub, 1, kFetchTimeoutMs, &ec);
+    }
+    if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+      natsMsgList_Destroy(&list);
+      continue;
+    }
     if (s != NATS_OK) {
       if (now_ms() - last_complaint > 5000) {
         say("partition " + std::to_string(p->index) + ": fetch failed: " + status_text(s) + ", retrying");
@@ -461,18 +576,22 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
     const natsStatus s = js_GetLastMsg(&m, p->js, kVerdictsStream, subject.c_str(), nullptr, &ec);
     if (s == NATS_NOT_FOUND) {  // never answered: a new device
       monitor_->restore_alarm_state(device_of_token(device), AlarmState{});
-      p->last_window[device] = 0;
+      p->devices[device] = Partition::Device{};
       return true;
     }
     if (s == NATS_OK) {
       const char* window = nullptr;
       const char* alarm = nullptr;
+      const char* seqs = nullptr;
       natsMsgHeader_Get(m, "Tinyad-Window", &window);
       natsMsgHeader_Get(m, "Tinyad-Alarm", &alarm);
+      natsMsgHeader_Get(m, "Tinyad-Seq", &seqs);
       AlarmState st;
       const bool ok = window && alarm_header_parse(alarm, &st);
       if (ok) {
-        p->last_window[device] = std::strtoull(window, nullptr, 10);
+        Partition::Device& d = p->devices[device];
+        d.last_window = std::strtoull(window, nullptr, 10);
+        d.seqs.parse(seqs);
         monitor_->restore_alarm_state(device_of_token(device), st);
       }
       natsMsg_Destroy(m);
@@ -506,6 +625,7 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
     natsMsgHeader_Set(m, "Nats-Msg-Id", o.id.c_str());
     natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(o.window).c_str());
     if (!o.state.empty()) natsMsgHeader_Set(m, "Tinyad-Alarm", o.state.c_str());
+    if (!o.seqs.empty()) natsMsgHeader_Set(m, "Tinyad-Seq", o.seqs.c_str());
     return m;
   };
   {
@@ -513,6 +633,7 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
     p->acked.clear();
   }
   for (const Outgoing& o : out) {
+    if (!o.store) continue;
     natsMsg* m = make(o);
     if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
   }
@@ -524,8 +645,13 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
     if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK) natsMsgList_Destroy(&pending);
   }
   std::vector<bool> fresh(out.size());  // stored now, not before: to be sent on
-  for (size_t k = 0; k < out.size(); ++k) {
+  std::unordered_map<std::string, bool> device_fresh;  // the device's state stored now
+  for (size_t k = out.size(); k-- > 0;) {
     const Outgoing& o = out[k];
+    if (!o.store) {
+      fresh[k] = device_fresh[o.token];
+      continue;
+    }
     bool stored;
     {
       std::lock_guard<std::mutex> lock(p->mutex);
@@ -549,6 +675,7 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
       natsMsg_Destroy(m);
       if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    if (o.kind != Outgoing::kAlarm) device_fresh[o.token] = fresh[k];
   }
   // Stored: now on to MQTT (tinyad_out.<d>.<kind> -> tinyad.<d>.<kind>),
   // each once: one stored before (by a worker that died since) is not sent
@@ -574,23 +701,31 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return false;
     const uint64_t window = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
+    for (uint64_t seen = last_stream_seq_.load(); window > seen && !last_stream_seq_.compare_exchange_weak(seen, window);) {
+    }
     // tinyad_in.<partition>.<device token>
     const std::string subject = natsMsg_GetSubject(msg);
     const size_t dot = subject.find('.', subject.find('.') + 1);
     const std::string token = dot == std::string::npos ? std::string() : subject.substr(dot + 1);
     const std::string device = device_of_token(token);
     std::string err;
-    if (!p->last_window.count(token) && !restore_device(p, token, &err)) {
+    if (!p->devices.count(token) && !restore_device(p, token, &err)) {
       say("partition " + std::to_string(p->index) + ": " + err + ", giving the partition up");
       return false;
     }
-    uint64_t& last = p->last_window[token];
-    if (window <= last) {  // answered before a redelivery: acknowledge only
+    Partition::Device& dev = p->devices[token];
+    if (window <= dev.last_window) {  // answered before a redelivery: acknowledge only
       redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    WindowResult r;
+    dev.last_window = window;
     const std::string_view payload(natsMsg_GetData(msg), size_t(std::max(0, natsMsg_GetDataLength(msg))));
+    const uint64_t seq = window_seq(payload);
+    if (seq && !dev.seqs.accept(seq)) {  // the device sent it again (its connection dropped): answered before
+      resent_skipped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    WindowResult r;
     if (device.empty() || device.size() > kMaxDeviceId) {
       r.error = WindowError::kBadBody;
       r.message = "the device id (the topic level after tinyad/) must be 1 to " + std::to_string(kMaxDeviceId) +
@@ -607,22 +742,32 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     }
     Outgoing v;
     v.window = window;
+    v.token = token;
     v.subject = "tinyad_out." + token + ".verdict";
     v.id = std::to_string(window) + "v";
     v.state = alarm_header(monitor_->alarm_state(device));
+    v.seqs = dev.seqs.text();
+    const std::string ids = ",\"window\":" + std::to_string(window) + (seq ? ",\"seq\":" + std::to_string(seq) : "");
     if (r.ok()) {
       v.data = r.json;
       if (!v.data.empty() && v.data.back() == '}') v.data.pop_back();
-      v.data += ",\"window\":" + std::to_string(window) + "}";
+      v.data += ids + "}";
     } else {
       v.kind = Outgoing::kError;
       nlohmann::ordered_json e = {
           {"device", device}, {"status", window_error_status(r.error)}, {"error", r.message}, {"window", window}};
+      if (seq) e["seq"] = seq;
       v.data = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     }
     out.push_back(std::move(v));
-    last = window;
   }
+  // Only the last verdict of each device in the batch is stored: it carries
+  // the device's state after the batch, all a worker taking over needs (the
+  // stream keeps only the last one anyway). One replicated write per device
+  // and batch rather than per window.
+  std::set<std::string> later;
+  for (size_t k = out.size(); k-- > 0;)
+    if (out[k].kind != Outgoing::kAlarm) out[k].store = later.insert(out[k].token).second;
   if (!publish_all(p, out)) return false;
   for (int i = 0; i < list->Count; ++i) natsMsg_Ack(list->Msgs[i], nullptr);
   return true;
@@ -635,6 +780,7 @@ void NatsBridge::on_service_event(const FleetEvent& event) {
     Outgoing a;
     a.kind = Outgoing::kAlarm;
     a.window = ctx->window;
+    a.token = ctx->token;
     a.subject = "tinyad_out." + ctx->token + ".alarm";
     a.id = std::to_string(ctx->window) + "a";
     a.data = event.json;
@@ -656,7 +802,8 @@ void NatsBridge::stop() {
   const Counters c = counters();
   say("stopped: " + std::to_string(c.windows_in) + " windows received, " + std::to_string(c.verdicts_out) +
       " verdicts, " + std::to_string(c.errors_out) + " errors and " + std::to_string(c.alarms_out) +
-      " alarms stored, " + std::to_string(c.redelivered_skipped) + " redelivered windows answered before");
+      " alarms stored, " + std::to_string(c.redelivered_skipped) + " redelivered and " +
+      std::to_string(c.resent_skipped) + " resent windows answered before");
 }
 
 NatsBridge::Counters NatsBridge::counters() const {
@@ -666,6 +813,8 @@ NatsBridge::Counters NatsBridge::counters() const {
   c.errors_out = errors_out_.load();
   c.alarms_out = alarms_out_.load();
   c.redelivered_skipped = redelivered_skipped_.load();
+  c.resent_skipped = resent_skipped_.load();
+  c.last_stream_seq = last_stream_seq_.load();
   c.publish_retries = publish_retries_.load();
   c.partitions_taken = partitions_taken_.load();
   c.partitions_lost = partitions_lost_.load();
@@ -681,13 +830,20 @@ std::string NatsBridge::metrics_text() const {
     metrics_append(name, type, help, v, &s);
   };
   sample("tinyad_nats_windows_received_total", "counter", "Windows fetched from the cluster.", c.windows_in);
-  sample("tinyad_nats_verdicts_stored_total", "counter", "Verdicts stored (and republished to MQTT).",
+  sample("tinyad_nats_verdicts_stored_total", "counter",
+         "Verdicts sent on to MQTT (after their device's state after the batch was stored).",
          c.verdicts_out);
   sample("tinyad_nats_errors_stored_total", "counter", "Error answers stored.", c.errors_out);
   sample("tinyad_nats_alarms_stored_total", "counter", "Alarm events stored.", c.alarms_out);
   sample("tinyad_nats_redelivered_skipped_total", "counter",
          "Redelivered windows that had been answered already (acknowledged, not scored again).",
          c.redelivered_skipped);
+  sample("tinyad_nats_resent_skipped_total", "counter",
+         "Windows a device sent again (same \"seq\") that had been answered already (acknowledged, not scored).",
+         c.resent_skipped);
+  sample("tinyad_nats_last_window_id", "gauge",
+         "The highest stream sequence of a window fetched: how many windows the cluster has stored so far.",
+         c.last_stream_seq);
   sample("tinyad_nats_publish_retries_total", "counter", "Verdicts or alarms stored on a second try.",
          c.publish_retries);
   sample("tinyad_nats_partitions_taken_total", "counter", "Partition leases taken.", c.partitions_taken);

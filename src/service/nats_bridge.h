@@ -100,7 +100,7 @@ class NatsBridge {
 
   struct Counters {
     uint64_t windows_in = 0, verdicts_out = 0, errors_out = 0, alarms_out = 0, redelivered_skipped = 0,
-             publish_retries = 0, partitions_taken = 0, partitions_lost = 0;
+             resent_skipped = 0, publish_retries = 0, partitions_taken = 0, partitions_lost = 0, last_stream_seq = 0;
     int partitions_owned = 0;
   };
   Counters counters() const;
@@ -110,7 +110,10 @@ class NatsBridge {
  private:
   struct Partition;
   struct Outgoing;
+  struct SeqState;
   bool setup(std::string* err);
+  bool ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err);
+  bool ensure_consumer(Partition* p, std::string* err);
   void lease_loop();
   bool take(int index);
   void release(Partition* p, bool give_back);
@@ -133,7 +136,7 @@ class NatsBridge {
   std::vector<std::unique_ptr<Partition>> partitions_;  // held by this worker
 
   std::atomic<uint64_t> windows_in_{0}, verdicts_out_{0}, errors_out_{0}, alarms_out_{0}, redelivered_skipped_{0},
-      publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0};
+      resent_skipped_{0}, publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0}, last_stream_seq_{0};
 };
 
 }  // namespace tinyad
