@@ -168,12 +168,41 @@ thread_local WindowContext* tl_window = nullptr;
 
 }  // namespace
 
+// One answer to MQTT: a window's verdict, error or alarm event.
 struct NatsBridge::Outgoing {
   enum Kind { kVerdict, kError, kAlarm } kind = kVerdict;
   uint64_t window = 0;
-  bool store = true;  // false: a verdict followed by a later one of its device in the batch (that one is stored)
-  std::string token, subject, data, id, state, seqs;
+  std::string data;
 };
+
+namespace {
+
+// A device's answers in a stored batch: one line each, "<window> <v|e|a> <json>".
+void append_line(const NatsBridge::Outgoing& o, std::string* lines) {
+  *lines += std::to_string(o.window);
+  *lines += o.kind == NatsBridge::Outgoing::kVerdict ? " v " : o.kind == NatsBridge::Outgoing::kError ? " e " : " a ";
+  *lines += o.data;
+  *lines += '\n';
+}
+
+bool parse_lines(std::string_view text, std::map<uint64_t, std::vector<NatsBridge::Outgoing>>* out) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || sp + 3 > line.size() || line[sp + 2] != ' ') return false;
+    NatsBridge::Outgoing o;
+    o.window = std::strtoull(std::string(line.substr(0, sp)).c_str(), nullptr, 10);
+    const char k = line[sp + 1];
+    o.kind = k == 'v' ? NatsBridge::Outgoing::kVerdict : k == 'e' ? NatsBridge::Outgoing::kError : NatsBridge::Outgoing::kAlarm;
+    o.data = std::string(line.substr(sp + 3));
+    (*out)[o.window].push_back(std::move(o));
+  }
+  return true;
+}
+
+}  // namespace
 
 constexpr int kStored = 1, kDuplicate = 2;
 
@@ -192,6 +221,9 @@ struct NatsBridge::Partition {
   struct Device {
     uint64_t last_window = 0;
     SeqState seqs;
+    // The answers of the device's last stored batch (restored on takeover):
+    // a redelivered window among them was answered but perhaps not sent.
+    std::map<uint64_t, std::vector<Outgoing>> stored;
   };
   std::unordered_map<std::string, Device> devices;
 };
@@ -454,6 +486,8 @@ void NatsBridge::lease_loop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::lock_guard<std::mutex> lock(partitions_mutex_);
+  // All threads told first, then joined: each may be waiting out a fetch.
+  for (auto& p : partitions_) p->run = false;
   for (auto& p : partitions_) release(p.get(), !p->abandoned);
   partitions_.clear();
   kvStore_Delete(kv_, me.c_str());
@@ -569,7 +603,7 @@ void NatsBridge::run_partition(Partition* p) {
 }
 
 bool NatsBridge::restore_device(Partition* p, const std::string& device, std::string* err) {
-  const std::string subject = "tinyad_out." + device + ".verdict";
+  const std::string subject = "tinyad_out." + device + ".batch";
   for (;;) {
     natsMsg* m = nullptr;
     jsErrCode ec = jsErrCode(0);
@@ -587,15 +621,18 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
       natsMsgHeader_Get(m, "Tinyad-Alarm", &alarm);
       natsMsgHeader_Get(m, "Tinyad-Seq", &seqs);
       AlarmState st;
-      const bool ok = window && alarm_header_parse(alarm, &st);
+      Partition::Device d;
+      const bool ok = window && alarm_header_parse(alarm, &st) &&
+                      parse_lines(std::string_view(natsMsg_GetData(m), size_t(std::max(0, natsMsg_GetDataLength(m)))),
+                                  &d.stored);
       if (ok) {
-        Partition::Device& d = p->devices[device];
         d.last_window = std::strtoull(window, nullptr, 10);
         d.seqs.parse(seqs);
+        p->devices[device] = std::move(d);
         monitor_->restore_alarm_state(device_of_token(device), st);
       }
       natsMsg_Destroy(m);
-      if (!ok) *err = "the last verdict of " + device + " has no Tinyad-Window/Tinyad-Alarm header";
+      if (!ok) *err = "the last stored batch of " + device + " is not one (Tinyad-Window/Tinyad-Alarm, answer lines)";
       return ok;
     }
     if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
@@ -616,25 +653,29 @@ void NatsBridge::on_pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, vo
   natsMsg_Destroy(msg);
 }
 
-// Stores every verdict and alarm of the batch (asynchronously, then the
-// missing ones one by one until stored or the lease is at risk).
-bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
-  auto make = [](const Outgoing& o) {
+// Stores each device's part of the batch, one message per device (its
+// answers and its state after the batch), asynchronously, then the missing
+// ones one by one until stored or the lease is at risk. `fresh[token]`:
+// stored now rather than before (by a worker whose lease ran out while it
+// was still at work, which then sends them itself).
+bool NatsBridge::store_batches(Partition* p, const std::map<std::string, StoredBatch>& batches,
+                               std::map<std::string, bool>* fresh) {
+  auto make = [](const std::string& token, const StoredBatch& b) {
     natsMsg* m = nullptr;
-    natsMsg_Create(&m, o.subject.c_str(), nullptr, o.data.data(), int(o.data.size()));
-    natsMsgHeader_Set(m, "Nats-Msg-Id", o.id.c_str());
-    natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(o.window).c_str());
-    if (!o.state.empty()) natsMsgHeader_Set(m, "Tinyad-Alarm", o.state.c_str());
-    if (!o.seqs.empty()) natsMsgHeader_Set(m, "Tinyad-Seq", o.seqs.c_str());
+    const std::string subject = "tinyad_out." + token + ".batch";
+    natsMsg_Create(&m, subject.c_str(), nullptr, b.lines.data(), int(b.lines.size()));
+    natsMsgHeader_Set(m, "Nats-Msg-Id", (std::to_string(b.window) + "b").c_str());
+    natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(b.window).c_str());
+    natsMsgHeader_Set(m, "Tinyad-Alarm", b.state.c_str());
+    natsMsgHeader_Set(m, "Tinyad-Seq", b.seqs.c_str());
     return m;
   };
   {
     std::lock_guard<std::mutex> lock(p->mutex);
     p->acked.clear();
   }
-  for (const Outgoing& o : out) {
-    if (!o.store) continue;
-    natsMsg* m = make(o);
+  for (const auto& [token, b] : batches) {
+    natsMsg* m = make(token, b);
     if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
   }
   jsPubOptions po;
@@ -644,56 +685,47 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
     natsMsgList pending{};
     if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK) natsMsgList_Destroy(&pending);
   }
-  std::vector<bool> fresh(out.size());  // stored now, not before: to be sent on
-  std::unordered_map<std::string, bool> device_fresh;  // the device's state stored now
-  for (size_t k = out.size(); k-- > 0;) {
-    const Outgoing& o = out[k];
-    if (!o.store) {
-      fresh[k] = device_fresh[o.token];
-      continue;
-    }
+  for (const auto& [token, b] : batches) {
     bool stored;
     {
       std::lock_guard<std::mutex> lock(p->mutex);
-      auto it = p->acked.find(o.id);
+      auto it = p->acked.find(std::to_string(b.window) + "b");
       stored = it != p->acked.end();
-      fresh[k] = stored && it->second == kStored;
+      (*fresh)[token] = stored && it->second == kStored;
     }
     while (!stored) {
       if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
-        say("partition " + std::to_string(p->index) + ": cannot store the verdict of window " +
-            std::to_string(o.window) + ", giving the partition up");
+        say("partition " + std::to_string(p->index) + ": cannot store the answers up to window " +
+            std::to_string(b.window) + ", giving the partition up");
         return false;
       }
       publish_retries_.fetch_add(1, std::memory_order_relaxed);
-      natsMsg* m = make(o);
+      natsMsg* m = make(token, b);
       jsPubAck* pa = nullptr;
       jsErrCode ec = jsErrCode(0);
       stored = js_PublishMsg(&pa, p->js, m, &po, &ec) == NATS_OK;
-      fresh[k] = stored && pa && !pa->Duplicate;
+      (*fresh)[token] = stored && pa && !pa->Duplicate;
       if (pa) jsPubAck_Destroy(pa);
       natsMsg_Destroy(m);
       if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    if (o.kind != Outgoing::kAlarm) device_fresh[o.token] = fresh[k];
-  }
-  // Stored: now on to MQTT (tinyad_out.<d>.<kind> -> tinyad.<d>.<kind>),
-  // each once: one stored before (by a worker that died since) is not sent
-  // again. nats-server 2.9 gives a stream's RePublish to no MQTT subscriber
-  // (docs/fleet.md), so this process sends them.
-  for (size_t k = 0; k < out.size(); ++k) {
-    if (!fresh[k]) continue;
-    const Outgoing& o = out[k];
-    const std::string subject = "tinyad." + o.subject.substr(std::strlen("tinyad_out."));
-    natsConnection_Publish(nc_, subject.c_str(), o.data.data(), int(o.data.size()));
-    (o.kind == Outgoing::kVerdict ? verdicts_out_ : o.kind == Outgoing::kError ? errors_out_ : alarms_out_)
-        .fetch_add(1, std::memory_order_relaxed);
   }
   return true;
 }
 
+// Scores the batch, stores every device's answers and state (one replicated
+// write per device and batch), then, window by window, sends its answers on
+// to MQTT (tinyad.<device>.verdict|alarm) and acknowledges it. Answer and
+// acknowledgement go out back to back on one connection, so a window whose
+// acknowledgement the cluster never got (redelivered to the next owner of
+// the partition) had its answers sent only if the worker died exactly
+// between the two; the next owner sends the stored answers of such windows.
+// nats-server 2.9 gives a stream's RePublish to no MQTT subscriber
+// (docs/fleet.md), so this process sends them.
 bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
-  std::vector<Outgoing> out;
+  std::vector<std::vector<Outgoing>> answers(size_t(list->Count));  // per window, to send before its ack
+  std::vector<std::string> tokens(size_t(list->Count));
+  std::map<std::string, StoredBatch> batches;
   for (int i = 0; i < list->Count; ++i) {
     natsMsg* msg = list->Msgs[i];
     windows_in_.fetch_add(1, std::memory_order_relaxed);
@@ -708,23 +740,34 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     const size_t dot = subject.find('.', subject.find('.') + 1);
     const std::string token = dot == std::string::npos ? std::string() : subject.substr(dot + 1);
     const std::string device = device_of_token(token);
+    tokens[size_t(i)] = token;
     std::string err;
     if (!p->devices.count(token) && !restore_device(p, token, &err)) {
       say("partition " + std::to_string(p->index) + ": " + err + ", giving the partition up");
       return false;
     }
     Partition::Device& dev = p->devices[token];
-    if (window <= dev.last_window) {  // answered before a redelivery: acknowledge only
-      redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
+    if (window <= dev.last_window) {  // answered before a redelivery
+      auto it = dev.stored.find(window);
+      if (it != dev.stored.end()) {  // by a worker that died before acknowledging it: send what it stored
+        answers[size_t(i)] = std::move(it->second);
+        dev.stored.erase(it);
+        stored_resent_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
+      }
       continue;
     }
     dev.last_window = window;
+    dev.stored.clear();
     const std::string_view payload(natsMsg_GetData(msg), size_t(std::max(0, natsMsg_GetDataLength(msg))));
     const uint64_t seq = window_seq(payload);
     if (seq && !dev.seqs.accept(seq)) {  // the device sent it again (its connection dropped): answered before
       resent_skipped_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
+    std::vector<Outgoing>& out = answers[size_t(i)];
+    out.emplace_back();  // the verdict, first; alarm events of the window after it
     WindowResult r;
     if (device.empty() || device.size() > kMaxDeviceId) {
       r.error = WindowError::kBadBody;
@@ -740,13 +783,8 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
       r = monitor_->process_window(device, payload, device, "nats " + subject);
       tl_window = nullptr;
     }
-    Outgoing v;
+    Outgoing& v = out.front();
     v.window = window;
-    v.token = token;
-    v.subject = "tinyad_out." + token + ".verdict";
-    v.id = std::to_string(window) + "v";
-    v.state = alarm_header(monitor_->alarm_state(device));
-    v.seqs = dev.seqs.text();
     const std::string ids = ",\"window\":" + std::to_string(window) + (seq ? ",\"seq\":" + std::to_string(seq) : "");
     if (r.ok()) {
       v.data = r.json;
@@ -759,17 +797,27 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
       if (seq) e["seq"] = seq;
       v.data = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     }
-    out.push_back(std::move(v));
+    StoredBatch& b = batches[token];
+    for (const Outgoing& o : out) append_line(o, &b.lines);
+    b.window = window;
+    b.state = alarm_header(monitor_->alarm_state(device));
+    b.seqs = dev.seqs.text();
   }
-  // Only the last verdict of each device in the batch is stored: it carries
-  // the device's state after the batch, all a worker taking over needs (the
-  // stream keeps only the last one anyway). One replicated write per device
-  // and batch rather than per window.
-  std::set<std::string> later;
-  for (size_t k = out.size(); k-- > 0;)
-    if (out[k].kind != Outgoing::kAlarm) out[k].store = later.insert(out[k].token).second;
-  if (!publish_all(p, out)) return false;
-  for (int i = 0; i < list->Count; ++i) natsMsg_Ack(list->Msgs[i], nullptr);
+  std::map<std::string, bool> fresh;
+  if (!store_batches(p, batches, &fresh)) return false;
+  for (int i = 0; i < list->Count; ++i) {
+    const auto f = fresh.find(tokens[size_t(i)]);
+    const bool send = f == fresh.end() || f->second;  // not in a batch stored now: a stored answer resent
+    for (const Outgoing& o : answers[size_t(i)]) {
+      if (!send) break;
+      const std::string subject =
+          "tinyad." + tokens[size_t(i)] + (o.kind == Outgoing::kAlarm ? ".alarm" : ".verdict");
+      natsConnection_Publish(nc_, subject.c_str(), o.data.data(), int(o.data.size()));
+      (o.kind == Outgoing::kVerdict ? verdicts_out_ : o.kind == Outgoing::kError ? errors_out_ : alarms_out_)
+          .fetch_add(1, std::memory_order_relaxed);
+    }
+    natsMsg_Ack(list->Msgs[i], nullptr);
+  }
   return true;
 }
 
@@ -780,18 +828,15 @@ void NatsBridge::on_service_event(const FleetEvent& event) {
     Outgoing a;
     a.kind = Outgoing::kAlarm;
     a.window = ctx->window;
-    a.token = ctx->token;
-    a.subject = "tinyad_out." + ctx->token + ".alarm";
-    a.id = std::to_string(ctx->window) + "a";
     a.data = event.json;
     static_cast<std::vector<Outgoing>*>(ctx->outgoing)->push_back(std::move(a));
     return;
   }
-  // A window from elsewhere (HTTP): once, not deduplicated.
+  // A window from elsewhere (HTTP): sent once, not stored.
   const std::string& d = event.device;
   if (!nc_ || d.empty() || d.size() > kMaxDeviceId || d.find_first_of(".*> \t/+#") != std::string::npos) return;
-  if (natsConnection_Publish(nc_, ("tinyad_out." + d + ".alarm").c_str(), event.json.data(),
-                             int(event.json.size())) == NATS_OK)
+  if (natsConnection_Publish(nc_, ("tinyad." + d + ".alarm").c_str(), event.json.data(), int(event.json.size())) ==
+      NATS_OK)
     alarms_out_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -814,6 +859,7 @@ NatsBridge::Counters NatsBridge::counters() const {
   c.alarms_out = alarms_out_.load();
   c.redelivered_skipped = redelivered_skipped_.load();
   c.resent_skipped = resent_skipped_.load();
+  c.stored_resent = stored_resent_.load();
   c.last_stream_seq = last_stream_seq_.load();
   c.publish_retries = publish_retries_.load();
   c.partitions_taken = partitions_taken_.load();
@@ -841,6 +887,9 @@ std::string NatsBridge::metrics_text() const {
   sample("tinyad_nats_resent_skipped_total", "counter",
          "Windows a device sent again (same \"seq\") that had been answered already (acknowledged, not scored).",
          c.resent_skipped);
+  sample("tinyad_nats_stored_answers_resent_total", "counter",
+         "Redelivered windows a worker that died had answered and stored: their stored answers sent again.",
+         c.stored_resent);
   sample("tinyad_nats_last_window_id", "gauge",
          "The highest stream sequence of a window fetched: how many windows the cluster has stored so far.",
          c.last_stream_seq);

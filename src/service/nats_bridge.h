@@ -45,6 +45,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -100,17 +101,22 @@ class NatsBridge {
 
   struct Counters {
     uint64_t windows_in = 0, verdicts_out = 0, errors_out = 0, alarms_out = 0, redelivered_skipped = 0,
-             resent_skipped = 0, publish_retries = 0, partitions_taken = 0, partitions_lost = 0, last_stream_seq = 0;
+             resent_skipped = 0, stored_resent = 0, publish_retries = 0, partitions_taken = 0, partitions_lost = 0, last_stream_seq = 0;
     int partitions_owned = 0;
   };
   Counters counters() const;
   /// Prometheus text exposition of the counters (appended to /metrics).
   std::string metrics_text() const;
 
+  struct Outgoing;  // one answer to MQTT (public for the stored-batch helpers in the .cpp)
+
  private:
   struct Partition;
-  struct Outgoing;
   struct SeqState;
+  struct StoredBatch {  // a device's part of a batch, as stored: answer lines and the state after them
+    std::string lines, state, seqs;
+    uint64_t window = 0;
+  };
   bool setup(std::string* err);
   bool ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err);
   bool ensure_consumer(Partition* p, std::string* err);
@@ -120,7 +126,7 @@ class NatsBridge {
   void run_partition(Partition* p);
   bool process_batch(Partition* p, natsMsgList* list);
   bool restore_device(Partition* p, const std::string& device, std::string* err);
-  bool publish_all(Partition* p, std::vector<Outgoing>& out);
+  bool store_batches(Partition* p, const std::map<std::string, StoredBatch>& batches, std::map<std::string, bool>* fresh);
   static void on_pub_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   void say(const std::string& line);
 
@@ -136,7 +142,7 @@ class NatsBridge {
   std::vector<std::unique_ptr<Partition>> partitions_;  // held by this worker
 
   std::atomic<uint64_t> windows_in_{0}, verdicts_out_{0}, errors_out_{0}, alarms_out_{0}, redelivered_skipped_{0},
-      resent_skipped_{0}, publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0}, last_stream_seq_{0};
+      resent_skipped_{0}, stored_resent_{0}, publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0}, last_stream_seq_{0};
 };
 
 }  // namespace tinyad
