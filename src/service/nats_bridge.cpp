@@ -410,7 +410,10 @@ bool NatsBridge::ensure_consumer(Partition* p, std::string* err) {
   cc.FilterSubject = filter.c_str();
   cc.AckPolicy = js_AckExplicit;
   cc.AckWait = int64_t(options_.ack_wait_s * kNs);
-  cc.MaxAckPending = options_.batch;
+  // Room for the next batch while the last one's acknowledgements are on their way:
+  // a worker fetches again only after acknowledging, so this bounds nothing
+  // else (a dead worker leaves at most one batch to redeliver).
+  cc.MaxAckPending = 4 * options_.batch;
   cc.MaxDeliver = -1;
   cc.Replicas = options_.replicas;
   jsErrCode ec = jsErrCode(0);

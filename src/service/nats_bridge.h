@@ -60,7 +60,7 @@ namespace tinyad {
 struct NatsOptions {
   std::vector<std::string> servers;  // nats://host:port each
   int partitions = 16;               // the servers' mapping's partition(N,1): must be the same N
-  int batch = 64;                    // windows fetched at once; also each consumer's MaxAckPending
+  int batch = 128;                   // windows fetched at once (each consumer's MaxAckPending is 4 batches)
   int replicas = 3;                  // of the streams, consumers and the lease bucket
   double ack_wait_s = 4;             // a fetched window not acknowledged by then is redelivered
   double lease_s = 8;                // a partition lease not renewed by then expires (> ack_wait_s + 2)
