@@ -17,6 +17,7 @@ devices=${4:-64}
 here=$(cd "$(dirname "$0")" && pwd)
 fixture="$here/../../tests/services/nats_cluster_fixture.sh"
 . "$here/../common.sh"  # window_body
+export MQTT_LOAD_PROTOCOL=311  # nats-server's MQTT listener speaks 3.1.1 only
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-nats-bench.XXXXXX")
 workers=()
 stop_workers() {

@@ -8,12 +8,13 @@
 // Streams (created at start when missing, replicated `replicas` times):
 //   TINYAD_WINDOWS   tinyad_in.*.*, work queue: a window stays until a
 //                    worker acknowledges it; one durable pull consumer per
-//                    partition (tinyad-p<i>), explicit acks.
-//   TINYAD_VERDICTS  tinyad_out.<device>.verdict|alarm, the last of each kept
-//                    per device, duplicates dropped by Nats-Msg-Id (the
-//                    window's stream sequence) for 2 min. What it stores
-//                    anew the worker then sends on tinyad.<device>.verdict|alarm,
-//                    which MQTT clients see as tinyad/<device>/verdict|alarm.
+//                    partition (tinyad-p<i>, made by the first worker that
+//                    takes the partition), explicit acks.
+//   TINYAD_VERDICTS  tinyad_out.<device>.batch: per device, its answers of
+//                    the last batch (lines "<window> v|e|a <json>") with its
+//                    alarm state and answered sequence numbers in headers;
+//                    the last one per device kept, duplicates dropped by
+//                    Nats-Msg-Id for 2 min.
 //   KV tinyad_leases p.<i> = the worker owning partition i, w.<id> = a live
 //                    worker; both expire lease_s after their last renewal.
 //
@@ -23,21 +24,25 @@
 // partitions fairly (ceil(partitions / live workers) each) and take over
 // those of a worker that died once its leases expire.
 //
-// Exactly one verdict per window: a window's verdict (and its alarm event,
-// if any) is stored with Nats-Msg-Id = its stream sequence before the window
-// is acknowledged; the verdict carries the device's alarm state after the
-// window (headers Tinyad-Window, Tinyad-Alarm). A worker that takes a
-// partition over restores each device's state from its last stored verdict
-// and acknowledges without scoring every redelivered window at or before it.
+// Exactly one verdict per window: a window that carries the device's own
+// "seq" is answered once per seq (a copy the device sent again is
+// acknowledged only); a redelivered window (same stream sequence) once. A
+// batch's answers are stored per device before any is sent on; then each
+// window's answers are sent on (tinyad.<device>.verdict|alarm, which MQTT
+// clients see as tinyad/<device>/verdict|alarm) and the window acknowledged,
+// back to back. A worker that takes a partition over restores each device's
+// state from its last stored batch, and sends the stored answers of
+// redelivered windows in it (their worker died before acknowledging them).
 // Ordering: a worker fetches only while its lease has more than ack_wait_s
 // to run, so the windows a dead worker had fetched are up for redelivery
 // (first, in order) before any other worker may hold the partition.
 //
-// Lost: a worker killed between storing a batch's verdicts and sending them
-// on leaves those in the stream only (MQTT listeners miss them, none is sent
-// twice). What it avoids: --learn/--commission baselines (they would not
-// follow a device to another worker; serve refuses them with --nats) and
-// retained messages.
+// Lost or doubled (docs/fleet.md): windows the cluster's MQTT listener
+// acknowledged while the stream had no leader (the device must send them
+// again); a window whose answers were sent by a worker killed just before
+// its acknowledgement left is answered twice. What it avoids:
+// --learn/--commission baselines (they would not follow a device to
+// another worker; serve refuses them with --nats) and retained messages.
 #pragma once
 
 #include <nats/nats.h>
