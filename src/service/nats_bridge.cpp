@@ -359,7 +359,7 @@ bool NatsBridge::ensure_stream(const char* name, const char* subject, bool work_
     c.Retention = js_WorkQueuePolicy;
     c.MaxMsgSize = int32_t(std::min<size_t>(options_.max_payload + 1024, 64 << 20));
   } else {
-    c.MaxMsgsPerSubject = 1;  // the last verdict and alarm of each device: its state
+    c.MaxMsgsPerSubject = 1;  // each device's last stored batch: its answers and state
     c.Duplicates = 120 * kNs;
   }
   jsErrCode ec = jsErrCode(0);
@@ -639,7 +639,7 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
       return ok;
     }
     if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
-      *err = "cannot read the last verdict of " + device + ": " + status_text(s);
+      *err = "cannot read the last stored batch of " + device + ": " + status_text(s);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
