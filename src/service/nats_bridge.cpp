@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "fleet_metrics_text.h"
+#include "window_seq.h"
 namespace tinyad {
 namespace {
 
@@ -69,89 +70,7 @@ bool alarm_header_parse(const char* text, AlarmState* s) {
   return true;
 }
 
-// The device's own window id: the top-level "seq" number of the window's
-// JSON, when it sends one (a key, so preceded by '{' or ',' and followed by
-// ':'). 0: none.
-uint64_t window_seq(std::string_view json) {
-  for (size_t at = json.find("\"seq\""); at != std::string_view::npos; at = json.find("\"seq\"", at + 1)) {
-    size_t before = at;
-    while (before > 0 && (json[before - 1] == ' ' || json[before - 1] == '\n')) --before;
-    if (before == 0 || (json[before - 1] != '{' && json[before - 1] != ',')) continue;
-    size_t k = at + 5;
-    while (k < json.size() && json[k] == ' ') ++k;
-    if (k >= json.size() || json[k] != ':') continue;
-    ++k;
-    while (k < json.size() && json[k] == ' ') ++k;
-    uint64_t v = 0;
-    size_t digits = 0;
-    for (; k < json.size() && json[k] >= '0' && json[k] <= '9' && digits < 19; ++k, ++digits) v = v * 10 + uint64_t(json[k] - '0');
-    return digits ? v : 0;
-  }
-  return 0;
-}
-
 }  // namespace
-
-// Which of a device's sequence numbers were answered: all up to `high`
-// except the `gaps`, ranges skipped when a later number came first (windows
-// the cluster lost, e.g. while a stream had no leader, that the device sends
-// again). At most kMaxGaps ranges, the oldest forgotten. A number far below
-// `high` means the device started counting again (a reboot).
-struct NatsBridge::SeqState {
-  static constexpr size_t kMaxGaps = 16;
-  static constexpr uint64_t kRestartBelow = 1000;
-  uint64_t high = 0;
-  std::vector<std::pair<uint64_t, uint64_t>> gaps;  // [first, last], ascending
-
-  // True (and recorded) when `seq` was not answered before.
-  bool accept(uint64_t seq) {
-    if (seq > high) {
-      if (seq > high + 1) gaps.emplace_back(high + 1, seq - 1);
-      if (gaps.size() > kMaxGaps) gaps.erase(gaps.begin());
-      high = seq;
-      return true;
-    }
-    if (high - seq >= kRestartBelow) {
-      *this = SeqState{};
-      high = seq;
-      return true;
-    }
-    for (size_t i = 0; i < gaps.size(); ++i) {
-      auto [first, last] = gaps[i];
-      if (seq < first || seq > last) continue;
-      if (first == last) {
-        gaps.erase(gaps.begin() + long(i));
-      } else if (seq == first) {
-        gaps[i].first = seq + 1;
-      } else if (seq == last) {
-        gaps[i].second = seq - 1;
-      } else {
-        gaps[i].second = seq - 1;
-        gaps.insert(gaps.begin() + long(i) + 1, {seq + 1, last});
-        if (gaps.size() > kMaxGaps) gaps.erase(gaps.begin());
-      }
-      return true;
-    }
-    return false;
-  }
-  // Tinyad-Seq header: "high[,first-last...]".
-  std::string text() const {
-    std::string t = std::to_string(high);
-    for (auto [first, last] : gaps) t += "," + std::to_string(first) + "-" + std::to_string(last);
-    return t;
-  }
-  void parse(const char* t) {
-    *this = SeqState{};
-    if (!t) return;
-    char* end = nullptr;
-    high = std::strtoull(t, &end, 10);
-    while (end && *end == ',') {
-      const uint64_t first = std::strtoull(end + 1, &end, 10);
-      if (*end != '-') break;
-      gaps.emplace_back(first, std::strtoull(end + 1, &end, 10));
-    }
-  }
-};
 
 namespace {
 
@@ -176,6 +95,18 @@ struct NatsBridge::Outgoing {
 };
 
 namespace {
+
+// The highest stream sequence of a fetched batch.
+uint64_t last_window_of(natsMsgList* list) {
+  uint64_t last = 0;
+  for (int i = 0; i < list->Count; ++i) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK) continue;
+    last = std::max(last, meta->Sequence.Stream);
+    jsMsgMetaData_Destroy(meta);
+  }
+  return last;
+}
 
 // A device's answers in a stored batch: one line each, "<window> <v|e|a> <json>".
 void append_line(const NatsBridge::Outgoing& o, std::string* lines) {
@@ -220,12 +151,16 @@ struct NatsBridge::Partition {
   // which of the device's own sequence numbers were answered.
   struct Device {
     uint64_t last_window = 0;
-    SeqState seqs;
+    DeviceSeqs seqs;
     // The answers of the device's last stored batch (restored on takeover):
     // a redelivered window among them was answered but perhaps not sent.
     std::map<uint64_t, std::vector<Outgoing>> stored;
   };
   std::unordered_map<std::string, Device> devices;
+  // Windows up to this stream sequence had their answers sent on by the
+  // partition's previous owner (its last tinyad_out.partition-<i>.sent):
+  // a redelivered one of them lost only its acknowledgement.
+  uint64_t sent_upto = 0;
 };
 
 bool nats_urls_parse(const std::string& text, std::vector<std::string>* servers, std::string* err) {
@@ -558,6 +493,18 @@ void NatsBridge::run_partition(Partition* p) {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   }
+  const std::string sent_subject = "tinyad_out.partition-" + std::to_string(p->index) + ".sent";
+  for (bool read = false; p->run && !read;) {
+    natsMsg* m = nullptr;
+    jsErrCode gec = jsErrCode(0);
+    const natsStatus gs = js_GetLastMsg(&m, p->js, kVerdictsStream, sent_subject.c_str(), nullptr, &gec);
+    if (gs == NATS_OK)
+      p->sent_upto =
+          std::strtoull(std::string(natsMsg_GetData(m), size_t(natsMsg_GetDataLength(m))).c_str(), nullptr, 10);
+    if (m) natsMsg_Destroy(m);
+    read = gs == NATS_OK || gs == NATS_NOT_FOUND;
+    if (!read) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   while (p->run) {
     // Fetch only while the lease outlives the ack wait of what we fetch.
     if (now_ms() + kFetchTimeoutMs > p->fetch_until_ms.load()) {
@@ -751,8 +698,8 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     }
     Partition::Device& dev = p->devices[token];
     if (window <= dev.last_window) {  // answered before a redelivery
-      auto it = dev.stored.find(window);
-      if (it != dev.stored.end()) {  // by a worker that died before acknowledging it: send what it stored
+      auto it = window > p->sent_upto ? dev.stored.find(window) : dev.stored.end();
+      if (it != dev.stored.end()) {  // by a worker that died before sending it on: send what it stored
         answers[size_t(i)] = std::move(it->second);
         dev.stored.erase(it);
         stored_resent_.fetch_add(1, std::memory_order_relaxed);
@@ -821,6 +768,15 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     }
     natsMsg_Ack(list->Msgs[i], nullptr);
   }
+  // Sent on up to here: a later owner must not send these again when their
+  // acknowledgements are lost (a consumer electing a new leader). Not waited
+  // for; a worker killed before this is stored has its last batch's answers
+  // sent again by the next owner.
+  const std::string last = std::to_string(last_window_of(list));
+  natsMsg* m = nullptr;
+  const std::string sent_subject = "tinyad_out.partition-" + std::to_string(p->index) + ".sent";
+  natsMsg_Create(&m, sent_subject.c_str(), nullptr, last.data(), int(last.size()));
+  if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
   return true;
 }
 

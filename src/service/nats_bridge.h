@@ -117,7 +117,6 @@ class NatsBridge {
 
  private:
   struct Partition;
-  struct SeqState;
   struct StoredBatch {  // a device's part of a batch, as stored: answer lines and the state after them
     std::string lines, state, seqs;
     uint64_t window = 0;
