@@ -32,15 +32,16 @@
 // clients see as tinyad/<device>/verdict|alarm) and the window acknowledged,
 // back to back. A worker that takes a partition over restores each device's
 // state from its last stored batch, and sends the stored answers of
-// redelivered windows in it (their worker died before acknowledging them).
+// redelivered windows in it that its previous owner had not marked as sent
+// (tinyad_out.partition-<i>.sent, recorded after each batch is sent on).
 // Ordering: a worker fetches only while its lease has more than ack_wait_s
 // to run, so the windows a dead worker had fetched are up for redelivery
 // (first, in order) before any other worker may hold the partition.
 //
 // Lost or doubled (docs/fleet.md): windows the cluster's MQTT listener
 // acknowledged while the stream had no leader (the device must send them
-// again); a window whose answers were sent by a worker killed just before
-// its acknowledgement left is answered twice. What it avoids:
+// again); a batch sent on by a worker killed before its "sent" mark was
+// stored is answered twice. What it avoids:
 // --learn/--commission baselines (they would not follow a device to
 // another worker; serve refuses them with --nats) and retained messages.
 #pragma once
