@@ -549,6 +549,13 @@ void NatsBridge::run_partition(Partition* p) {
   }
   if (sub) natsSubscription_Destroy(sub);
   natsConnection_FlushTimeout(nc_, 2000);  // the acknowledgements, before the lease is given back
+  // The last "sent" mark stored before anyone (this worker too, a moment
+  // later) may take the partition again: read stale, it would make the next
+  // owner send the last batch's answers a second time.
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 2000;
+  js_PublishAsyncComplete(p->js, &po);
   p->finished = true;
 }
 
