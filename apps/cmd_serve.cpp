@@ -66,6 +66,7 @@ struct ServeArgs {
   uint32_t mqtt_session_expiry = 3600;
   std::string nats, nats_worker_id;
   int nats_partitions = 16;
+  int nats_replicas = 3;
   ServerFlags server;
 };
 
@@ -282,6 +283,7 @@ int run_serve(ServeArgs& a) {
                   "worker; not supported yet (docs/fleet.md)");
     no.partitions = a.nats_partitions;
     no.worker_id = a.nats_worker_id;
+    no.replicas = a.nats_replicas;
     no.max_payload = a.server.max_body;
   }
   Model model;
@@ -552,11 +554,15 @@ RunFn attach_serve(CLI::App* cmd) {
   cmd->add_option("--nats", a->nats,
                   "Take windows from a NATS JetStream cluster instead (nats://h1:p1,h2:p2,h3:p3; port default "
                   "4222): devices publish over MQTT to any node, workers share the device partitions, each "
-                  "window gets one verdict on tinyad/<device>/verdict, alarms on /alarm (experimental); the "
+                  "window gets one verdict on tinyad/<device>/verdict, alarms on /alarm; the "
                   "servers need the partition mapping of docs/fleet.md");
   cmd->add_option("--nats-partitions", a->nats_partitions,
                   "With --nats: the number of device partitions, as in the servers' mapping (default 16)")
       ->check(CLI::Range(1, 1024));
+  cmd->add_option("--nats-replicas", a->nats_replicas,
+                  "With --nats: copies of the streams, consumers and leases the first worker creates (default 3; "
+                  "1 only to measure what replication costs: a dead node then loses its windows)")
+      ->check(CLI::Range(1, 5));
   cmd->add_option("--nats-worker-id", a->nats_worker_id,
                   "With --nats: this worker's name in the partition leases (default <hostname>-<pid>)");
   add_server_flags(cmd, &a->server);

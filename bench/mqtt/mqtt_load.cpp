@@ -93,7 +93,10 @@ void on_message(mosquitto*, void* self, const mosquitto_message* m) {
 
 mosquitto* client(const char* host, int port, Load* l, bool subscriber) {
   mosquitto* m = mosquitto_new(nullptr, true, l);
-  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  // MQTT_LOAD_PROTOCOL=311: MQTT 3.1.1, for brokers without MQTT 5 (nats-server; bench/nats/run.sh).
+  const char* protocol = std::getenv("MQTT_LOAD_PROTOCOL");
+  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                       protocol && std::string(protocol) == "311" ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5);
   mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
   if (const char* e = std::getenv("MQTT_LOAD_SENDMAX")) mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, std::atoi(e));
   if (const char* e = std::getenv("MQTT_LOAD_RECVMAX")) mosquitto_int_option(m, MOSQ_OPT_RECEIVE_MAXIMUM, std::atoi(e));

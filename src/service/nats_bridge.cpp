@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "fleet_metrics_text.h"
+#include "window_seq.h"
 namespace tinyad {
 namespace {
 
@@ -69,6 +70,10 @@ bool alarm_header_parse(const char* text, AlarmState* s) {
   return true;
 }
 
+}  // namespace
+
+namespace {
+
 // The scoring thread's context while it scores one window: the monitor
 // calls the event sink from within process_window, on this thread, and the
 // alarm goes out with the window's verdict.
@@ -82,11 +87,53 @@ thread_local WindowContext* tl_window = nullptr;
 
 }  // namespace
 
+// One answer to MQTT: a window's verdict, error or alarm event.
 struct NatsBridge::Outgoing {
   enum Kind { kVerdict, kError, kAlarm } kind = kVerdict;
   uint64_t window = 0;
-  std::string subject, data, id, state;
+  std::string data;
 };
+
+namespace {
+
+// The highest stream sequence of a fetched batch.
+uint64_t last_window_of(natsMsgList* list) {
+  uint64_t last = 0;
+  for (int i = 0; i < list->Count; ++i) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK) continue;
+    last = std::max(last, meta->Sequence.Stream);
+    jsMsgMetaData_Destroy(meta);
+  }
+  return last;
+}
+
+// A device's answers in a stored batch: one line each, "<window> <v|e|a> <json>".
+void append_line(const NatsBridge::Outgoing& o, std::string* lines) {
+  *lines += std::to_string(o.window);
+  *lines += o.kind == NatsBridge::Outgoing::kVerdict ? " v " : o.kind == NatsBridge::Outgoing::kError ? " e " : " a ";
+  *lines += o.data;
+  *lines += '\n';
+}
+
+bool parse_lines(std::string_view text, std::map<uint64_t, std::vector<NatsBridge::Outgoing>>* out) {
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || sp + 3 > line.size() || line[sp + 2] != ' ') return false;
+    NatsBridge::Outgoing o;
+    o.window = std::strtoull(std::string(line.substr(0, sp)).c_str(), nullptr, 10);
+    const char k = line[sp + 1];
+    o.kind = k == 'v' ? NatsBridge::Outgoing::kVerdict : k == 'e' ? NatsBridge::Outgoing::kError : NatsBridge::Outgoing::kAlarm;
+    o.data = std::string(line.substr(sp + 3));
+    (*out)[o.window].push_back(std::move(o));
+  }
+  return true;
+}
+
+}  // namespace
 
 constexpr int kStored = 1, kDuplicate = 2;
 
@@ -99,9 +146,21 @@ struct NatsBridge::Partition {
   jsCtx* js = nullptr;
   std::mutex mutex;                   // acked (written by the library's PubAck thread)
   std::map<std::string, int> acked;  // Nats-Msg-Id -> kStored or kDuplicate (stored before); absent: failed
-  // Devices seen since the lease was taken: the stream sequence of the last
-  // window answered (restored from the stream on first sight).
-  std::unordered_map<std::string, uint64_t> last_window;
+  // Devices seen since the lease was taken (restored from the stream on
+  // first sight): the stream sequence of the last window answered, and
+  // which of the device's own sequence numbers were answered.
+  struct Device {
+    uint64_t last_window = 0;
+    DeviceSeqs seqs;
+    // The answers of the device's last stored batch (restored on takeover):
+    // a redelivered window among them was answered but perhaps not sent.
+    std::map<uint64_t, std::vector<Outgoing>> stored;
+  };
+  std::unordered_map<std::string, Device> devices;
+  // Windows up to this stream sequence had their answers sent on by the
+  // partition's previous owner (its last tinyad_out.partition-<i>.sent):
+  // a redelivered one of them lost only its acknowledgement.
+  uint64_t sent_upto = 0;
 };
 
 bool nats_urls_parse(const std::string& text, std::vector<std::string>* servers, std::string* err) {
@@ -213,72 +272,47 @@ bool NatsBridge::start(std::string* err, double timeout_s) {
   return true;
 }
 
-// The streams, the consumers and the lease bucket, each created when missing
-// and left as it is when present (another worker made it).
-bool NatsBridge::setup(std::string* err) {
-  jsErrCode ec = jsErrCode(0);
+// A stream, created when missing and left as it is when present (another
+// worker made it). `work_queue`: a window stays until acknowledged;
+// otherwise the last `per_subject` messages of each subject are kept and
+// duplicates (same Nats-Msg-Id) dropped for 2 min.
+bool NatsBridge::ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err) {
   jsStreamInfo* si = nullptr;
-  auto exists = [&](const char* stream) {
-    jsStreamInfo* info = nullptr;
-    const bool ok = js_GetStreamInfo(&info, js_, stream, nullptr, nullptr) == NATS_OK;
-    if (info) jsStreamInfo_Destroy(info);
-    return ok;
-  };
-  if (!exists(kWindowsStream)) {
-    jsStreamConfig c;
-    jsStreamConfig_Init(&c);
-    const char* subjects[] = {"tinyad_in.*.*"};
-    c.Name = kWindowsStream;
-    c.Subjects = subjects;
-    c.SubjectsLen = 1;
+  if (js_GetStreamInfo(&si, js_, name, nullptr, nullptr) == NATS_OK) {
+    jsStreamInfo_Destroy(si);
+    return true;
+  }
+  jsStreamConfig c;
+  jsStreamConfig_Init(&c);
+  const char* subjects[] = {subject};
+  c.Name = name;
+  c.Subjects = subjects;
+  c.SubjectsLen = 1;
+  c.Storage = js_FileStorage;
+  c.Replicas = options_.replicas;
+  if (work_queue) {
     c.Retention = js_WorkQueuePolicy;
-    c.Storage = js_FileStorage;
-    c.Replicas = options_.replicas;
     c.MaxMsgSize = int32_t(std::min<size_t>(options_.max_payload + 1024, 64 << 20));
-    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
-      *err = std::string(kWindowsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
-    jsStreamInfo_Destroy(si);
-  }
-  if (!exists(kVerdictsStream)) {
-    jsStreamConfig c;
-    jsStreamConfig_Init(&c);
-    const char* subjects[] = {"tinyad_out.*.*"};
-    c.Name = kVerdictsStream;
-    c.Subjects = subjects;
-    c.SubjectsLen = 1;
-    c.Storage = js_FileStorage;
-    c.Replicas = options_.replicas;
-    c.MaxMsgsPerSubject = 1;  // the last verdict and alarm of each device: its state
+  } else {
+    c.MaxMsgsPerSubject = 1;  // each device's last stored batch: its answers and state
     c.Duplicates = 120 * kNs;
-    if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
-      *err = std::string(kVerdictsStream) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
-    jsStreamInfo_Destroy(si);
   }
-  for (int i = 0; i < options_.partitions; ++i) {
-    const std::string durable = "tinyad-p" + std::to_string(i), filter = "tinyad_in." + std::to_string(i) + ".*";
-    jsConsumerInfo* ci = nullptr;
-    if (js_GetConsumerInfo(&ci, js_, kWindowsStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
-      jsConsumerInfo_Destroy(ci);
-      continue;
-    }
-    jsConsumerConfig cc;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable.c_str();
-    cc.FilterSubject = filter.c_str();
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = int64_t(options_.ack_wait_s * kNs);
-    cc.MaxAckPending = options_.batch;
-    cc.MaxDeliver = -1;
-    if (js_AddConsumer(&ci, js_, kWindowsStream, &cc, nullptr, &ec) != NATS_OK) {
-      *err = "consumer " + durable + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
-      return false;
-    }
-    jsConsumerInfo_Destroy(ci);
+  jsErrCode ec = jsErrCode(0);
+  if (js_AddStream(&si, js_, &c, nullptr, &ec) != NATS_OK) {
+    *err = std::string(name) + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+    return false;
   }
+  jsStreamInfo_Destroy(si);
+  return true;
+}
+
+// The streams and the lease bucket. The partitions' consumers are made by
+// the partition threads when they first take them (in parallel: each R3
+// consumer is a raft group of its own, whose election takes a while).
+bool NatsBridge::setup(std::string* err) {
+  if (!ensure_stream(kWindowsStream, "tinyad_in.*.*", true, err) ||
+      !ensure_stream(kVerdictsStream, "tinyad_out.*.*", false, err))
+    return false;
   if (!kv_ && js_KeyValue(&kv_, js_, kLeaseBucket) != NATS_OK) {
     kv_ = nullptr;
     kvConfig kc;
@@ -293,6 +327,36 @@ bool NatsBridge::setup(std::string* err) {
       return false;
     }
   }
+  return true;
+}
+
+// The partition's durable pull consumer, created when missing.
+bool NatsBridge::ensure_consumer(Partition* p, std::string* err) {
+  const std::string durable = "tinyad-p" + std::to_string(p->index);
+  const std::string filter = "tinyad_in." + std::to_string(p->index) + ".*";
+  jsConsumerInfo* ci = nullptr;
+  if (js_GetConsumerInfo(&ci, p->js, kWindowsStream, durable.c_str(), nullptr, nullptr) == NATS_OK) {
+    jsConsumerInfo_Destroy(ci);
+    return true;
+  }
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable.c_str();
+  cc.FilterSubject = filter.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = int64_t(options_.ack_wait_s * kNs);
+  // Room for the next batch while the last one's acknowledgements are on their way:
+  // a worker fetches again only after acknowledging, so this bounds nothing
+  // else (a dead worker leaves at most one batch to redeliver).
+  cc.MaxAckPending = 4 * options_.batch;
+  cc.MaxDeliver = -1;
+  cc.Replicas = options_.replicas;
+  jsErrCode ec = jsErrCode(0);
+  if (js_AddConsumer(&ci, p->js, kWindowsStream, &cc, nullptr, &ec) != NATS_OK) {
+    *err = "consumer " + durable + ": " + status_text(NATS_ERR) + " (" + std::to_string(int(ec)) + ")";
+    return false;
+  }
+  jsConsumerInfo_Destroy(ci);
   return true;
 }
 
@@ -360,6 +424,8 @@ void NatsBridge::lease_loop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::lock_guard<std::mutex> lock(partitions_mutex_);
+  // All threads told first, then joined: each may be waiting out a fetch.
+  for (auto& p : partitions_) p->run = false;
   for (auto& p : partitions_) release(p.get(), !p->abandoned);
   partitions_.clear();
   kvStore_Delete(kv_, me.c_str());
@@ -415,14 +481,29 @@ void NatsBridge::run_partition(Partition* p) {
   jsErrCode ec = jsErrCode(0);
   int64_t last_complaint = 0;
   while (p->run && !sub) {
-    if (js_PullSubscribe(&sub, p->js, filter.c_str(), durable.c_str(), nullptr, &so, &ec) != NATS_OK) {
+    std::string why;
+    if (!ensure_consumer(p, &why) ||
+        js_PullSubscribe(&sub, p->js, filter.c_str(), durable.c_str(), nullptr, &so, &ec) != NATS_OK) {
+      if (why.empty()) why = status_text(NATS_ERR);
       sub = nullptr;
       if (now_ms() - last_complaint > 5000) {
-        say("cannot bind to consumer " + durable + ": " + status_text(NATS_ERR) + ", retrying");
+        say("cannot bind to consumer " + durable + ": " + why + ", retrying");
         last_complaint = now_ms();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
+  }
+  const std::string sent_subject = "tinyad_out.partition-" + std::to_string(p->index) + ".sent";
+  for (bool read = false; p->run && !read;) {
+    natsMsg* m = nullptr;
+    jsErrCode gec = jsErrCode(0);
+    const natsStatus gs = js_GetLastMsg(&m, p->js, kVerdictsStream, sent_subject.c_str(), nullptr, &gec);
+    if (gs == NATS_OK)
+      p->sent_upto =
+          std::strtoull(std::string(natsMsg_GetData(m), size_t(natsMsg_GetDataLength(m))).c_str(), nullptr, 10);
+    if (m) natsMsg_Destroy(m);
+    read = gs == NATS_OK || gs == NATS_NOT_FOUND;
+    if (!read) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   while (p->run) {
     // Fetch only while the lease outlives the ack wait of what we fetch.
@@ -430,9 +511,27 @@ void NatsBridge::run_partition(Partition* p) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
+    // What is there, up to a batch, without waiting; when nothing is, wait
+    // for the next one only. (One request for a whole batch would be held
+    // by the server until the batch is full or the request expires: a
+    // partition that gets a few windows a second would answer each of them
+    // up to kFetchTimeoutMs late.)
     natsMsgList list{};
-    const natsStatus s = natsSubscription_Fetch(&list, sub, options_.batch, kFetchTimeoutMs, &ec);
-    if (s == NATS_TIMEOUT) continue;
+    jsFetchRequest req;
+    jsFetchRequest_Init(&req);
+    req.Batch = options_.batch;
+    req.NoWait = true;
+    req.Expires = kFetchTimeoutMs * 1000000LL;
+    natsStatus s = natsSubscription_FetchRequest(&list, sub, &req);
+    if (list.Count == 0) {
+      natsMsgList_Destroy(&list);
+      list = natsMsgList{};
+      s = natsSubscription_Fetch(&list, sub, 1, kFetchTimeoutMs, &ec);
+    }
+    if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
+      natsMsgList_Destroy(&list);
+      continue;
+    }
     if (s != NATS_OK) {
       if (now_ms() - last_complaint > 5000) {
         say("partition " + std::to_string(p->index) + ": fetch failed: " + status_text(s) + ", retrying");
@@ -450,37 +549,51 @@ void NatsBridge::run_partition(Partition* p) {
   }
   if (sub) natsSubscription_Destroy(sub);
   natsConnection_FlushTimeout(nc_, 2000);  // the acknowledgements, before the lease is given back
+  // The last "sent" mark stored before anyone (this worker too, a moment
+  // later) may take the partition again: read stale, it would make the next
+  // owner send the last batch's answers a second time.
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 2000;
+  js_PublishAsyncComplete(p->js, &po);
   p->finished = true;
 }
 
 bool NatsBridge::restore_device(Partition* p, const std::string& device, std::string* err) {
-  const std::string subject = "tinyad_out." + device + ".verdict";
+  const std::string subject = "tinyad_out." + device + ".batch";
   for (;;) {
     natsMsg* m = nullptr;
     jsErrCode ec = jsErrCode(0);
     const natsStatus s = js_GetLastMsg(&m, p->js, kVerdictsStream, subject.c_str(), nullptr, &ec);
     if (s == NATS_NOT_FOUND) {  // never answered: a new device
       monitor_->restore_alarm_state(device_of_token(device), AlarmState{});
-      p->last_window[device] = 0;
+      p->devices[device] = Partition::Device{};
       return true;
     }
     if (s == NATS_OK) {
       const char* window = nullptr;
       const char* alarm = nullptr;
+      const char* seqs = nullptr;
       natsMsgHeader_Get(m, "Tinyad-Window", &window);
       natsMsgHeader_Get(m, "Tinyad-Alarm", &alarm);
+      natsMsgHeader_Get(m, "Tinyad-Seq", &seqs);
       AlarmState st;
-      const bool ok = window && alarm_header_parse(alarm, &st);
+      Partition::Device d;
+      const bool ok = window && alarm_header_parse(alarm, &st) &&
+                      parse_lines(std::string_view(natsMsg_GetData(m), size_t(std::max(0, natsMsg_GetDataLength(m)))),
+                                  &d.stored);
       if (ok) {
-        p->last_window[device] = std::strtoull(window, nullptr, 10);
+        d.last_window = std::strtoull(window, nullptr, 10);
+        d.seqs.parse(seqs);
+        p->devices[device] = std::move(d);
         monitor_->restore_alarm_state(device_of_token(device), st);
       }
       natsMsg_Destroy(m);
-      if (!ok) *err = "the last verdict of " + device + " has no Tinyad-Window/Tinyad-Alarm header";
+      if (!ok) *err = "the last stored batch of " + device + " is not one (Tinyad-Window/Tinyad-Alarm, answer lines)";
       return ok;
     }
     if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
-      *err = "cannot read the last verdict of " + device + ": " + status_text(s);
+      *err = "cannot read the last stored batch of " + device + ": " + status_text(s);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -497,23 +610,29 @@ void NatsBridge::on_pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, vo
   natsMsg_Destroy(msg);
 }
 
-// Stores every verdict and alarm of the batch (asynchronously, then the
-// missing ones one by one until stored or the lease is at risk).
-bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
-  auto make = [](const Outgoing& o) {
+// Stores each device's part of the batch, one message per device (its
+// answers and its state after the batch), asynchronously, then the missing
+// ones one by one until stored or the lease is at risk. `fresh[token]`:
+// stored now rather than before (by a worker whose lease ran out while it
+// was still at work, which then sends them itself).
+bool NatsBridge::store_batches(Partition* p, const std::map<std::string, StoredBatch>& batches,
+                               std::map<std::string, bool>* fresh) {
+  auto make = [](const std::string& token, const StoredBatch& b) {
     natsMsg* m = nullptr;
-    natsMsg_Create(&m, o.subject.c_str(), nullptr, o.data.data(), int(o.data.size()));
-    natsMsgHeader_Set(m, "Nats-Msg-Id", o.id.c_str());
-    natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(o.window).c_str());
-    if (!o.state.empty()) natsMsgHeader_Set(m, "Tinyad-Alarm", o.state.c_str());
+    const std::string subject = "tinyad_out." + token + ".batch";
+    natsMsg_Create(&m, subject.c_str(), nullptr, b.lines.data(), int(b.lines.size()));
+    natsMsgHeader_Set(m, "Nats-Msg-Id", (std::to_string(b.window) + "b").c_str());
+    natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(b.window).c_str());
+    natsMsgHeader_Set(m, "Tinyad-Alarm", b.state.c_str());
+    natsMsgHeader_Set(m, "Tinyad-Seq", b.seqs.c_str());
     return m;
   };
   {
     std::lock_guard<std::mutex> lock(p->mutex);
     p->acked.clear();
   }
-  for (const Outgoing& o : out) {
-    natsMsg* m = make(o);
+  for (const auto& [token, b] : batches) {
+    natsMsg* m = make(token, b);
     if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
   }
   jsPubOptions po;
@@ -523,50 +642,47 @@ bool NatsBridge::publish_all(Partition* p, std::vector<Outgoing>& out) {
     natsMsgList pending{};
     if (js_PublishAsyncGetPendingList(&pending, p->js) == NATS_OK) natsMsgList_Destroy(&pending);
   }
-  std::vector<bool> fresh(out.size());  // stored now, not before: to be sent on
-  for (size_t k = 0; k < out.size(); ++k) {
-    const Outgoing& o = out[k];
+  for (const auto& [token, b] : batches) {
     bool stored;
     {
       std::lock_guard<std::mutex> lock(p->mutex);
-      auto it = p->acked.find(o.id);
+      auto it = p->acked.find(std::to_string(b.window) + "b");
       stored = it != p->acked.end();
-      fresh[k] = stored && it->second == kStored;
+      (*fresh)[token] = stored && it->second == kStored;
     }
     while (!stored) {
       if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
-        say("partition " + std::to_string(p->index) + ": cannot store the verdict of window " +
-            std::to_string(o.window) + ", giving the partition up");
+        say("partition " + std::to_string(p->index) + ": cannot store the answers up to window " +
+            std::to_string(b.window) + ", giving the partition up");
         return false;
       }
       publish_retries_.fetch_add(1, std::memory_order_relaxed);
-      natsMsg* m = make(o);
+      natsMsg* m = make(token, b);
       jsPubAck* pa = nullptr;
       jsErrCode ec = jsErrCode(0);
       stored = js_PublishMsg(&pa, p->js, m, &po, &ec) == NATS_OK;
-      fresh[k] = stored && pa && !pa->Duplicate;
+      (*fresh)[token] = stored && pa && !pa->Duplicate;
       if (pa) jsPubAck_Destroy(pa);
       natsMsg_Destroy(m);
       if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
-  // Stored: now on to MQTT (tinyad_out.<d>.<kind> -> tinyad.<d>.<kind>),
-  // each once: one stored before (by a worker that died since) is not sent
-  // again. nats-server 2.9 gives a stream's RePublish to no MQTT subscriber
-  // (docs/fleet.md), so this process sends them.
-  for (size_t k = 0; k < out.size(); ++k) {
-    if (!fresh[k]) continue;
-    const Outgoing& o = out[k];
-    const std::string subject = "tinyad." + o.subject.substr(std::strlen("tinyad_out."));
-    natsConnection_Publish(nc_, subject.c_str(), o.data.data(), int(o.data.size()));
-    (o.kind == Outgoing::kVerdict ? verdicts_out_ : o.kind == Outgoing::kError ? errors_out_ : alarms_out_)
-        .fetch_add(1, std::memory_order_relaxed);
-  }
   return true;
 }
 
+// Scores the batch, stores every device's answers and state (one replicated
+// write per device and batch), then, window by window, sends its answers on
+// to MQTT (tinyad.<device>.verdict|alarm) and acknowledges it. Answer and
+// acknowledgement go out back to back on one connection, so a window whose
+// acknowledgement the cluster never got (redelivered to the next owner of
+// the partition) had its answers sent only if the worker died exactly
+// between the two; the next owner sends the stored answers of such windows.
+// nats-server 2.9 gives a stream's RePublish to no MQTT subscriber
+// (docs/fleet.md), so this process sends them.
 bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
-  std::vector<Outgoing> out;
+  std::vector<std::vector<Outgoing>> answers(size_t(list->Count));  // per window, to send before its ack
+  std::vector<std::string> tokens(size_t(list->Count));
+  std::map<std::string, StoredBatch> batches;
   for (int i = 0; i < list->Count; ++i) {
     natsMsg* msg = list->Msgs[i];
     windows_in_.fetch_add(1, std::memory_order_relaxed);
@@ -574,23 +690,42 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return false;
     const uint64_t window = meta->Sequence.Stream;
     jsMsgMetaData_Destroy(meta);
+    for (uint64_t seen = last_stream_seq_.load(); window > seen && !last_stream_seq_.compare_exchange_weak(seen, window);) {
+    }
     // tinyad_in.<partition>.<device token>
     const std::string subject = natsMsg_GetSubject(msg);
     const size_t dot = subject.find('.', subject.find('.') + 1);
     const std::string token = dot == std::string::npos ? std::string() : subject.substr(dot + 1);
     const std::string device = device_of_token(token);
+    tokens[size_t(i)] = token;
     std::string err;
-    if (!p->last_window.count(token) && !restore_device(p, token, &err)) {
+    if (!p->devices.count(token) && !restore_device(p, token, &err)) {
       say("partition " + std::to_string(p->index) + ": " + err + ", giving the partition up");
       return false;
     }
-    uint64_t& last = p->last_window[token];
-    if (window <= last) {  // answered before a redelivery: acknowledge only
-      redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
+    Partition::Device& dev = p->devices[token];
+    if (window <= dev.last_window) {  // answered before a redelivery
+      auto it = window > p->sent_upto ? dev.stored.find(window) : dev.stored.end();
+      if (it != dev.stored.end()) {  // by a worker that died before sending it on: send what it stored
+        answers[size_t(i)] = std::move(it->second);
+        dev.stored.erase(it);
+        stored_resent_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        redelivered_skipped_.fetch_add(1, std::memory_order_relaxed);
+      }
       continue;
     }
-    WindowResult r;
+    dev.last_window = window;
+    dev.stored.clear();
     const std::string_view payload(natsMsg_GetData(msg), size_t(std::max(0, natsMsg_GetDataLength(msg))));
+    const uint64_t seq = window_seq(payload);
+    if (seq && !dev.seqs.accept(seq)) {  // the device sent it again (its connection dropped): answered before
+      resent_skipped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    std::vector<Outgoing>& out = answers[size_t(i)];
+    out.emplace_back();  // the verdict, first; alarm events of the window after it
+    WindowResult r;
     if (device.empty() || device.size() > kMaxDeviceId) {
       r.error = WindowError::kBadBody;
       r.message = "the device id (the topic level after tinyad/) must be 1 to " + std::to_string(kMaxDeviceId) +
@@ -605,26 +740,50 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
       r = monitor_->process_window(device, payload, device, "nats " + subject);
       tl_window = nullptr;
     }
-    Outgoing v;
+    Outgoing& v = out.front();
     v.window = window;
-    v.subject = "tinyad_out." + token + ".verdict";
-    v.id = std::to_string(window) + "v";
-    v.state = alarm_header(monitor_->alarm_state(device));
+    const std::string ids = ",\"window\":" + std::to_string(window) + (seq ? ",\"seq\":" + std::to_string(seq) : "");
     if (r.ok()) {
       v.data = r.json;
       if (!v.data.empty() && v.data.back() == '}') v.data.pop_back();
-      v.data += ",\"window\":" + std::to_string(window) + "}";
+      v.data += ids + "}";
     } else {
       v.kind = Outgoing::kError;
       nlohmann::ordered_json e = {
           {"device", device}, {"status", window_error_status(r.error)}, {"error", r.message}, {"window", window}};
+      if (seq) e["seq"] = seq;
       v.data = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     }
-    out.push_back(std::move(v));
-    last = window;
+    StoredBatch& b = batches[token];
+    for (const Outgoing& o : out) append_line(o, &b.lines);
+    b.window = window;
+    b.state = alarm_header(monitor_->alarm_state(device));
+    b.seqs = dev.seqs.text();
   }
-  if (!publish_all(p, out)) return false;
-  for (int i = 0; i < list->Count; ++i) natsMsg_Ack(list->Msgs[i], nullptr);
+  std::map<std::string, bool> fresh;
+  if (!store_batches(p, batches, &fresh)) return false;
+  for (int i = 0; i < list->Count; ++i) {
+    const auto f = fresh.find(tokens[size_t(i)]);
+    const bool send = f == fresh.end() || f->second;  // not in a batch stored now: a stored answer resent
+    for (const Outgoing& o : answers[size_t(i)]) {
+      if (!send) break;
+      const std::string subject =
+          "tinyad." + tokens[size_t(i)] + (o.kind == Outgoing::kAlarm ? ".alarm" : ".verdict");
+      natsConnection_Publish(nc_, subject.c_str(), o.data.data(), int(o.data.size()));
+      (o.kind == Outgoing::kVerdict ? verdicts_out_ : o.kind == Outgoing::kError ? errors_out_ : alarms_out_)
+          .fetch_add(1, std::memory_order_relaxed);
+    }
+    natsMsg_Ack(list->Msgs[i], nullptr);
+  }
+  // Sent on up to here: a later owner must not send these again when their
+  // acknowledgements are lost (a consumer electing a new leader). Not waited
+  // for; a worker killed before this is stored has its last batch's answers
+  // sent again by the next owner.
+  const std::string last = std::to_string(last_window_of(list));
+  natsMsg* m = nullptr;
+  const std::string sent_subject = "tinyad_out.partition-" + std::to_string(p->index) + ".sent";
+  natsMsg_Create(&m, sent_subject.c_str(), nullptr, last.data(), int(last.size()));
+  if (js_PublishMsgAsync(p->js, &m, nullptr) != NATS_OK) natsMsg_Destroy(m);
   return true;
 }
 
@@ -635,17 +794,15 @@ void NatsBridge::on_service_event(const FleetEvent& event) {
     Outgoing a;
     a.kind = Outgoing::kAlarm;
     a.window = ctx->window;
-    a.subject = "tinyad_out." + ctx->token + ".alarm";
-    a.id = std::to_string(ctx->window) + "a";
     a.data = event.json;
     static_cast<std::vector<Outgoing>*>(ctx->outgoing)->push_back(std::move(a));
     return;
   }
-  // A window from elsewhere (HTTP): once, not deduplicated.
+  // A window from elsewhere (HTTP): sent once, not stored.
   const std::string& d = event.device;
   if (!nc_ || d.empty() || d.size() > kMaxDeviceId || d.find_first_of(".*> \t/+#") != std::string::npos) return;
-  if (natsConnection_Publish(nc_, ("tinyad_out." + d + ".alarm").c_str(), event.json.data(),
-                             int(event.json.size())) == NATS_OK)
+  if (natsConnection_Publish(nc_, ("tinyad." + d + ".alarm").c_str(), event.json.data(), int(event.json.size())) ==
+      NATS_OK)
     alarms_out_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -656,7 +813,8 @@ void NatsBridge::stop() {
   const Counters c = counters();
   say("stopped: " + std::to_string(c.windows_in) + " windows received, " + std::to_string(c.verdicts_out) +
       " verdicts, " + std::to_string(c.errors_out) + " errors and " + std::to_string(c.alarms_out) +
-      " alarms stored, " + std::to_string(c.redelivered_skipped) + " redelivered windows answered before");
+      " alarms stored, " + std::to_string(c.redelivered_skipped) + " redelivered and " +
+      std::to_string(c.resent_skipped) + " resent windows answered before");
 }
 
 NatsBridge::Counters NatsBridge::counters() const {
@@ -666,6 +824,9 @@ NatsBridge::Counters NatsBridge::counters() const {
   c.errors_out = errors_out_.load();
   c.alarms_out = alarms_out_.load();
   c.redelivered_skipped = redelivered_skipped_.load();
+  c.resent_skipped = resent_skipped_.load();
+  c.stored_resent = stored_resent_.load();
+  c.last_stream_seq = last_stream_seq_.load();
   c.publish_retries = publish_retries_.load();
   c.partitions_taken = partitions_taken_.load();
   c.partitions_lost = partitions_lost_.load();
@@ -681,13 +842,23 @@ std::string NatsBridge::metrics_text() const {
     metrics_append(name, type, help, v, &s);
   };
   sample("tinyad_nats_windows_received_total", "counter", "Windows fetched from the cluster.", c.windows_in);
-  sample("tinyad_nats_verdicts_stored_total", "counter", "Verdicts stored (and republished to MQTT).",
+  sample("tinyad_nats_verdicts_stored_total", "counter",
+         "Verdicts sent on to MQTT (after their device's state after the batch was stored).",
          c.verdicts_out);
   sample("tinyad_nats_errors_stored_total", "counter", "Error answers stored.", c.errors_out);
   sample("tinyad_nats_alarms_stored_total", "counter", "Alarm events stored.", c.alarms_out);
   sample("tinyad_nats_redelivered_skipped_total", "counter",
          "Redelivered windows that had been answered already (acknowledged, not scored again).",
          c.redelivered_skipped);
+  sample("tinyad_nats_resent_skipped_total", "counter",
+         "Windows a device sent again (same \"seq\") that had been answered already (acknowledged, not scored).",
+         c.resent_skipped);
+  sample("tinyad_nats_stored_answers_resent_total", "counter",
+         "Redelivered windows a worker that died had answered and stored: their stored answers sent again.",
+         c.stored_resent);
+  sample("tinyad_nats_last_window_id", "gauge",
+         "The highest stream sequence of a window fetched: how many windows the cluster has stored so far.",
+         c.last_stream_seq);
   sample("tinyad_nats_publish_retries_total", "counter", "Verdicts or alarms stored on a second try.",
          c.publish_retries);
   sample("tinyad_nats_partitions_taken_total", "counter", "Partition leases taken.", c.partitions_taken);

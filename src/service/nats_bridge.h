@@ -8,12 +8,13 @@
 // Streams (created at start when missing, replicated `replicas` times):
 //   TINYAD_WINDOWS   tinyad_in.*.*, work queue: a window stays until a
 //                    worker acknowledges it; one durable pull consumer per
-//                    partition (tinyad-p<i>), explicit acks.
-//   TINYAD_VERDICTS  tinyad_out.<device>.verdict|alarm, the last of each kept
-//                    per device, duplicates dropped by Nats-Msg-Id (the
-//                    window's stream sequence) for 2 min. What it stores
-//                    anew the worker then sends on tinyad.<device>.verdict|alarm,
-//                    which MQTT clients see as tinyad/<device>/verdict|alarm.
+//                    partition (tinyad-p<i>, made by the first worker that
+//                    takes the partition), explicit acks.
+//   TINYAD_VERDICTS  tinyad_out.<device>.batch: per device, its answers of
+//                    the last batch (lines "<window> v|e|a <json>") with its
+//                    alarm state and answered sequence numbers in headers;
+//                    the last one per device kept, duplicates dropped by
+//                    Nats-Msg-Id for 2 min.
 //   KV tinyad_leases p.<i> = the worker owning partition i, w.<id> = a live
 //                    worker; both expire lease_s after their last renewal.
 //
@@ -23,21 +24,26 @@
 // partitions fairly (ceil(partitions / live workers) each) and take over
 // those of a worker that died once its leases expire.
 //
-// Exactly one verdict per window: a window's verdict (and its alarm event,
-// if any) is stored with Nats-Msg-Id = its stream sequence before the window
-// is acknowledged; the verdict carries the device's alarm state after the
-// window (headers Tinyad-Window, Tinyad-Alarm). A worker that takes a
-// partition over restores each device's state from its last stored verdict
-// and acknowledges without scoring every redelivered window at or before it.
+// Exactly one verdict per window: a window that carries the device's own
+// "seq" is answered once per seq (a copy the device sent again is
+// acknowledged only); a redelivered window (same stream sequence) once. A
+// batch's answers are stored per device before any is sent on; then each
+// window's answers are sent on (tinyad.<device>.verdict|alarm, which MQTT
+// clients see as tinyad/<device>/verdict|alarm) and the window acknowledged,
+// back to back. A worker that takes a partition over restores each device's
+// state from its last stored batch, and sends the stored answers of
+// redelivered windows in it that its previous owner had not marked as sent
+// (tinyad_out.partition-<i>.sent, recorded after each batch is sent on).
 // Ordering: a worker fetches only while its lease has more than ack_wait_s
 // to run, so the windows a dead worker had fetched are up for redelivery
 // (first, in order) before any other worker may hold the partition.
 //
-// Lost: a worker killed between storing a batch's verdicts and sending them
-// on leaves those in the stream only (MQTT listeners miss them, none is sent
-// twice). What it avoids: --learn/--commission baselines (they would not
-// follow a device to another worker; serve refuses them with --nats) and
-// retained messages.
+// Lost or doubled (docs/fleet.md): windows the cluster's MQTT listener
+// acknowledged while the stream had no leader (the device must send them
+// again); a batch sent on by a worker killed before its "sent" mark was
+// stored is answered twice. What it avoids:
+// --learn/--commission baselines (they would not follow a device to
+// another worker; serve refuses them with --nats) and retained messages.
 #pragma once
 
 #include <nats/nats.h>
@@ -45,6 +51,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,7 +66,7 @@ namespace tinyad {
 struct NatsOptions {
   std::vector<std::string> servers;  // nats://host:port each
   int partitions = 16;               // the servers' mapping's partition(N,1): must be the same N
-  int batch = 64;                    // windows fetched at once; also each consumer's MaxAckPending
+  int batch = 128;                   // windows fetched at once (each consumer's MaxAckPending is 4 batches)
   int replicas = 3;                  // of the streams, consumers and the lease bucket
   double ack_wait_s = 4;             // a fetched window not acknowledged by then is redelivered
   double lease_s = 8;                // a partition lease not renewed by then expires (> ack_wait_s + 2)
@@ -100,24 +107,31 @@ class NatsBridge {
 
   struct Counters {
     uint64_t windows_in = 0, verdicts_out = 0, errors_out = 0, alarms_out = 0, redelivered_skipped = 0,
-             publish_retries = 0, partitions_taken = 0, partitions_lost = 0;
+             resent_skipped = 0, stored_resent = 0, publish_retries = 0, partitions_taken = 0, partitions_lost = 0, last_stream_seq = 0;
     int partitions_owned = 0;
   };
   Counters counters() const;
   /// Prometheus text exposition of the counters (appended to /metrics).
   std::string metrics_text() const;
 
+  struct Outgoing;  // one answer to MQTT (public for the stored-batch helpers in the .cpp)
+
  private:
   struct Partition;
-  struct Outgoing;
+  struct StoredBatch {  // a device's part of a batch, as stored: answer lines and the state after them
+    std::string lines, state, seqs;
+    uint64_t window = 0;
+  };
   bool setup(std::string* err);
+  bool ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err);
+  bool ensure_consumer(Partition* p, std::string* err);
   void lease_loop();
   bool take(int index);
   void release(Partition* p, bool give_back);
   void run_partition(Partition* p);
   bool process_batch(Partition* p, natsMsgList* list);
   bool restore_device(Partition* p, const std::string& device, std::string* err);
-  bool publish_all(Partition* p, std::vector<Outgoing>& out);
+  bool store_batches(Partition* p, const std::map<std::string, StoredBatch>& batches, std::map<std::string, bool>* fresh);
   static void on_pub_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   void say(const std::string& line);
 
@@ -133,7 +147,7 @@ class NatsBridge {
   std::vector<std::unique_ptr<Partition>> partitions_;  // held by this worker
 
   std::atomic<uint64_t> windows_in_{0}, verdicts_out_{0}, errors_out_{0}, alarms_out_{0}, redelivered_skipped_{0},
-      publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0};
+      resent_skipped_{0}, stored_resent_{0}, publish_retries_{0}, partitions_taken_{0}, partitions_lost_{0}, last_stream_seq_{0};
 };
 
 }  // namespace tinyad

@@ -43,6 +43,23 @@ wait_port() {  # port, node: until it takes connections (false if the server exi
   return 1
 }
 
+# mqtt_ready PORT: one MQTT 3.1.1 CONNECT (client "warmup", clean session)
+# until the CONNACK comes. The first MQTT client of a new cluster makes
+# nats-server create its own replicated MQTT streams, which takes seconds;
+# done here, the tests' clients connect at once. Refused (closed) while the
+# cluster has no JetStream leader yet: tried again for up to 30 s.
+mqtt_ready() {
+  local reply deadline=$((SECONDS + 30))
+  while [ $SECONDS -lt $deadline ]; do
+    reply=$(timeout 10 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"
+      printf "\x10\x12\x00\x04MQTT\x04\x02\x00\x3c\x00\x06warmup" >&3
+      head -c 4 <&3 | od -An -tx1' _ "$1" 2>/dev/null) || true
+    [ "$(echo $reply)" = "20 02 00 00" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
 write_configs() {
   local client=() route=() mqtt=()
   for n in 1 2 3; do client+=("$(free_port)"); route+=("$(free_port)"); mqtt+=("$(free_port)"); done
@@ -96,6 +113,10 @@ for n in 1 2 3; do
   port=$(sed -n "${n}p" "$dir/mqtt_ports")
   wait_port "$port" "$n" || { ok=0; echo "node $n did not start: $(tail -5 "$dir/n$n/nats.log")" >&2; }
 done
+if [ $ok = 1 ] && ! mqtt_ready "$(sed -n 1p "$dir/mqtt_ports")"; then
+  ok=0
+  echo "node 1 did not accept an MQTT connection within 30 s: $(tail -5 "$dir/n1/nats.log")" >&2
+fi
 if [ $ok = 1 ]; then
   echo "nats cluster: $(cat "$dir/nats_urls"), MQTT ports $(tr '\n' ' ' <"$dir/mqtt_ports")"
   exit 0
