@@ -330,6 +330,40 @@ TEST(MahalanobisFit, LedoitWolfMatchesIndependentFormula) {
   EXPECT_GE(n_cases, 3);
 }
 
+TEST(MahalanobisFit, PpcaMatchesNumpy) {
+  // tests/golden/ppca.json: scripts/golden/make_ppca_golden.py (numpy eigh, Kaiser's rule).
+  int n_cases = 0;
+  const json golden = load_golden("ppca.json");
+  for (const auto& c : golden["cases"]) {
+    ++n_cases;
+    const Eigen::MatrixXd X = matrix(c["X"]);
+    tinyad::MahalanobisModel m;
+    std::string err;
+    ASSERT_TRUE(tinyad::mahalanobis_fit(X, tinyad::Shrinkage::Ppca, &m, &err)) << err;
+    EXPECT_EQ(m.components, c["components"].get<int>()) << c["name"];
+    EXPECT_LE(rel_max_diff(m.covariance, matrix(c["covariance"])), 1e-12) << c["name"];
+    EXPECT_LE(rel_max_diff(m.precision, matrix(c["precision"])), 1e-9) << c["name"];
+    // The components survive the model file.
+    tinyad::MahalanobisModel back;
+    ASSERT_TRUE(tinyad::mahalanobis_from_json(tinyad::mahalanobis_to_json(m), size_t(X.cols()), &back, &err)) << err;
+    EXPECT_EQ(back.components, m.components);
+  }
+  EXPECT_GE(n_cases, 3);
+}
+
+TEST(MahalanobisFit, PpcaWithNoMoreWindowsThanFeaturesShrinksInstead) {
+  for (const auto& c : covariance_goldens()) {
+    const Eigen::MatrixXd X = matrix(c["X"]);
+    if (X.rows() > X.cols()) continue;
+    tinyad::MahalanobisModel m;
+    std::string err;
+    ASSERT_TRUE(tinyad::mahalanobis_fit(X, tinyad::Shrinkage::Ppca, &m, &err)) << err;
+    EXPECT_EQ(m.components, 0) << c["name"];
+    EXPECT_NEAR(m.shrinkage, c["ledoit_wolf"]["shrinkage"].get<double>(), 1e-12) << c["name"];
+    EXPECT_LE(rel_max_diff(m.covariance, matrix(c["ledoit_wolf"]["covariance"])), 1e-12) << c["name"];
+  }
+}
+
 TEST(MahalanobisFit, AutoShrinksOnlyWhenNeeded) {
   for (const auto& c : covariance_goldens()) {
     const Eigen::MatrixXd X = matrix(c["X"]);

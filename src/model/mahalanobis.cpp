@@ -114,7 +114,10 @@ bool mahalanobis_fit(const Eigen::MatrixXd& X, Shrinkage shrinkage, MahalanobisM
     const Eigen::MatrixXd Z = centred * sd.cwiseInverse().asDiagonal();
     const Eigen::MatrixXd R = Z.transpose() * Z / double(X.rows() - 1);
     Eigen::MatrixXd structured;
-    if (shrinkage == Shrinkage::Ppca) {
+    // PPCA's residual variance is the mean of the trailing eigenvalues; with no
+    // more windows than features most of them are zero by construction (rank
+    // n - 1), not a variance, so such a fit shrinks (Ledoit-Wolf) instead.
+    if (shrinkage == Shrinkage::Ppca && X.rows() > X.cols()) {
       structured = ppca_correlation(R, &m.components);
     } else {
       m.shrinkage = ledoit_wolf_intensity(Z);

@@ -15,7 +15,8 @@ enum class Shrinkage {
   None,        // plain unbiased covariance; an error if it cannot be inverted
   LedoitWolf,  // always shrink (on standardised features)
   Ppca,        // probabilistic PCA: the leading components of the correlation matrix
-               // (Kaiser: eigenvalue > 1) kept, the rest replaced by their mean
+               // (Kaiser: eigenvalue > 1) kept, the rest replaced by their mean;
+               // Ledoit-Wolf when there are no more windows than features
 };
 
 struct MahalanobisModel {
