@@ -8,6 +8,7 @@
 #
 #   bench/thresholds/compare.sh TINYAD CEILING_FAN_DIR [WORK_DIR]
 #   RULES="cv-conformal:0.01 cv-conformal:0.01/4" bench/thresholds/compare.sh ...   (only these rules)
+#   TRAIN_ARGS="--shrinkage ledoit-wolf" SEEDS="10 11 12" DATASETS=fan RECIPES=default bench/thresholds/compare.sh ...
 #
 # Rules: 3.5*median (the default until 2026-12), mean+3sd (the original notebook's),
 # split-conformal at P = 0.01 (with fewer than 99 validation
@@ -33,10 +34,10 @@ if [ ! -d "$SIM" ]; then
   "$TINYAD" simulate -o "$SIM" -n 1000 --seed 1 --labels "$NORMAL,$OTHER,$ANOMALY" >/dev/null
 fi
 
-for dataset in fan sim; do
+for dataset in ${DATASETS:-fan sim}; do
   data=$FAN; [ "$dataset" = sim ] && data=$SIM
-  for recipe in default original; do
-    for seed in 0 1 2 3 4 5 6 7 8 9; do
+  for recipe in ${RECIPES:-default original}; do
+    for seed in ${SEEDS:-0 1 2 3 4 5 6 7 8 9}; do
       # The validation size of this split sets the smallest conformal P.
       probe="$WORK/$dataset-$recipe-$seed-probe.json"
       "$TINYAD" train --data "$data" --normal $NORMAL --recipe $recipe --seed $seed --threshold 1 -o "$probe" >/dev/null
@@ -49,7 +50,7 @@ for dataset in fan sim; do
         tag="$dataset|$recipe|$name|$seed"
         m="$WORK/$(echo "$tag" | tr '|:*+/' '_____').json"
         "$TINYAD" train --data "$data" --normal $NORMAL --anomaly $ANOMALY --recipe $recipe --seed $seed \
-          --threshold "$rule" --cv-folds $folds -o "$m" >/dev/null 2>&1
+          --threshold "$rule" --cv-folds $folds ${TRAIN_ARGS:-} -o "$m" >/dev/null 2>&1
         other=$("$TINYAD" eval --model "$m" --data "$data" --normal $OTHER --json 2>/dev/null)
         echo "$tag|$m|$other"
       done
