@@ -106,7 +106,15 @@ async function main() {
                                       "--seed", "4"], { encoding: "utf8" });
     check(/12 windows stored by 1 device/.test(emu), "`tinyad device` posts its windows to serve", emu.trim());
     let posted = 12;
-    const post = async (device, label, i) => { posted++; return postWindow(port, device, windowFile(data, label, i)); };
+    // Windows each device had flagged, from the verdicts: at a 1 % threshold a
+    // normal window may be flagged too, and the timeline must mark it as well.
+    const flagged = {};
+    const post = async (device, label, i) => {
+      posted++;
+      const v = await postWindow(port, device, windowFile(data, label, i));
+      flagged[device] = (flagged[device] || 0) + (v.anomaly ? 1 : 0);
+      return v;
+    };
     for (let i = 0; i < 24; i++) {
       await post("press-1", NORMAL, i);
       if (i < 16) await post("fan-2", NORMAL, 24 + i);
@@ -176,9 +184,10 @@ async function main() {
       }));
       check(view.first === "fan-2", "devices in alarm come first", JSON.stringify(view));
       check(view.inAlarm === "1", "the summary counts one device in alarm", JSON.stringify(view));
-      check(view.red === anomalous, "anomalous windows are marked on the timeline", JSON.stringify(view));
-      check(view.mill === "OK" && view.millRed === 1, "one anomalous window is marked without raising an alarm",
-            JSON.stringify(view));
+      check(view.red === flagged["fan-2"], "anomalous windows are marked on the timeline",
+            JSON.stringify({ view, flagged }));
+      check(view.mill === "OK" && view.millRed === flagged["mill-5"] && view.millRed >= 1,
+            "mill-5's anomalous window is marked without raising an alarm", JSON.stringify({ view, flagged }));
 
       await page.waitForTimeout(400);
       const shot = path.join(artifacts, "dashboard.png");
