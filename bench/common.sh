@@ -10,6 +10,15 @@ window_body() {
     END {printf "{\"x\":[%s],\"y\":[%s],\"z\":[%s]}", x, y, z}' "$1" >"$2"
 }
 
+# simulated_model BIN WORK: a `default` model trained on 150 simulated normal
+# windows (no dataset needed) as WORK/model.json, and the last of them as the
+# firmware's JSON body, WORK/body.json.
+simulated_model() {
+  "$1" simulate -o "$2/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
+  "$1" train --data "$2/sim" --normal fan_0_low_0_weight -o "$2/model.json" >/dev/null
+  window_body "$2/sim/fan_0_low_0_weight/0149.csv" "$2/body.json"
+}
+
 # free_port: a TCP port nothing listens on at the moment (the kernel's pick).
 free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

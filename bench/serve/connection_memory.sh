@@ -10,7 +10,7 @@ bin=$(realpath "${1:?usage: connection_memory.sh TINYAD_BINARY [CONNECTIONS] [CY
 n=${2:-1000}
 cycles=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../common.sh"  # window_body, free_port
+. "$here/../common.sh"  # simulated_model, free_port
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-connection-memory.XXXXXX")
 pids=()
 cleanup() {
@@ -20,9 +20,7 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 
-"$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
-"$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
-window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
+simulated_model "$bin" "$work"
 port=$(free_port)
 "$bin" serve --model "$work/model.json" -p "$port" --host 127.0.0.1 --timeout 120 --idle 120 >"$work/serve.log" 2>&1 &
 pid=$!

@@ -17,7 +17,7 @@ secs=${2:-5}
 rounds=${3:-4}
 bin=$build/tinyad
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../common.sh"  # window_body, free_port
+. "$here/../common.sh"  # simulated_model, free_port
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-device-token.XXXXXX")
 pids=()
 cleanup() {
@@ -26,9 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
-"$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
-window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
+simulated_model "$bin" "$work"
 token=0123456789abcdef0123456789abcdef
 echo "$token" >"$work/device-token"
 

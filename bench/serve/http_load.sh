@@ -18,7 +18,7 @@ bin=$(realpath "${1:?usage: http_load.sh TINYAD_BINARY [SECONDS] [ROUNDS]}")
 secs=${2:-5}
 rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../common.sh"  # window_body, free_port
+. "$here/../common.sh"  # simulated_model, free_port
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "http_load.sh: nginx not found (scripts/deps.sh test installs nginx-light)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-http-load.XXXXXX")
@@ -31,9 +31,7 @@ trap cleanup EXIT
 
 # A model trained on simulated windows (no dataset needed), and one normal
 # window as the firmware's JSON body.
-"$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
-"$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
-window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
+simulated_model "$bin" "$work"
 
 # tinyad on its port, and one verdict to give nginx a reply of the same size.
 tport=$(free_port)

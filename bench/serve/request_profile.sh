@@ -12,7 +12,7 @@ set -euo pipefail
 bin=$(realpath "${1:?usage: request_profile.sh TINYAD_BINARY [SECONDS]}")
 secs=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../common.sh"  # window_body, free_port
+. "$here/../common.sh"  # simulated_model, free_port
 command -v valgrind >/dev/null || { echo "request_profile.sh: valgrind not found (scripts/deps.sh test installs it)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tinyad-request-profile.XXXXXX")
 vpid=
@@ -22,9 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" simulate -o "$work/sim" -n 150 --labels fan_0_low_0_weight >/dev/null
-"$bin" train --data "$work/sim" --normal fan_0_low_0_weight -o "$work/model.json" >/dev/null
-window_body "$work/sim/fan_0_low_0_weight/0149.csv" "$work/body.json"
+simulated_model "$bin" "$work"
 
 port=$(free_port)
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
