@@ -180,17 +180,37 @@ def ledoit_wolf_intensity(Z):
     return 0.0 if d2 == 0 else b2 / d2
 
 
+def ppca_correlation(C):
+    """Probabilistic PCA of a correlation matrix C (p, p), as tinyad's `default` recipe since
+    2026-12-03 (src/model/mahalanobis.cpp): keep the k leading eigenvectors with eigenvalue > 1
+    (Kaiser's rule; 1 <= k <= p - 1), replace the other eigenvalues by their mean sigma2 (at
+    least 1e-9). Returns (sigma2 I + V_k diag(lam_k - sigma2) V_k', k)."""
+    p = C.shape[0]
+    lam, V = np.linalg.eigh(C)                   # ascending
+    lam, V = lam[::-1], V[:, ::-1]
+    k = 0
+    while k < p - 1 and lam[k] > 1.0:
+        k += 1
+    k = max(k, min(1, p - 1))
+    sigma2 = max(lam[k:].mean() if k < p else 0.0, 1e-9)
+    Vk = V[:, :k]
+    return sigma2 * np.eye(p) + Vk @ np.diag(lam[:k] - sigma2) @ Vk.T, k
+
+
 class Mahalanobis:
     """cov: 'plain' = unbiased (N-1) covariance; 'lw' = features standardised by train mean/sd
     (ddof=1), then (1-s)*C + s*(tr C/p)*I with C the unbiased covariance of the standardised
-    features and s the Ledoit-Wolf intensity."""
+    features and s the Ledoit-Wolf intensity; 'ppca' = the same standardisation, then
+    ppca_correlation(C), or 'lw' when there are no more rows than features (as tinyad: the
+    trailing eigenvalues are then zero by construction, not a variance)."""
 
     def __init__(self, cov="plain"):
         self.cov = cov
 
     def fit(self, F):
         self.mu = F.mean(axis=0)
-        if self.cov == "lw":
+        self.components = 0
+        if self.cov in ("lw", "ppca"):
             self.sd = F.std(axis=0, ddof=1)
             self.sd[self.sd == 0] = 1.0
         else:
@@ -198,7 +218,9 @@ class Mahalanobis:
         Z = (F - self.mu) / self.sd
         C = np.cov(Z, rowvar=False, ddof=1).reshape(F.shape[1], F.shape[1])
         self.shrink = 0.0
-        if self.cov == "lw":
+        if self.cov == "ppca" and F.shape[0] > F.shape[1]:
+            C, self.components = ppca_correlation(C)
+        elif self.cov in ("lw", "ppca"):
             s = ledoit_wolf_intensity(Z)
             p = C.shape[0]
             C = (1 - s) * C + s * np.trace(C) / p * np.eye(p)
@@ -325,6 +347,7 @@ def evaluate(feats, cov, rule, seeds):
         r["fa_test"] = (s_te > thr).mean()
         r["thr"] = thr
         r["shrink"] = det.shrink
+        r["components"] = det.components
         rows.append(r)
     return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
@@ -408,17 +431,38 @@ def rule_name(rule):
 def report(title, m):
     print(title)
     names = {"pooled": "pooled AUC", "auc_low_1": "low_1 AUC"}
-    for k in ["pooled"] + [f"auc_{SHORT[l]}" for l in ANOMALIES] + KEYS[2:] + ["thr", "shrink"]:
+    extra = ["components"] if m["components"].max() > 0 else []   # PPCA fits only
+    for k in ["pooled"] + [f"auc_{SHORT[l]}" for l in ANOMALIES] + KEYS[2:] + ["thr", "shrink"] + extra:
         print(f"  {names.get(k, k):12s} {m[k].mean():8.3f} +/- {m[k].std():.3f}"
               f"   (min {m[k].min():.3f}, max {m[k].max():.3f})")
     t = meets(m)
     print("  targets: " + ", ".join(f"{k} {'MET' if v else 'MISSED'}" for k, v in t.items()))
 
 
+def check_ppca(path):
+    """The detector here must score as tinyad's: compare the PPCA covariance of each golden case."""
+    import json
+    for case in json.load(open(path))["cases"]:
+        X = np.array(case["X"])
+        det = Mahalanobis("ppca").fit(X)
+        cov = np.diag(det.sd) @ np.linalg.pinv(det.P, hermitian=True) @ np.diag(det.sd)
+        err = np.abs(cov - np.array(case["covariance"])).max() / np.abs(cov).max()
+        ok = det.components == case["components"] and err < 1e-9
+        print(f"ppca check {case['name']}: components {det.components} (golden {case['components']}), "
+              f"max relative covariance error {err:.1e} {'OK' if ok else 'MISMATCH'}")
+        if not ok:
+            sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--check-ppca", metavar="GOLDEN",
+                    help="first check ppca_correlation against tinyad's golden file "
+                         "(tests/golden/ppca.json, from scripts/golden/make_ppca_golden.py) and stop on a mismatch")
     args = ap.parse_args()
+    if args.check_ppca:
+        check_ppca(args.check_ppca)
     labels = [NORMAL, OTHER_SESSION] + ANOMALIES
     raw = load_dataset(args.data, labels)
 
@@ -511,6 +555,17 @@ def main():
     for rec in candidates():
         f = feats_of(rec)
         m = evaluate(f, "lw", NEW_RULE, SELECTION_SEEDS)
+        print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
+
+    # Added 2026-12-03: tinyad's `default` recipe fits probabilistic PCA instead of Ledoit-Wolf.
+    print("\n=== cv-conformal 1 %, probabilistic PCA covariance (the `default` recipe's since 2026-12-03) ===")
+    report(f"chosen recipe ({fc[NORMAL].shape[1]} features), ppca, threshold cv-conformal 1 %, EVALUATION seeds 0..9",
+           evaluate(fc, "ppca", NEW_RULE, EVALUATION_SEEDS))
+    print("\nCandidates at cv-conformal 1 %, probabilistic PCA, SELECTION seeds 100..109")
+    print(f"{'recipe':34s} {'d':>3s} {HDR}")
+    for rec in candidates():
+        f = feats_of(rec)
+        m = evaluate(f, "ppca", NEW_RULE, SELECTION_SEEDS)
         print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
 
 
