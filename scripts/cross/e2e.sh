@@ -40,9 +40,14 @@ compare=$here/compare.py
 status=0
 
 # Runs tinyad for side $1 (host or cross) with the remaining arguments.
+# cmd_of SIDE: the command line that runs tinyad on that side, in ${cmd[@]}.
+cmd_of() {
+  if [ "$1" = host ]; then cmd=("$host_bin"); else cmd=("$qemu" -L "$sysroot" "$cross_bin"); fi
+}
 run() {
-  local side=$1; shift
-  if [ "$side" = host ]; then "$host_bin" "$@"; else "$qemu" -L "$sysroot" "$cross_bin" "$@"; fi
+  local -a cmd
+  cmd_of "$1"; shift
+  "${cmd[@]}" "$@"
 }
 check() { "$compare" "$@" || status=1; }
 
@@ -68,7 +73,10 @@ for side in host cross; do
     run $side score --model "$work/host/$m.json" --json "${windows[@]}" > "$out/score-$m.jsonl"
   done
   # serve: the default model, one device, its answers and events.
-  run $side serve --model "$work/host/md-default.json" -p 0 --host 127.0.0.1 \
+  # Started as a plain command, not through run(): $! must be the server
+  # itself (not a subshell around it) for the TERM below to stop it.
+  cmd_of $side
+  "${cmd[@]}" serve --model "$work/host/md-default.json" -p 0 --host 127.0.0.1 \
     --events "$out/events.jsonl" > "$out/serve.log" 2>&1 &
   pid=$!
   port=
