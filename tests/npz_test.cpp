@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model_import.h"
 #include "npz.h"
 #include "test_env.h"
 
@@ -315,6 +316,21 @@ TEST_F(Npz, ImpossibleMemberSizeIsAnErrorNotAnAllocation) {
   std::map<std::string, NpyArray> got;
   EXPECT_FALSE(tinyad::npz_read(bad, &got, &err));
   EXPECT_EQ(err, bad + ": model_mu.npy: member of 4026531840 bytes is larger than 1 GiB");
+}
+
+TEST_F(Npz, MemberNamesInAnImportErrorStayOnOneLine) {
+  // Found by fuzz_npz: a member named with a newline was listed raw in the
+  // "no 'model_cov' array (has: ...)" refusal, which then spanned lines.
+  std::map<std::string, NpyArray> arrays{{"model_mu", {{3}, {1, 2, 3}, "<f8"}},
+                                         {"m\n--\n_cov", {{1}, {1}, "<f8"}}};
+  std::string err;
+  const std::string file = path("names.npz");
+  ASSERT_TRUE(tinyad::npz_write(file, arrays, &err)) << err;
+  tinyad::Model m;
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(tinyad::model_import(file, tinyad::ImportOptions{}, &m, &warnings, &err));
+  EXPECT_EQ(err, file + ": no 'model_cov' array (has: m\\x0a--\\x0a_cov, model_mu); expected the original's "
+                        "Mahalanobis model");
 }
 
 TEST_F(Npz, WriteRefusesInconsistentArraysAndBadPaths) {

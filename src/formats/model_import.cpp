@@ -26,7 +26,7 @@ bool import_npz(const std::string& in, const Threshold& threshold, Model* m, std
   for (const char* key : {"model_mu", "model_cov"}) {
     if (!arrays.count(key)) {
       std::string have;
-      for (const auto& [k, v] : arrays) have += (have.empty() ? "" : ", ") + k;
+      for (const auto& [k, v] : arrays) have += (have.empty() ? "" : ", ") + npz_printable(k);  // names from the file
       *err = in + ": no '" + key + "' array (has: " + (have.empty() ? "nothing" : have) +
              "); expected the original's Mahalanobis model";
       return false;

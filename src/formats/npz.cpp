@@ -103,9 +103,7 @@ size_t NpyArray::size() const {
   return n;
 }
 
-// Text from the file for a one-line message: printable ASCII as is, other
-// bytes as \xNN, at most 120 characters (a header is up to 4 GiB).
-static std::string printable(std::string_view text) {
+std::string npz_printable(std::string_view text) {
   std::string out;
   for (const char c : text.substr(0, 120)) {
     if (c >= 0x20 && c < 0x7f) {
@@ -149,11 +147,11 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   std::string_view descr, fortran, shape_text;
   if (!header_value(header, "descr", &descr) || !header_value(header, "fortran_order", &fortran) ||
       !header_value(header, "shape", &shape_text) || !parse_shape(shape_text, &out->shape)) {
-    *err = "malformed .npy header: " + printable(header);
+    *err = "malformed .npy header: " + npz_printable(header);
     return false;
   }
   if (descr.size() < 2 || descr.front() != '\'' || descr.back() != '\'') {
-    *err = "malformed .npy header: " + printable(header);
+    *err = "malformed .npy header: " + npz_printable(header);
     return false;
   }
   out->dtype = std::string(descr.substr(1, descr.size() - 2));
@@ -162,7 +160,7 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   size_t n = 1;
   for (size_t d : out->shape) {
     if (d != 0 && n > SIZE_MAX / 8 / d) {
-      *err = "malformed .npy header: shape " + printable(shape_text) + " is too large";
+      *err = "malformed .npy header: shape " + npz_printable(shape_text) + " is too large";
       return false;
     }
     n *= d;
@@ -175,7 +173,7 @@ bool npy_parse(std::string_view bytes, NpyArray* out, std::string* err) {
   else if (t == "<f4" || t == "<i4") item = 4;
   else if (t == "<i8") item = 8;
   else {
-    *err = "dtype '" + printable(t) + "' is not supported (float64, float32, int32, int64 little-endian are)";
+    *err = "dtype '" + npz_printable(t) + "' is not supported (float64, float32, int32, int64 little-endian are)";
     return false;
   }
   if (avail / item < n) {
@@ -224,7 +222,7 @@ bool npz_read(const std::string& path, std::map<std::string, NpyArray>* arrays, 
     zip_stat_t st;
     if (zip_stat_index(z, zip_uint64_t(i), 0, &st) != 0) continue;
     std::string name = st.name;
-    const std::string shown = printable(name);  // member names come from the file
+    const std::string shown = npz_printable(name);  // member names come from the file
     if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") continue;
     // The size comes from the archive's directory; a damaged one must not make
     // us allocate gigabytes (the original's arrays are a few kilobytes).

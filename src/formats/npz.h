@@ -27,6 +27,10 @@ std::string npy_format(const NpyArray& a);
 /// Reads every array of an .npz archive, keyed by member name without ".npy".
 bool npz_read(const std::string& path, std::map<std::string, NpyArray>* arrays, std::string* err);
 
+/// Text from a file for a one-line message: printable ASCII as is, other
+/// bytes as \xNN, at most 120 characters (a header is up to 4 GiB).
+std::string npz_printable(std::string_view text);
+
 /// Writes an .npz archive atomically (temporary file, then rename).
 bool npz_write(const std::string& path, const std::map<std::string, NpyArray>& arrays, std::string* err);
 
