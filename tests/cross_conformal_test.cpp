@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "cross_conformal.h"
 #include "false_alarm_rate.h"
@@ -61,6 +63,24 @@ TEST(CrossConformal, SpecNeedsARateBetweenZeroAndOne) {
     std::string err;
     EXPECT_FALSE(tinyad::threshold_parse(spec, &t, &err)) << "'" << spec << "' was accepted";
   }
+}
+
+// Folds over units: one-window units are cv_folds exactly; the windows of
+// a unit share its fold, and every fold gets a unit.
+TEST(CrossConformal, GroupedFoldsKeepUnitsTogether) {
+  std::vector<std::string> singles;
+  for (size_t i = 0; i < 239; ++i) singles.push_back("l/" + std::to_string(i) + ".csv");
+  EXPECT_EQ(tinyad::cv_folds_grouped(singles, 10, 3), tinyad::cv_folds(239, 10, 3));
+  std::vector<std::string> units;  // 12 stretches of 9 windows, in time order
+  for (size_t i = 0; i < 108; ++i) units.push_back("l/rec.csv@" + std::to_string(i / 9));
+  const std::vector<size_t> fold = tinyad::cv_folds_grouped(units, 10, 3);
+  ASSERT_EQ(fold.size(), units.size());
+  std::set<size_t> used;
+  for (size_t i = 0; i < units.size(); ++i) {
+    used.insert(fold[i]);
+    if (i % 9 != 0) EXPECT_EQ(fold[i], fold[i - 1]) << "window " << i << " left its stretch's fold";
+  }
+  EXPECT_EQ(used.size(), 10u);
 }
 
 TEST(CrossConformal, FoldsAreBalancedAndSeeded) {

@@ -309,6 +309,60 @@ TEST_F(ForeignData, TrainSplitsByFileAndEvalExcludesTheUsedWindows) {
   EXPECT_EQ(r.model.split->test, ids(before.test));
 }
 
+// Units of the split: enough files, the files; few long files, stretches
+// of consecutive windows, ceil(10 / files) per file.
+TEST(SplitByFile, FewFilesAreCutIntoStretchesOfConsecutiveWindows) {
+  std::vector<tinyad::DatasetFile> windows;
+  for (int f = 0; f < 3; ++f)
+    for (int k = 0; k < 40; ++k) windows.push_back({"long", "rec" + std::to_string(f) + ".csv", "", k});
+  const std::vector<std::string> units = tinyad::contiguous_units(windows, 10);
+  ASSERT_EQ(units.size(), windows.size());
+  for (size_t i = 0; i < units.size(); ++i)  // 4 stretches of 10 windows per file
+    EXPECT_EQ(units[i], windows[i].file_id() + "@" + std::to_string((i % 40) / 10)) << i;
+  std::vector<tinyad::DatasetFile> many;
+  for (int f = 0; f < 10; ++f) many.push_back({"l", std::to_string(f) + ".csv", "", -1});
+  const std::vector<std::string> same = tinyad::contiguous_units(many, 10);
+  for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(same[i], many[i].file_id());
+}
+
+// Three long recordings (before: refused, the split needed 5 files): the
+// split deals stretches, each test stretch is consecutive windows, and eval
+// leaves out exactly the training and validation windows.
+TEST_F(ForeignData, FewLongFilesTrainOnStretches) {
+  for (unsigned f = 0; f < 3; ++f) write("long/rec" + std::to_string(f) + ".csv", noisy(64 * 40, 7 + f));
+  tinyad::TrainOptions opt;
+  opt.data = root_.string();
+  opt.window = 64;
+  opt.seed = 2;
+  opt.progress = false;
+  opt.normal = {"long"};
+  tinyad::TrainResult r;
+  ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
+  const tinyad::ModelSplit& ms = *r.model.split;
+  EXPECT_EQ(ms.train.size() + ms.validation.size() + ms.test.size(), 120u);
+  EXPECT_EQ(ms.test.size(), 2u * 10);  // 20 % of 12 stretches of 10 windows
+  std::map<std::string, std::set<int>> parts;  // stretch -> parts holding its windows
+  const std::vector<std::string>* lists[3] = {&ms.train, &ms.validation, &ms.test};
+  for (int p = 0; p < 3; ++p)
+    for (const std::string& id : *lists[p]) {
+      const size_t hash = id.rfind('#');
+      parts[id.substr(0, hash) + "@" + std::to_string(std::stoi(id.substr(hash + 1)) / 10)].insert(p);
+    }
+  ASSERT_EQ(parts.size(), 12u);
+  for (const auto& [stretch, p] : parts) EXPECT_EQ(p.size(), 1u) << stretch << " has windows in several parts";
+
+  tinyad::LoadedDataset l;
+  ASSERT_TRUE(tinyad::dataset_load(root_.string(), {"long"}, r.model.recipe.core, tinyad::selection_excluding(ms),
+                                   {}, &l, &err_))
+      << err_;
+  std::vector<std::string> left;
+  for (const auto& f : l.table.files) left.push_back(f.id());
+  std::vector<std::string> test = ms.test;
+  std::sort(test.begin(), test.end());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, test);
+}
+
 TEST_F(ForeignData, UnknownFilesAreNamed) {
   const tinyad::Recipe recipe = default_at(200, 64);
   write("normal/0000.csv", ramp(64));

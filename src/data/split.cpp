@@ -8,6 +8,7 @@
 #include <numeric>
 #include <utility>
 
+#include "dataset.h"
 #include "rng.h"
 
 namespace tinyad {
@@ -48,6 +49,25 @@ Split split_make_grouped(const std::vector<std::string>& groups, uint64_t seed, 
   s.validation = expand(by_group.validation);
   s.test = expand(by_group.test);
   return s;
+}
+
+std::vector<std::string> contiguous_units(const std::vector<DatasetFile>& windows, size_t min_units) {
+  std::map<std::string, size_t> per_file;  // windows of each file among those given
+  for (const DatasetFile& w : windows) per_file[w.file_id()]++;
+  std::vector<std::string> units;
+  units.reserve(windows.size());
+  if (per_file.size() >= min_units) {
+    for (const DatasetFile& w : windows) units.push_back(w.file_id());
+    return units;
+  }
+  const size_t stretches = (min_units + per_file.size() - 1) / per_file.size();
+  std::map<std::string, size_t> seen;  // windows of each file passed so far
+  for (const DatasetFile& w : windows) {
+    const std::string file = w.file_id();
+    const size_t rank = seen[file]++;
+    units.push_back(file + "@" + std::to_string(rank * stretches / per_file[file]));
+  }
+  return units;
 }
 
 bool file_content_hash(const std::string& path, std::string* hash, std::string* err) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dataset.h"
+
 namespace tinyad {
 
 struct Split {
@@ -28,6 +30,16 @@ Split split_make(size_t n, uint64_t seed, double validation_fraction = 0.2, doub
 /// ...), so datasets of one-window files keep the split they had.
 Split split_make_grouped(const std::vector<std::string>& groups, uint64_t seed, double validation_fraction = 0.2,
                          double test_fraction = 0.2);
+
+/// The unit a split (or a cv fold) deals out, per window: its file
+/// ("label/name") when the windows come from at least `min_units` files;
+/// otherwise a contiguous stretch of its file ("label/name@b", each file cut
+/// into ceil(min_units / files) stretches of consecutive windows, in the
+/// order the windows are given). A few long recordings then still split into
+/// training, validation and test parts, each part whole stretches of time,
+/// so a test window has training neighbours only at a stretch's edge. With
+/// one-window files (or enough files) the units are the files, as before.
+std::vector<std::string> contiguous_units(const std::vector<DatasetFile>& windows, size_t min_units);
 
 /// Which files a model was trained and calibrated on, so eval can skip them.
 ///

@@ -182,7 +182,7 @@ std::string eval_summary(const EvalResult& r) {
     out += buf;
   }
   if (r.n_excluded) {
-    std::snprintf(buf, sizeof buf, "%zu training/validation files of the model were not scored\n", r.n_excluded);
+    std::snprintf(buf, sizeof buf, "%zu training/validation windows of the model were not scored\n", r.n_excluded);
     out += buf;
   }
   if (!r.skipped.empty()) {

@@ -2,6 +2,7 @@
 #include "cross_conformal.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -16,6 +17,16 @@ std::vector<size_t> cv_folds(size_t n, size_t k, uint64_t seed) {
   for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[size_t(rng() % i)]);
   std::vector<size_t> fold(n);
   for (size_t pos = 0; pos < n; ++pos) fold[order[pos]] = pos % k;
+  return fold;
+}
+
+std::vector<size_t> cv_folds_grouped(const std::vector<std::string>& units, size_t k, uint64_t seed) {
+  std::map<std::string, size_t> index;  // unit -> its position among the distinct units
+  std::vector<size_t> unit_of(units.size());
+  for (size_t i = 0; i < units.size(); ++i) unit_of[i] = index.emplace(units[i], index.size()).first->second;
+  const std::vector<size_t> unit_fold = cv_folds(index.size(), k, seed);
+  std::vector<size_t> fold(units.size());
+  for (size_t i = 0; i < units.size(); ++i) fold[i] = unit_fold[unit_of[i]];
   return fold;
 }
 

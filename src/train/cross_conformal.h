@@ -24,6 +24,15 @@ using FitAndScore =
 /// folds, so fold sizes differ by at most one. k in [2, n].
 std::vector<size_t> cv_folds(size_t n, size_t k, uint64_t seed);
 
+/// The same over units (split.h: contiguous_units): the distinct units, in
+/// the order they first appear, are shuffled and dealt as cv_folds deals
+/// windows, and every window goes to its unit's fold, so the consecutive
+/// windows of a long recording are held out together and an out-of-fold
+/// score is not made by a model fitted on the window's neighbours. When
+/// every unit has one window this is exactly cv_folds(units.size(), k,
+/// seed). k in [2, distinct units].
+std::vector<size_t> cv_folds_grouped(const std::vector<std::string>& units, size_t k, uint64_t seed);
+
 /// Out-of-fold scores of the rows of X, in row order: row i scored by the
 /// detector fitted on the rows whose fold differs from fold[i].
 bool out_of_fold_scores(const Eigen::MatrixXd& X, const std::vector<size_t>& fold, size_t k,

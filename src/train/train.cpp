@@ -15,6 +15,11 @@
 namespace tinyad {
 namespace {
 
+// The fewest units the 60/20/20 split deals (split.h: contiguous_units):
+// 10 give 2 validation and 2 test units. Fewer files than this are cut into
+// stretches of consecutive windows.
+constexpr size_t kSplitMinUnits = 10;
+
 Eigen::MatrixXd select_rows(const Eigen::MatrixXd& X, const std::vector<size_t>& rows) {
   Eigen::MatrixXd out(Eigen::Index(rows.size()), X.cols());
   for (size_t i = 0; i < rows.size(); ++i) out.row(Eigen::Index(i)) = X.row(Eigen::Index(rows[i]));
@@ -81,8 +86,11 @@ bool fit_mahalanobis(const Eigen::MatrixXd& X, const TrainOptions& opt, Shrinkag
 // windows (train_run), as in cross-conformal prediction: with the default 10
 // folds each fold model sees 9/10 of them, so an out-of-fold score stands in
 // for the final model's score of a new window (docs/thresholds.md).
+// Folds deal units of windows (contiguous_units), so the windows of a long
+// recording are held out in stretches, not one by one next to their
+// neighbours.
 bool fit_cv_conformal(const Model& model, const TrainOptions& opt, Shrinkage shrinkage, const Eigen::MatrixXd& X,
-                      std::vector<double>* scores, std::string* err) {
+                      const std::vector<DatasetFile>& windows, std::vector<double>* scores, std::string* err) {
   const FitAndScore fit_and_score = [&](const Eigen::MatrixXd& fit_rows, const Eigen::MatrixXd& score_rows,
                                         Eigen::VectorXd* s, std::string* e) {
     Model fold = model;
@@ -93,8 +101,9 @@ bool fit_cv_conformal(const Model& model, const TrainOptions& opt, Shrinkage shr
     *s = model_scores(fold, score_rows);
     return true;
   };
-  const size_t k = std::min(opt.cv_folds, size_t(X.rows()));
-  return out_of_fold_scores(X, cv_folds(size_t(X.rows()), k, opt.seed), k, fit_and_score, scores, err);
+  const std::vector<std::string> units = contiguous_units(windows, opt.cv_folds);
+  const size_t k = std::min(opt.cv_folds, std::set<std::string>(units.begin(), units.end()).size());
+  return out_of_fold_scores(X, cv_folds_grouped(units, k, opt.seed), k, fit_and_score, scores, err);
 }
 
 }  // namespace
@@ -171,11 +180,12 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   const FeatureTable& table = loaded.table;
   const std::vector<size_t> normal_rows = rows_with_labels(table, opt.normal);
   const std::vector<size_t> anomaly_rows = rows_with_labels(table, opt.anomaly);
-  // By file: the windows cut from one long recording all go to one part,
-  // or the held-out test would score windows next to training ones (split.h).
-  std::vector<std::string> normal_files;
-  for (size_t r : normal_rows) normal_files.push_back(table.files[r].file_id());
-  const Split split = split_make_grouped(normal_files, opt.seed);
+  // By file, or by stretches of a file when the files are few: the windows
+  // of one stretch of a recording all go to one part, or the held-out test
+  // would score windows next to training ones (split.h).
+  std::vector<DatasetFile> normal_windows;
+  for (size_t r : normal_rows) normal_windows.push_back(table.files[r]);
+  const Split split = split_make_grouped(contiguous_units(normal_windows, kSplitMinUnits), opt.seed);
   auto pick = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> rows;
     for (size_t i : idx) rows.push_back(normal_rows[i]);
@@ -184,11 +194,8 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   };
   const auto train_rows = pick(split.train), val_rows = pick(split.validation), test_rows = pick(split.test);
   if (train_rows.size() < 2 || val_rows.size() < 2) {
-    const size_t n_files = std::set<std::string>(normal_files.begin(), normal_files.end()).size();
-    *err = "too few normal windows to train: " + std::to_string(normal_rows.size()) + " readable" +
-           (n_files < normal_rows.size() ? " from " + std::to_string(n_files) + " files" : "") +
-           " (need at least 10 for a 60/20/20 split" +
-           (n_files < normal_rows.size() ? ", which is by file: at least 5 files" : "") + ")";
+    *err = "too few normal windows to train: " + std::to_string(normal_rows.size()) +
+           " readable (need at least 10 for a 60/20/20 split)";
     return false;
   }
 
@@ -250,7 +257,10 @@ bool train_run(const TrainOptions& opt, TrainResult* out, std::string* err) {
   }
   std::vector<double> calibration_scores;
   if (cv) {
-    if (!fit_cv_conformal(model, opt, shrinkage, select_rows(table.X, fit_rows), &calibration_scores, err))
+    std::vector<DatasetFile> fit_windows;
+    for (size_t r : fit_rows) fit_windows.push_back(table.files[r]);
+    if (!fit_cv_conformal(model, opt, shrinkage, select_rows(table.X, fit_rows), fit_windows, &calibration_scores,
+                          err))
       return false;
   } else {
     const Eigen::VectorXd val_scores = model_scores(model, select_rows(table.X, val_rows));
