@@ -41,6 +41,30 @@ class ForeignData : public testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  // Training options for the label's windows of 64 rows.
+  tinyad::TrainOptions train_options(const std::string& normal, uint64_t seed) const {
+    tinyad::TrainOptions opt;
+    opt.data = root_.string();
+    opt.window = 64;
+    opt.seed = seed;
+    opt.progress = false;
+    opt.normal = {normal};
+    return opt;
+  }
+  // What eval would score of the label (the model's split excluded) is
+  // exactly the split's test windows.
+  void expect_eval_scores_only_the_test_windows(const tinyad::Model& model, const std::string& label) {
+    tinyad::LoadedDataset l;
+    ASSERT_TRUE(tinyad::dataset_load(root_.string(), {label}, model.recipe.core,
+                                     tinyad::selection_excluding(*model.split), {}, &l, &err_))
+        << err_;
+    std::vector<std::string> left;
+    for (const auto& f : l.table.files) left.push_back(f.id());
+    std::vector<std::string> test = model.split->test;
+    std::sort(test.begin(), test.end());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, test);
+  }
   std::string write(const std::string& rel, const std::string& text) {
     const fs::path p = root_ / rel;
     fs::create_directories(p.parent_path());
@@ -262,12 +286,7 @@ TEST_F(ForeignData, TrainSplitsByFileAndEvalExcludesTheUsedWindows) {
     std::snprintf(name, sizeof name, "short/%04u.csv", f);
     write(name, noisy(64, 100 + f));  // one window each
   }
-  tinyad::TrainOptions opt;
-  opt.data = root_.string();
-  opt.window = 64;
-  opt.seed = 5;
-  opt.progress = false;
-  opt.normal = {"long"};
+  tinyad::TrainOptions opt = train_options("long", 5);
   tinyad::TrainResult r;
   ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
   const tinyad::ModelSplit& ms = *r.model.split;
@@ -280,16 +299,7 @@ TEST_F(ForeignData, TrainSplitsByFileAndEvalExcludesTheUsedWindows) {
   EXPECT_EQ(ms.train.size() + ms.validation.size() + ms.test.size(), 60u);
   EXPECT_EQ(ms.test.size(), 2u * 5);  // 20 % of 12 files, rounded down, with their five windows
 
-  tinyad::LoadedDataset l;
-  ASSERT_TRUE(tinyad::dataset_load(root_.string(), {"long"}, r.model.recipe.core,
-                                   tinyad::selection_excluding(ms), {}, &l, &err_))
-      << err_;
-  std::vector<std::string> left;
-  for (const auto& f : l.table.files) left.push_back(f.id());
-  std::vector<std::string> test = ms.test;
-  std::sort(test.begin(), test.end());
-  std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, test);
+  expect_eval_scores_only_the_test_windows(r.model, "long");
 
   opt.normal = {"short"};
   ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
@@ -330,14 +340,8 @@ TEST(SplitByFile, FewFilesAreCutIntoStretchesOfConsecutiveWindows) {
 // leaves out exactly the training and validation windows.
 TEST_F(ForeignData, FewLongFilesTrainOnStretches) {
   for (unsigned f = 0; f < 3; ++f) write("long/rec" + std::to_string(f) + ".csv", noisy(64 * 40, 7 + f));
-  tinyad::TrainOptions opt;
-  opt.data = root_.string();
-  opt.window = 64;
-  opt.seed = 2;
-  opt.progress = false;
-  opt.normal = {"long"};
   tinyad::TrainResult r;
-  ASSERT_TRUE(tinyad::train_run(opt, &r, &err_)) << err_;
+  ASSERT_TRUE(tinyad::train_run(train_options("long", 2), &r, &err_)) << err_;
   const tinyad::ModelSplit& ms = *r.model.split;
   EXPECT_EQ(ms.train.size() + ms.validation.size() + ms.test.size(), 120u);
   EXPECT_EQ(ms.test.size(), 2u * 10);  // 20 % of 12 stretches of 10 windows
@@ -351,16 +355,7 @@ TEST_F(ForeignData, FewLongFilesTrainOnStretches) {
   ASSERT_EQ(parts.size(), 12u);
   for (const auto& [stretch, p] : parts) EXPECT_EQ(p.size(), 1u) << stretch << " has windows in several parts";
 
-  tinyad::LoadedDataset l;
-  ASSERT_TRUE(tinyad::dataset_load(root_.string(), {"long"}, r.model.recipe.core, tinyad::selection_excluding(ms),
-                                   {}, &l, &err_))
-      << err_;
-  std::vector<std::string> left;
-  for (const auto& f : l.table.files) left.push_back(f.id());
-  std::vector<std::string> test = ms.test;
-  std::sort(test.begin(), test.end());
-  std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, test);
+  expect_eval_scores_only_the_test_windows(r.model, "long");
 }
 
 TEST_F(ForeignData, UnknownFilesAreNamed) {

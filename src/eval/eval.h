@@ -44,7 +44,7 @@ struct EvalOptions {
   std::vector<std::string> normal, anomaly;
   bool progress = true;
   std::vector<std::string> other_normal = {};  // normal labels of other sessions, reported on their own
-  std::vector<std::string> columns;  // x, y, z columns by name or 1-based number (window_file.h); empty: the last three
+  std::vector<std::string> columns = {};  // x, y, z columns by name or 1-based number (window_file.h); empty: the last three
 };
 
 /// Scores rows of an already loaded table; `normal_rows`/`anomaly_rows` index it.
