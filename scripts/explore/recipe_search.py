@@ -454,6 +454,16 @@ def check_ppca(path):
             sys.exit(1)
 
 
+def print_candidates_at_new_rule(cov_name, cov, feats_of):
+    """Every candidate recipe at cv-conformal 1 % with the given covariance, selection seeds."""
+    print(f"\nCandidates at cv-conformal 1 %, {cov_name}, SELECTION seeds 100..109")
+    print(f"{'recipe':34s} {'d':>3s} {HDR}")
+    for rec in candidates():
+        f = feats_of(rec)
+        m = evaluate(f, cov, NEW_RULE, SELECTION_SEEDS)
+        print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -550,23 +560,13 @@ def main():
            evaluate(fo, "plain", NEW_RULE, EVALUATION_SEEDS))
     report(f"chosen recipe ({fc[NORMAL].shape[1]} features), {CHOSEN_COV}, threshold cv-conformal 1 %",
            evaluate(fc, CHOSEN_COV, NEW_RULE, EVALUATION_SEEDS))
-    print("\nCandidates at cv-conformal 1 %, Ledoit-Wolf, SELECTION seeds 100..109")
-    print(f"{'recipe':34s} {'d':>3s} {HDR}")
-    for rec in candidates():
-        f = feats_of(rec)
-        m = evaluate(f, "lw", NEW_RULE, SELECTION_SEEDS)
-        print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
+    print_candidates_at_new_rule("Ledoit-Wolf", "lw", feats_of)
 
     # Added 2026-12-03: tinyad's `default` recipe fits probabilistic PCA instead of Ledoit-Wolf.
     print("\n=== cv-conformal 1 %, probabilistic PCA covariance (the `default` recipe's since 2026-12-03) ===")
     report(f"chosen recipe ({fc[NORMAL].shape[1]} features), ppca, threshold cv-conformal 1 %, EVALUATION seeds 0..9",
            evaluate(fc, "ppca", NEW_RULE, EVALUATION_SEEDS))
-    print("\nCandidates at cv-conformal 1 %, probabilistic PCA, SELECTION seeds 100..109")
-    print(f"{'recipe':34s} {'d':>3s} {HDR}")
-    for rec in candidates():
-        f = feats_of(rec)
-        m = evaluate(f, "ppca", NEW_RULE, SELECTION_SEEDS)
-        print(f"{rec['name']:34s} {f[NORMAL].shape[1]:3d} {fmt(m)}")
+    print_candidates_at_new_rule("probabilistic PCA", "ppca", feats_of)
 
 
 if __name__ == "__main__":
