@@ -175,6 +175,13 @@ async function main() {
         return c && c.classList.contains("alarm") && c.querySelector(".pill").textContent === "ALARM";
       }, null, { timeout: 5000 }).then(() => check(true, "fan-2's card shows ALARM"),
                                        (e) => check(false, "fan-2's card shows ALARM", String(e)));
+      // The alarm can show before the page has drawn the last posted window:
+      // wait (a loaded machine is slow) until both timelines hold every
+      // flagged window, then look.
+      await page.waitForFunction((want) => Object.entries(want).every(([dev, n]) => {
+        const c = document.querySelector(`.dev[data-device="${dev}"] .chart`);
+        return c && c.data && (c.data[0].marker.color || []).filter((col) => col === "#c62828").length === n;
+      }), { "fan-2": flagged["fan-2"], "mill-5": flagged["mill-5"] }, { timeout: 5000 }).catch(() => {});
       const view = await page.evaluate(() => ({
         first: document.querySelector("#devices .dev")?.dataset.device,
         inAlarm: [...document.querySelectorAll(".tile")].find((t) => t.textContent.includes("In alarm"))?.querySelector(".v").textContent,
