@@ -278,9 +278,9 @@ int run_serve(ServeArgs& a) {
   if (!a.nats.empty()) {
     if (!nats_urls_parse(a.nats, &no.servers, &err)) return fail(err);
     if (!a.mqtt.empty()) return fail("--nats and --mqtt: give one (devices reach a NATS cluster over its MQTT listener)");
-    if (a.learn > 0 || a.commission > 0)
-      return fail("--nats with --learn or --commission: per-device baselines would not follow a device to another "
-                  "worker; not supported yet (docs/fleet.md)");
+    if (!a.baselines.empty())  // the cluster keeps each device's baseline with its answers (nats_bridge.h)
+      return fail("--nats with --baselines: the cluster keeps the per-device baselines of --learn/--commission; "
+                  "drop --baselines (docs/fleet.md)");
     no.partitions = a.nats_partitions;
     no.worker_id = a.nats_worker_id;
     no.replicas = a.nats_replicas;
@@ -555,7 +555,8 @@ RunFn attach_serve(CLI::App* cmd) {
                   "Take windows from a NATS JetStream cluster instead (nats://h1:p1,h2:p2,h3:p3; port default "
                   "4222): devices publish over MQTT to any node, workers share the device partitions, each "
                   "window gets one verdict on tinyad/<device>/verdict, alarms on /alarm; the "
-                  "servers need the partition mapping of docs/fleet.md");
+                  "servers need the partition mapping of docs/fleet.md; with --learn/--commission each "
+                  "device's baseline is kept in the cluster with its answers and follows it to another worker");
   cmd->add_option("--nats-partitions", a->nats_partitions,
                   "With --nats: the number of device partitions, as in the servers' mapping (default 16)")
       ->check(CLI::Range(1, 1024));

@@ -213,6 +213,76 @@ TEST(DeviceBaselines, FileRoundTripContinuesExactly) {
   fs::remove_all(dir);
 }
 
+// serve --nats keeps one device's baseline with its stored answers
+// (device_state_text) and the next worker restores it: cut anywhere in
+// learning, calibration or monitoring (--learn), or in commissioning and
+// monitoring (--commission), the restored table goes on bit for bit, in a
+// table that held a stale baseline of the device and other devices.
+TEST(DeviceBaselines, DeviceStateRoundTripContinuesExactly) {
+  BaselineOptions commission;
+  commission.commission = 6;
+  commission.fleet_sd = {0.004, 0.005, 0.002};
+  for (const BaselineOptions& o : {options(12, 6, 3), commission}) {
+    std::mt19937 rng(9);
+    std::vector<std::vector<double>> seq;
+    for (int i = 0; i < 30; ++i) seq.push_back(features3(&rng, i == 25 ? 2.0 : 1.0));
+    DeviceBaselines straight(named("original"), o);
+    std::vector<BaselineStep> expected(seq.size());
+    std::string err;
+    for (size_t i = 0; i < seq.size(); ++i) ASSERT_TRUE(straight.add("d", seq[i], &expected[i], &err)) << err;
+    EXPECT_EQ(expected.back().phase, BaselinePhase::kMonitoring);
+    for (size_t cut = 1; cut < seq.size(); ++cut) {
+      DeviceBaselines first(named("original"), o);
+      BaselineStep s;
+      for (size_t i = 0; i < cut; ++i) ASSERT_TRUE(first.add("d", seq[i], &s, &err));
+      const std::string state = first.device_state_text("d");
+      ASSERT_FALSE(state.empty());
+      EXPECT_EQ(state.find('\n'), std::string::npos) << "one line";
+      DeviceBaselines next(named("original"), o);
+      ASSERT_TRUE(next.add("other", seq[0], &s, &err));
+      ASSERT_TRUE(next.add("d", seq[29], &s, &err));  // stale: replaced
+      ASSERT_TRUE(next.restore_device_state("d", state, "batch", &err)) << err;
+      EXPECT_EQ(next.device_state_text("d"), state);
+      for (size_t i = cut; i < seq.size(); ++i) {
+        ASSERT_TRUE(next.add("d", seq[i], &s, &err)) << err;
+        EXPECT_EQ(s.phase, expected[i].phase) << cut << " " << i;
+        EXPECT_EQ(s.score, expected[i].score) << cut << " " << i;
+        EXPECT_EQ(s.threshold, expected[i].threshold) << cut << " " << i;
+        EXPECT_EQ(s.anomaly, expected[i].anomaly) << cut << " " << i;
+        EXPECT_EQ(s.learned, expected[i].learned) << cut << " " << i;
+      }
+      EXPECT_TRUE(next.known("other"));
+    }
+    // "" (a device new to the cluster): forgotten, it learns afresh.
+    DeviceBaselines t(named("original"), o);
+    BaselineStep s;
+    ASSERT_TRUE(t.add("d", seq[0], &s, &err));
+    EXPECT_EQ(t.device_state_text("nobody"), "");
+    ASSERT_TRUE(t.restore_device_state("d", "", "batch", &err));
+    EXPECT_FALSE(t.known("d"));
+  }
+  // Another kind of baseline, feature count or damaged text: refused, naming where.
+  DeviceBaselines learn(named("original"), options(12, 6, 3)), comm(named("original"), commission);
+  BaselineStep s;
+  std::string err;
+  std::mt19937 rng(1);
+  ASSERT_TRUE(comm.add("d", features3(&rng), &s, &err));
+  EXPECT_FALSE(learn.restore_device_state("d", comm.device_state_text("d"), "batch of d", &err));
+  EXPECT_NE(err.find("batch of d: "), std::string::npos) << err;
+  EXPECT_NE(err.find("--learn or --commission"), std::string::npos) << err;
+  nlohmann::json j = nlohmann::json::parse(comm.device_state_text("d"));
+  j["n_features"] = 60;
+  EXPECT_FALSE(comm.restore_device_state("d", j.dump(), "batch", &err));
+  EXPECT_NE(err.find("60 features"), std::string::npos) << err;
+  EXPECT_FALSE(comm.restore_device_state("d", "{\"version\":2", "batch", &err));
+  EXPECT_NE(err.find("expected a JSON object"), std::string::npos) << err;
+  j = nlohmann::json::parse(comm.device_state_text("d"));
+  j["device"]["mean"] = {1, 2};
+  EXPECT_FALSE(comm.restore_device_state("d", j.dump(), "batch", &err));
+  EXPECT_NE(err.find("\"mean\" must be 3"), std::string::npos) << err;
+  EXPECT_TRUE(comm.known("d"));
+}
+
 using test::window_rows;  // test_random.h
 
 using test::request;

@@ -10,14 +10,19 @@
 // every window got exactly one verdict (the bridge drops what a device sent
 // twice by its seq), and the alarms are exactly those the k/n rule gives
 // over each device's verdicts in scoring order (none lost, none doubled).
+// CommissioningFollowsTheDeviceToTheNextWorker: --commission state handed
+// from a killed worker to the next one through the cluster.
 #include <gtest/gtest.h>
 #include <mosquitto.h>
 #include <signal.h>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -421,6 +426,146 @@ TEST_F(NatsCluster, EveryWindowOneVerdictThroughNodeAndWorkerFailure) {
   EXPECT_EQ(raised, kDevices / 5) << "one alarm per device with a burst of faulty windows";
   b->stop(SIGTERM);
   a->stop(SIGTERM);
+}
+
+// --commission with --nats: each device's commissioning state is stored with
+// its answers, so the worker that takes its partition over after kill -9
+// goes on from it. Two devices through worker A: "late" commissions (10
+// windows) and monitors 90 more, "early" stops after 5 commissioning
+// windows; A is killed, worker B takes the partitions over and both devices
+// send 100 more windows (10 faulty). Every verdict equals, field for field
+// (scores and thresholds bit for bit, as printed), what one `serve` over
+// HTTP answers for the same windows in the same order. Without the stored
+// state, B would commission both devices afresh: "commissioning" verdicts
+// judged by the fleet model instead.
+TEST_F(NatsCluster, CommissioningFollowsTheDeviceToTheNextWorker) {
+  if (cluster_dir().empty()) GTEST_SKIP() << "no NATS cluster: TINYAD_NATS_DIR unset (ctest's nats_cluster fixture sets it)";
+  const std::vector<std::string> urls = read_lines(cluster_dir() + "/nats_urls");
+  const std::vector<std::string> mqtt_ports = read_lines(cluster_dir() + "/mqtt_ports");
+  ASSERT_EQ(mqtt_ports.size(), 3u) << "the nats_cluster fixture did not start (see " << cluster_dir() << ")";
+  const int port1 = std::atoi(mqtt_ports[0].c_str());
+  const auto t0 = std::chrono::steady_clock::now();
+  // Ids new to the cluster (it outlives one run of the suite).
+  const std::string tag = std::to_string(::getpid()) + "x" + std::to_string(std::time(nullptr) % 100000);
+  const std::vector<std::string> devices = {"late" + tag, "early" + tag};
+  const std::map<std::string, int> before_kill = {{devices[0], 100}, {devices[1], 5}};
+  constexpr int kAfter = 100;
+  std::vector<std::string> normal, fault;
+  for (int i = 0; i < 12; ++i) {
+    normal.push_back(sample_json_format(rows_of(window(kNormal, i))));
+    fault.push_back(sample_json_format(rows_of(window(kFault, i))));
+  }
+  // The device's seq-th window: normal ones in turn, 10 faulty after the kill.
+  auto body = [&](const std::string& device, int seq) {
+    const int after = seq - before_kill.at(device);
+    return after > 40 && after <= 50 ? fault[size_t(seq) % 12] : normal[size_t(seq * 7 + int(device.size())) % 12];
+  };
+  const std::vector<std::string> common = {"--model", path("model.json"), "--commission", "10",
+                                           "-p",      "0",                "--host",       "127.0.0.1"};
+  auto args = [&](const std::vector<std::string>& more) {
+    std::vector<std::string> a = common;
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+
+  // The reference: one uninterrupted process over HTTP.
+  std::map<std::string, std::map<int, nlohmann::json>> expected;
+  {
+    ServerProcess http("serve");
+    ASSERT_TRUE(http.start(args({})));
+    for (const std::string& d : devices) {
+      for (int seq = 1; seq <= before_kill.at(d) + kAfter; ++seq) {
+        const std::string reply =
+            test::send_request(http.port(), test::post_request(body(d, seq), "X-Device-Id: " + d + "\r\n"));
+        ASSERT_EQ(test::status_of(reply), 200) << reply;
+        expected[d][seq] = nlohmann::json::parse(test::body_of(reply));
+      }
+    }
+    http.stop(SIGTERM);
+  }
+  ASSERT_EQ(expected[devices[0]][100]["baseline"], "own");  // its own baseline judges it
+  ASSERT_EQ(expected[devices[1]][5]["baseline"], "commissioning");
+
+  MqttClient listener("listener-" + tag), dev("devices-" + tag);
+  ASSERT_TRUE(listener.connect(port1)) << "no MQTT connection to node 1 within 20 s";
+  ASSERT_TRUE(listener.subscribe({"tinyad/" + devices[0] + "/verdict", "tinyad/" + devices[1] + "/verdict"}));
+  ASSERT_TRUE(dev.connect(port1)) << "no MQTT connection to node 1 within 20 s";
+  std::map<std::string, std::map<int, std::vector<nlohmann::json>>> got;
+  size_t seen = 0, answered = 0;
+  auto collect = [&] {
+    for (const auto& [topic, payload] : listener.got_since(seen)) {
+      ++seen;
+      nlohmann::json j = nlohmann::json::parse(payload, nullptr, false);
+      if (j.is_discarded() || !j.contains("device") || !j.contains("seq")) continue;
+      auto& list = got[j["device"].get<std::string>()][j["seq"].get<int>()];
+      answered += list.empty();
+      list.push_back(std::move(j));
+    }
+  };
+  auto wait_answers = [&](size_t want, std::chrono::seconds patience) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    for (collect(); answered < want && std::chrono::steady_clock::now() < deadline; collect())
+      std::this_thread::sleep_for(20ms);
+    return answered >= want;
+  };
+  auto send = [&](const std::string& d, int from, int to) {
+    for (int seq = from; seq <= to; ++seq)
+      if (!dev.publish("tinyad/" + d + "/samples", window_with_seq(body(d, seq), seq))) return false;
+    return true;
+  };
+
+  auto a = std::make_unique<ServerProcess>("serve");
+  ASSERT_TRUE(a->start(args({"--nats", urls[0], "--nats-worker-id", "A" + tag})));
+  // The streams exist once a partition is taken (windows sent before would be dropped).
+  ASSERT_TRUE(wait_output(*a, "took partition", 30s)) << a->output();
+  for (const std::string& d : devices) ASSERT_TRUE(send(d, 1, before_kill.at(d)));
+  ASSERT_TRUE(wait_answers(105, 30s)) << answered << " of 105 answered by worker A\n" << a->output();
+  std::this_thread::sleep_for(500ms);  // its acknowledgements out, so B does not answer again
+  a->stop(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  ServerProcess b("serve");
+  ASSERT_TRUE(b.start(args({"--nats", urls[0], "--nats-worker-id", "B" + tag})));
+  for (const std::string& d : devices) ASSERT_TRUE(send(d, before_kill.at(d) + 1, before_kill.at(d) + kAfter));
+  ASSERT_TRUE(wait_answers(105 + 2 * kAfter, 40s)) << answered << " of 305 answered\n" << b.output();
+  const double takeover_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::this_thread::sleep_for(300ms);  // any late (duplicate) verdict
+  collect();
+
+  // Every verdict as the uninterrupted process gave it; a window answered
+  // twice (A killed between sending a batch on and recording that it had,
+  // docs/fleet.md) must say the same both times.
+  const char* fields[] = {"score", "threshold", "anomaly", "baseline", "learned", "calibrated", "commission", "features"};
+  int compared = 0, doubled = 0, anomalies = 0, differ = 0;
+  std::string examples;
+  for (const std::string& d : devices) {
+    for (int seq = 1; seq <= before_kill.at(d) + kAfter; ++seq) {
+      const auto it = got[d].find(seq);
+      ASSERT_NE(it, got[d].end()) << d << " #" << seq << " has no verdict";
+      doubled += it->second.size() > 1;
+      for (const nlohmann::json& v : it->second) {
+        for (const char* f : fields) {
+          const std::string mine = v.value(f, nlohmann::json()).dump(), ref = expected[d][seq].value(f, nlohmann::json()).dump();
+          if (mine == ref) continue;
+          if (++differ <= 8)
+            examples += "\n  " + d + " #" + std::to_string(seq) + " (" + (seq > before_kill.at(d) ? "worker B" : "worker A") +
+                        ") \"" + f + "\": " + mine.substr(0, 60) + ", uninterrupted: " + ref.substr(0, 60);
+        }
+        ++compared;
+      }
+      anomalies += expected[d][seq].value("anomaly", false) && seq > before_kill.at(d);
+    }
+  }
+  EXPECT_EQ(differ, 0) << "fields that differ from the uninterrupted process's verdicts:" << examples;
+  EXPECT_EQ(expected[devices[0]][101]["baseline"], "own");
+  EXPECT_EQ(expected[devices[1]][6]["baseline"], "commissioning");
+  EXPECT_EQ(expected[devices[1]][6]["learned"], 6) << "commissioning goes on where A stopped";
+  EXPECT_GT(anomalies, 10) << "the faulty windows after the takeover are anomalous by the devices' own baselines";
+  EXPECT_NE(b.output().find("took partition"), std::string::npos) << b.output();
+  std::printf("nats commissioning takeover: %d verdicts compared (%d windows answered twice), worker B answered "
+              "within %.1f s of the kill; the whole test %.1f s\n",
+              compared, doubled, takeover_s,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  b.stop(SIGTERM);
 }
 
 }  // namespace

@@ -35,11 +35,13 @@ using Clock = std::chrono::steady_clock;
 
 struct Device {
   bool outstanding = false;
+  size_t published = 0;  // its windows so far: which payload goes next
   Clock::time_point sent_at;
 };
 
 struct Load {
   std::string mode, prefix, tag, payload;
+  std::vector<std::string> more;  // MQTT_LOAD_MORE_PAYLOADS: each device sends payload, more[0], ... in turn
   long total = 0;
   double timeout_s = 10;
   mosquitto* pub = nullptr;
@@ -60,7 +62,10 @@ struct Load {
   }
   void publish(size_t d) {
     const std::string t = topic(d);
-    const int rc = mosquitto_publish(pub, nullptr, t.c_str(), int(payload.size()), payload.data(), 1, false);
+    // One window outstanding per device: only this call touches devices[d].published now.
+    const size_t k = devices[d].published++ % (more.size() + 1);
+    const std::string& body = k == 0 ? payload : more[k - 1];
+    const int rc = mosquitto_publish(pub, nullptr, t.c_str(), int(body.size()), body.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS) std::fprintf(stderr, "mqtt_load: publish: %s\n", mosquitto_strerror(rc));
   }
 };
@@ -124,6 +129,20 @@ int main(int argc, char** argv) {
   std::ifstream in(argv[6], std::ios::binary);
   l.payload.assign(std::istreambuf_iterator<char>(in), {});
   l.timeout_s = std::atof(argv[7]);
+  // MQTT_LOAD_MORE_PAYLOADS=FILE:FILE...: distinct windows (per-device
+  // baselines learn nothing from one window repeated; bench/nats/run.sh BODIES).
+  if (const char* e = std::getenv("MQTT_LOAD_MORE_PAYLOADS")) {
+    for (std::string rest = e; !rest.empty();) {
+      const size_t colon = rest.find(':');
+      std::ifstream f(rest.substr(0, colon), std::ios::binary);
+      l.more.emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      if (l.more.back().empty()) {
+        std::fprintf(stderr, "mqtt_load: MQTT_LOAD_MORE_PAYLOADS: %s is empty or missing\n", rest.substr(0, colon).c_str());
+        return 2;
+      }
+      rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
+    }
+  }
   if ((l.mode != "echo" && l.mode != "serve") || l.devices.empty() || l.total < 1 || l.payload.empty()) {
     std::fprintf(stderr, "mqtt_load: bad arguments (or empty payload file)\n");
     return 2;

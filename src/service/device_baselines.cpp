@@ -369,7 +369,6 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
            std::to_string(options_.max_devices);
     return false;
   }
-  const size_t tri = n_ * (n_ + 1) / 2;
   std::map<std::string, std::unique_ptr<Device>> loaded;
   for (const auto& [name, e] : j["devices"].items()) {
     const std::string bad = where + ": device '" + device_id_printable(name) + "': ";
@@ -379,58 +378,63 @@ bool DeviceBaselines::from_json_text(const std::string& text, const std::string&
                                 : "the id " + why);
       return false;
     }
-    if (!e.is_object() || !e.contains("phase") || !e["phase"].is_string() || !e.contains("learned") ||
-        !e["learned"].is_number_unsigned()) {
-      *err = bad + "expected an object with \"phase\" and \"learned\"";
-      return false;
-    }
     auto d = std::make_unique<Device>(n_, options_);
-    if (d->commission) {
-      if (!commission_device_from_json(e, bad, d.get(), err)) return false;
-      loaded[name] = std::move(d);
-      continue;
-    }
-    const std::string phase = e["phase"].get<std::string>();
-    std::vector<double> tri_values;
-    if (!numbers(e.value("mean", nlohmann::json()), n_, &d->mean)) {
-      *err = bad + "\"mean\" must be " + std::to_string(n_) + " finite numbers";
-      return false;
-    }
-    d->l.cov.count = e["learned"].get<uint32_t>();
-    const char* matrix = phase == "learning" ? "m2" : "precision";
-    if (!numbers(e.value(matrix, nlohmann::json()), tri, &tri_values)) {
-      *err = bad + "\"" + matrix + "\" must be " + std::to_string(tri) + " finite numbers (the lower triangle)";
-      return false;
-    }
-    std::vector<double>& full = phase == "learning" ? d->m2 : d->precision;
-    size_t k = 0;
-    for (size_t i = 0; i < n_; ++i)
-      for (size_t c = 0; c <= i; ++c) full[i * n_ + c] = full[c * n_ + i] = tri_values[k++];
-    if (phase == "learning") {
-      d->l.phase = TINYAD_PHASE_LEARN;
-    } else if (phase == "calibrating" || phase == "monitoring") {
-      if (d->l.cov.count <= n_ || !e.contains("calibrated") || !e["calibrated"].is_number_unsigned() ||
-          !e.contains("score_mean") || !e["score_mean"].is_number() || !e.contains("score_m2") ||
-          !e["score_m2"].is_number() || !e.contains("threshold") || !e["threshold"].is_number()) {
-        *err = bad + "a learned baseline needs \"learned\" > " + std::to_string(n_) +
-               " and numbers \"calibrated\", \"score_mean\", \"score_m2\", \"threshold\"";
-        return false;
-      }
-      d->l.phase = phase == "calibrating" ? TINYAD_PHASE_CALIBRATE : TINYAD_PHASE_MONITOR;
-      d->l.n_scores = e["calibrated"].get<uint32_t>();
-      d->l.score_mean = e["score_mean"].get<double>();
-      d->l.score_m2 = e["score_m2"].get<double>();
-      d->l.threshold = e["threshold"].get<double>();
-      d->drop_comoments();
-    } else {
-      *err = bad + "unknown phase '" + device_id_printable(phase) + "' (expected learning, calibrating or monitoring)";
-      return false;
-    }
+    if (!device_from_json(e, bad, d.get(), err)) return false;
     loaded[name] = std::move(d);
   }
   std::lock_guard<std::mutex> lock(mutex_);
   devices_ = std::move(loaded);
   dirty_ = urgent_ = false;
+  return true;
+}
+
+// One device's entry (device_json_locked's) into `d`, a fresh Device of
+// the current options; `bad` starts the error ("<file>: device '<id>': ").
+bool DeviceBaselines::device_from_json(const nlohmann::json& e, const std::string& bad, Device* d,
+                                       std::string* err) const {
+  const size_t tri = n_ * (n_ + 1) / 2;
+  if (!e.is_object() || !e.contains("phase") || !e["phase"].is_string() || !e.contains("learned") ||
+      !e["learned"].is_number_unsigned()) {
+    *err = bad + "expected an object with \"phase\" and \"learned\"";
+    return false;
+  }
+  if (d->commission) return commission_device_from_json(e, bad, d, err);
+  const std::string phase = e["phase"].get<std::string>();
+  std::vector<double> tri_values;
+  if (!numbers(e.value("mean", nlohmann::json()), n_, &d->mean)) {
+    *err = bad + "\"mean\" must be " + std::to_string(n_) + " finite numbers";
+    return false;
+  }
+  d->l.cov.count = e["learned"].get<uint32_t>();
+  const char* matrix = phase == "learning" ? "m2" : "precision";
+  if (!numbers(e.value(matrix, nlohmann::json()), tri, &tri_values)) {
+    *err = bad + "\"" + matrix + "\" must be " + std::to_string(tri) + " finite numbers (the lower triangle)";
+    return false;
+  }
+  std::vector<double>& full = phase == "learning" ? d->m2 : d->precision;
+  size_t k = 0;
+  for (size_t i = 0; i < n_; ++i)
+    for (size_t c = 0; c <= i; ++c) full[i * n_ + c] = full[c * n_ + i] = tri_values[k++];
+  if (phase == "learning") {
+    d->l.phase = TINYAD_PHASE_LEARN;
+  } else if (phase == "calibrating" || phase == "monitoring") {
+    if (d->l.cov.count <= n_ || !e.contains("calibrated") || !e["calibrated"].is_number_unsigned() ||
+        !e.contains("score_mean") || !e["score_mean"].is_number() || !e.contains("score_m2") ||
+        !e["score_m2"].is_number() || !e.contains("threshold") || !e["threshold"].is_number()) {
+      *err = bad + "a learned baseline needs \"learned\" > " + std::to_string(n_) +
+             " and numbers \"calibrated\", \"score_mean\", \"score_m2\", \"threshold\"";
+      return false;
+    }
+    d->l.phase = phase == "calibrating" ? TINYAD_PHASE_CALIBRATE : TINYAD_PHASE_MONITOR;
+    d->l.n_scores = e["calibrated"].get<uint32_t>();
+    d->l.score_mean = e["score_mean"].get<double>();
+    d->l.score_m2 = e["score_m2"].get<double>();
+    d->l.threshold = e["threshold"].get<double>();
+    d->drop_comoments();
+  } else {
+    *err = bad + "unknown phase '" + device_id_printable(phase) + "' (expected learning, calibrating or monitoring)";
+    return false;
+  }
   return true;
 }
 
@@ -510,6 +514,57 @@ bool DeviceBaselines::commission_device_from_json(const nlohmann::json& e, const
     return false;
   }
   std::copy(mean.begin(), mean.end(), d->c.mean);
+  return true;
+}
+
+std::string DeviceBaselines::device_state_text(const std::string& device) const {
+  nlohmann::ordered_json j;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = devices_.find(device);
+    if (it == devices_.end()) return "";
+    j["version"] = commissioning_mode() ? kBaselinesCommissionVersion : kBaselinesVersion;
+    j["n_features"] = n_;
+    j["device"] = device_json_locked(*it->second);
+  }
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool DeviceBaselines::restore_device_state(const std::string& device, const std::string& text,
+                                           const std::string& where, std::string* err) {
+  if (text.empty()) {
+    forget(device);
+    return true;
+  }
+  const std::string bad = where + ": the baseline of device '" + device_id_printable(device) + "': ";
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  const int mine = commissioning_mode() ? kBaselinesCommissionVersion : kBaselinesVersion;
+  if (j.is_discarded() || !j.is_object() || !j.contains("version") || !j["version"].is_number_integer() ||
+      !j.contains("n_features") || !j["n_features"].is_number_unsigned() || !j.contains("device")) {
+    *err = bad + "expected a JSON object with \"version\", \"n_features\" and \"device\"";
+    return false;
+  }
+  if (j["version"].get<int>() != mine) {
+    *err = bad + "version " + j["version"].dump() + ", this worker keeps version " + std::to_string(mine) +
+           (commissioning_mode() ? " (--commission): give every worker the same --learn or --commission"
+                                 : " (--learn): give every worker the same --learn or --commission");
+    return false;
+  }
+  if (j["n_features"].get<uint64_t>() != n_) {
+    *err = bad + "learned on " + j["n_features"].dump() + " features, this worker computes " + std::to_string(n_) +
+           ": give every worker the same recipe/model";
+    return false;
+  }
+  auto d = std::make_unique<Device>(n_, options_);
+  if (!device_from_json(j["device"], bad, d.get(), err)) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(device);
+  if (it == devices_.end() && devices_.size() >= options_.max_devices) {
+    *err = bad + "too many devices: already keeping " + std::to_string(options_.max_devices) + " baselines (the limit)";
+    return false;
+  }
+  devices_[device] = std::move(d);
+  dirty_ = true;
   return true;
 }
 

@@ -116,6 +116,19 @@ class DeviceBaselines {
   /// Loads `path`; a missing file is not an error (*existed = false).
   bool load(const std::string& path, bool* existed, std::string* err);
 
+  /// One device's baseline as one line of JSON: the file's version and
+  /// feature count and the device's entry, as to_json_text() writes it
+  /// (doubles in the shortest text that reads back to the same bits). ""
+  /// when the device has none. serve --nats stores it with the device's
+  /// answers, so that the next worker to own the device goes on from it.
+  std::string device_state_text(const std::string& device) const;
+  /// Makes the device's baseline the one in `text` (device_state_text()'s),
+  /// or forgets it when `text` is "". False with a one-line reason (naming
+  /// `where`) for another version (--learn vs --commission), feature count
+  /// or a damaged entry, or a new device while the table is full.
+  bool restore_device_state(const std::string& device, const std::string& text, const std::string& where,
+                            std::string* err);
+
   /// Changed since the last to_json_text(); urgent: a phase change or a reset.
   bool dirty() const;
   bool urgent() const;
@@ -126,6 +139,7 @@ class DeviceBaselines {
   bool add_commission_locked(Device* d, const std::vector<double>& features, BaselineStep* out, std::string* err);
   nlohmann::ordered_json commission_device_json(const Device& d) const;
   nlohmann::ordered_json device_json_locked(const Device& d) const;
+  bool device_from_json(const nlohmann::json& e, const std::string& bad, Device* d, std::string* err) const;
   bool commission_device_from_json(const nlohmann::json& e, const std::string& bad, Device* d, std::string* err) const;
 
   Recipe recipe_;

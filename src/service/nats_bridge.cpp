@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "device_baselines.h"
 #include "fleet_metrics_text.h"
 #include "window_seq.h"
 namespace tinyad {
@@ -567,6 +568,8 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
     const natsStatus s = js_GetLastMsg(&m, p->js, kVerdictsStream, subject.c_str(), nullptr, &ec);
     if (s == NATS_NOT_FOUND) {  // never answered: a new device
       monitor_->restore_alarm_state(device_of_token(device), AlarmState{});
+      std::string_view none;
+      restore_baseline(device, nullptr, &none, err);  // forgets what this worker may have kept: it learns afresh
       p->devices[device] = Partition::Device{};
       return true;
     }
@@ -574,14 +577,17 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
       const char* window = nullptr;
       const char* alarm = nullptr;
       const char* seqs = nullptr;
+      const char* baseline = nullptr;
       natsMsgHeader_Get(m, "Tinyad-Window", &window);
       natsMsgHeader_Get(m, "Tinyad-Alarm", &alarm);
       natsMsgHeader_Get(m, "Tinyad-Seq", &seqs);
+      natsMsgHeader_Get(m, "Tinyad-Baseline-Bytes", &baseline);
       AlarmState st;
       Partition::Device d;
-      const bool ok = window && alarm_header_parse(alarm, &st) &&
-                      parse_lines(std::string_view(natsMsg_GetData(m), size_t(std::max(0, natsMsg_GetDataLength(m)))),
-                                  &d.stored);
+      std::string_view body(natsMsg_GetData(m), size_t(std::max(0, natsMsg_GetDataLength(m))));
+      std::string why;
+      const bool ok = window && alarm_header_parse(alarm, &st) && restore_baseline(device, baseline, &body, &why) &&
+                      parse_lines(body, &d.stored);
       if (ok) {
         d.last_window = std::strtoull(window, nullptr, 10);
         d.seqs.parse(seqs);
@@ -589,7 +595,7 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
         monitor_->restore_alarm_state(device_of_token(device), st);
       }
       natsMsg_Destroy(m);
-      if (!ok) *err = "the last stored batch of " + device + " is not one (Tinyad-Window/Tinyad-Alarm, answer lines)";
+      if (!ok) *err = !why.empty() ? why : "the last stored batch of " + device + " is not one (Tinyad-Window/Tinyad-Alarm, answer lines)";
       return ok;
     }
     if (!p->run || now_ms() > p->fetch_until_ms.load() + int64_t(options_.ack_wait_s * 1000)) {
@@ -598,6 +604,43 @@ bool NatsBridge::restore_device(Partition* p, const std::string& device, std::st
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+// --learn/--commission: each device's baseline after the batch goes at the
+// end of its stored batch (its length in a header), written with the
+// answers in the same replicated write: one device's answers and baseline
+// are stored together or not at all.
+void NatsBridge::attach_baselines(std::map<std::string, StoredBatch>* batches) const {
+  const std::shared_ptr<DeviceBaselines>& table = monitor_->options().baselines;
+  if (!table) return;
+  for (auto& [token, b] : *batches) {
+    const std::string state = table->device_state_text(device_of_token(token));
+    b.lines += state;
+    b.baseline_bytes = state.size();
+  }
+}
+
+// The baseline at the end of a stored batch's `body` (`bytes_header` its
+// length, null: none) becomes the device's in this worker's table (none:
+// the device learns afresh); `body` is left with the answer lines. Without
+// --learn/--commission the baseline is only cut off.
+bool NatsBridge::restore_baseline(const std::string& token, const char* bytes_header, std::string_view* body,
+                                  std::string* err) {
+  size_t bytes = 0;
+  if (bytes_header) {
+    char* end = nullptr;
+    bytes = std::strtoull(bytes_header, &end, 10);
+    if (end == bytes_header || *end || bytes > body->size()) {
+      *err = "the last stored batch of " + token + ": Tinyad-Baseline-Bytes " + bytes_header +
+             " is not a length within the body of " + std::to_string(body->size()) + " bytes";
+      return false;
+    }
+  }
+  const std::string text(body->substr(body->size() - bytes));
+  body->remove_suffix(bytes);
+  const std::shared_ptr<DeviceBaselines>& table = monitor_->options().baselines;
+  return !table || table->restore_device_state(device_of_token(token), text,
+                                               "the last stored batch of " + token, err);
 }
 
 void NatsBridge::on_pub_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr*, void* closure) {
@@ -625,6 +668,7 @@ bool NatsBridge::store_batches(Partition* p, const std::map<std::string, StoredB
     natsMsgHeader_Set(m, "Tinyad-Window", std::to_string(b.window).c_str());
     natsMsgHeader_Set(m, "Tinyad-Alarm", b.state.c_str());
     natsMsgHeader_Set(m, "Tinyad-Seq", b.seqs.c_str());
+    if (b.baseline_bytes) natsMsgHeader_Set(m, "Tinyad-Baseline-Bytes", std::to_string(b.baseline_bytes).c_str());
     return m;
   };
   {
@@ -760,6 +804,7 @@ bool NatsBridge::process_batch(Partition* p, natsMsgList* list) {
     b.state = alarm_header(monitor_->alarm_state(device));
     b.seqs = dev.seqs.text();
   }
+  attach_baselines(&batches);
   std::map<std::string, bool> fresh;
   if (!store_batches(p, batches, &fresh)) return false;
   for (int i = 0; i < list->Count; ++i) {

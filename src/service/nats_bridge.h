@@ -38,12 +38,16 @@
 // to run, so the windows a dead worker had fetched are up for redelivery
 // (first, in order) before any other worker may hold the partition.
 //
+// --learn/--commission: each device's baseline (DeviceBaselines'
+// device_state_text) is stored at the end of its stored batch (header
+// Tinyad-Baseline-Bytes), so it costs no extra write; the next owner
+// restores it bit for bit with the rest of the device's state, and a
+// redelivered window it covers is not learned again.
+//
 // Lost or doubled (docs/fleet.md): windows the cluster's MQTT listener
 // acknowledged while the stream had no leader (the device must send them
 // again); a batch sent on by a worker killed before its "sent" mark was
-// stored is answered twice. What it avoids:
-// --learn/--commission baselines (they would not follow a device to
-// another worker; serve refuses them with --nats) and retained messages.
+// stored is answered twice. What it avoids: retained messages.
 #pragma once
 
 #include <nats/nats.h>
@@ -55,6 +59,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -121,6 +126,7 @@ class NatsBridge {
   struct StoredBatch {  // a device's part of a batch, as stored: answer lines and the state after them
     std::string lines, state, seqs;
     uint64_t window = 0;
+    size_t baseline_bytes = 0;  // --learn/--commission: the device's baseline, the last bytes of `lines`
   };
   bool setup(std::string* err);
   bool ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err);
@@ -131,6 +137,9 @@ class NatsBridge {
   void run_partition(Partition* p);
   bool process_batch(Partition* p, natsMsgList* list);
   bool restore_device(Partition* p, const std::string& device, std::string* err);
+  void attach_baselines(std::map<std::string, StoredBatch>* batches) const;
+  bool restore_baseline(const std::string& token, const char* bytes_header, std::string_view* body,
+                        std::string* err);
   bool store_batches(Partition* p, const std::map<std::string, StoredBatch>& batches, std::map<std::string, bool>* fresh);
   static void on_pub_ack(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
   void say(const std::string& line);
