@@ -21,6 +21,7 @@ constexpr const char* kWindowsStream = "TINYAD_WINDOWS";
 constexpr const char* kVerdictsStream = "TINYAD_VERDICTS";
 constexpr const char* kLeaseBucket = "tinyad_leases";
 constexpr int64_t kFetchTimeoutMs = 500;
+constexpr int64_t kLeaseWaitMs = 1500;  // a lease bucket request not answered by then is tried next round
 constexpr int64_t kNs = 1000000000LL;
 
 int64_t now_ms() {
@@ -204,6 +205,7 @@ NatsBridge::NatsBridge(NatsOptions options, FleetMonitor* monitor, Log log)
 NatsBridge::~NatsBridge() {
   stop();
   if (kv_) kvStore_Destroy(kv_);
+  if (lease_js_) jsCtx_Destroy(lease_js_);
   if (js_) jsCtx_Destroy(js_);
   if (nc_) natsConnection_Destroy(nc_);
 }
@@ -248,6 +250,11 @@ bool NatsBridge::start(std::string* err, double timeout_s) {
   jsOptions_Init(&jo);
   jo.Wait = 5000;
   if (natsConnection_JetStream(&js_, nc_, &jo) != NATS_OK) {
+    *err = "cannot open JetStream on the NATS connection";
+    return false;
+  }
+  jo.Wait = kLeaseWaitMs;
+  if (natsConnection_JetStream(&lease_js_, nc_, &jo) != NATS_OK) {
     *err = "cannot open JetStream on the NATS connection";
     return false;
   }
@@ -313,7 +320,7 @@ bool NatsBridge::setup(std::string* err) {
   if (!ensure_stream(kWindowsStream, "tinyad_in.*.*", true, err) ||
       !ensure_stream(kVerdictsStream, "tinyad_out.*.*", false, err))
     return false;
-  if (!kv_ && js_KeyValue(&kv_, js_, kLeaseBucket) != NATS_OK) {
+  if (!kv_ && js_KeyValue(&kv_, lease_js_, kLeaseBucket) != NATS_OK) {
     kv_ = nullptr;
     kvConfig kc;
     kvConfig_Init(&kc);
@@ -321,7 +328,7 @@ bool NatsBridge::setup(std::string* err) {
     kc.History = 1;
     kc.TTL = int64_t(options_.lease_s * kNs);
     kc.Replicas = options_.replicas;
-    if (js_CreateKeyValue(&kv_, js_, &kc) != NATS_OK) {
+    if (js_CreateKeyValue(&kv_, lease_js_, &kc) != NATS_OK) {
       kv_ = nullptr;
       *err = std::string("lease bucket ") + kLeaseBucket + ": " + status_text(NATS_ERR);
       return false;
@@ -360,6 +367,40 @@ bool NatsBridge::ensure_consumer(Partition* p, std::string* err) {
   return true;
 }
 
+// The lease bucket's keys (deleted ones left out) and when each was last
+// written: the keys from the stream's subjects, then each read. Both are answered by the
+// bucket's own stream; kvStore_Keys would make a consumer, which waits for
+// the cluster's meta leader (seconds without one after a node dies, and
+// with it every renewal of this round). False when the bucket did not answer.
+bool NatsBridge::lease_entries(std::map<std::string, LeaseEntry>* entries) {
+  entries->clear();
+  const std::string prefix = std::string("$KV.") + kLeaseBucket + ".";
+  const std::string filter = prefix + ">";
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = kLeaseWaitMs;
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode ec = jsErrCode(0);
+  if (js_GetStreamInfo(&si, lease_js_, (std::string("KV_") + kLeaseBucket).c_str(), &o, &ec) != NATS_OK) return false;
+  std::vector<std::string> keys;
+  if (si->State.Subjects)
+    for (int i = 0; i < si->State.Subjects->Count; ++i) {
+      const std::string subject = si->State.Subjects->List[i].Subject;
+      if (subject.rfind(prefix, 0) == 0) keys.push_back(subject.substr(prefix.size()));
+    }
+  jsStreamInfo_Destroy(si);
+  for (const auto& k : keys) {
+    kvEntry* e = nullptr;
+    const natsStatus s = kvStore_Get(&e, kv_, k.c_str());
+    if (s == NATS_NOT_FOUND) continue;  // deleted (a lease given back)
+    if (s != NATS_OK) return false;
+    (*entries)[k].created_ns = kvEntry_Created(e);
+    kvEntry_Destroy(e);
+  }
+  return true;
+}
+
 // Every renew_s: heartbeat, renew the leases held, give back what is more
 // than a fair share, take free partitions up to it.
 void NatsBridge::lease_loop() {
@@ -368,13 +409,19 @@ void NatsBridge::lease_loop() {
     const int64_t t0 = now_ms();
     uint64_t rev = 0;
     kvStore_PutString(&rev, kv_, me.c_str(), "");
-    std::set<std::string> keys;
-    kvKeysList list;
-    const natsStatus ks = kvStore_Keys(&list, kv_, nullptr);
-    const bool listed = ks == NATS_OK || ks == NATS_NOT_FOUND;
-    if (ks == NATS_OK) {
-      for (int i = 0; i < list.Count; ++i) keys.insert(list.Keys[i]);
-      kvKeysList_Destroy(&list);
+    std::map<std::string, LeaseEntry> keys;
+    const bool listed = lease_entries(&keys);
+    // Live workers: those whose heartbeat is recent next to ours (by the
+    // bucket's clock). A killed worker's key stays until it expires;
+    // counted, it would make the others give partitions back for nobody to
+    // take.
+    int workers = 0;
+    if (listed) {
+      const auto mine = keys.find(me);
+      const int64_t stale_ns = int64_t((3 * options_.renew_s + 1) * double(kNs));
+      for (const auto& [k, e] : keys)
+        workers += k.rfind("w.", 0) == 0 && (mine == keys.end() || e.created_ns >= mine->second.created_ns - stale_ns);
+      workers = std::max(workers, 1);
     }
     std::lock_guard<std::mutex> lock(partitions_mutex_);
     // Renew; a partition whose thread gave up is let go without deleting
@@ -389,7 +436,16 @@ void NatsBridge::lease_loop() {
         p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
       } else if (keep && now_ms() < p->fetch_until_ms.load()) {
         // Not renewed this time (a leader election?): keep fetching while
-        // the lease surely holds, try again next round.
+        // the lease surely holds, try again next round. A renewal whose
+        // answer timed out may have been written: then the key is ours at a
+        // newer revision, which the next round's renewal must name.
+        kvEntry* e = nullptr;
+        if (kvStore_Get(&e, kv_, key.c_str()) == NATS_OK) {
+          const char* holder = kvEntry_ValueString(e);
+          if (holder && options_.worker_id == holder && kvEntry_Revision(e) > p->revision)
+            p->revision = kvEntry_Revision(e);
+          kvEntry_Destroy(e);
+        }
       } else {
         say("partition " + std::to_string(p->index) + (p->abandoned ? " given up" : " lease lost"));
         partitions_lost_.fetch_add(1, std::memory_order_relaxed);
@@ -400,11 +456,11 @@ void NatsBridge::lease_loop() {
       ++it;
     }
     if (listed) {
-      int workers = 0;
-      for (const auto& k : keys) workers += k.rfind("w.", 0) == 0;
-      workers = std::max(workers, 1);
       const size_t fair = size_t((options_.partitions + workers - 1) / workers);
-      while (partitions_.size() > fair) {  // a worker joined: give back, it takes them at once
+      // A worker joined: give back, it takes them at once. All told to stop
+      // first, then joined: each finishes its batch meanwhile.
+      for (size_t i = fair; i < partitions_.size(); ++i) partitions_[i]->run = false;
+      while (partitions_.size() > fair) {
         say("partition " + std::to_string(partitions_.back()->index) + " given to the other workers");
         release(partitions_.back().get(), true);
         partitions_.pop_back();
