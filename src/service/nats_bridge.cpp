@@ -382,7 +382,8 @@ bool NatsBridge::lease_entries(std::map<std::string, LeaseEntry>* entries) {
   o.Stream.Info.SubjectsFilter = filter.c_str();
   jsStreamInfo* si = nullptr;
   jsErrCode ec = jsErrCode(0);
-  if (js_GetStreamInfo(&si, lease_js_, (std::string("KV_") + kLeaseBucket).c_str(), &o, &ec) != NATS_OK) return false;
+  const std::string stream = std::string("KV_") + kLeaseBucket;
+  if (js_GetStreamInfo(&si, lease_js_, stream.c_str(), &o, &ec) != NATS_OK) return false;
   std::vector<std::string> keys;
   if (si->State.Subjects)
     for (int i = 0; i < si->State.Subjects->Count; ++i) {
@@ -390,13 +391,17 @@ bool NatsBridge::lease_entries(std::map<std::string, LeaseEntry>* entries) {
       if (subject.rfind(prefix, 0) == 0) keys.push_back(subject.substr(prefix.size()));
     }
   jsStreamInfo_Destroy(si);
+  // Read from the stream's leader (kvStore_Get may be answered by any
+  // replica, one that lags behind too: it once showed a held lease as free).
   for (const auto& k : keys) {
-    kvEntry* e = nullptr;
-    const natsStatus s = kvStore_Get(&e, kv_, k.c_str());
-    if (s == NATS_NOT_FOUND) continue;  // deleted (a lease given back)
+    natsMsg* m = nullptr;
+    const natsStatus s = js_GetLastMsg(&m, lease_js_, stream.c_str(), (prefix + k).c_str(), &o, &ec);
+    if (s == NATS_NOT_FOUND) continue;  // expired meanwhile
     if (s != NATS_OK) return false;
-    (*entries)[k].created_ns = kvEntry_Created(e);
-    kvEntry_Destroy(e);
+    const char* op = nullptr;
+    const bool deleted = natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK && op;  // DEL or PURGE: given back
+    if (!deleted) (*entries)[k].created_ns = natsMsg_GetTime(m);
+    natsMsg_Destroy(m);
   }
   return true;
 }
@@ -426,12 +431,19 @@ void NatsBridge::lease_loop() {
     std::lock_guard<std::mutex> lock(partitions_mutex_);
     // Renew; a partition whose thread gave up is let go without deleting
     // its key: the key expires after the windows it had fetched are up for
-    // redelivery.
+    // redelivery. After one renewal timed out (the bucket electing a
+    // leader) the others are not tried this round: each would wait as long.
+    bool bucket_silent = false;
     for (auto it = partitions_.begin(); it != partitions_.end();) {
       Partition* p = it->get();
       const std::string key = "p." + std::to_string(p->index);
       bool keep = !p->abandoned;
-      if (keep && kvStore_UpdateString(&rev, kv_, key.c_str(), options_.worker_id.c_str(), p->revision) == NATS_OK) {
+      natsStatus us = NATS_TIMEOUT;
+      if (keep && !bucket_silent) {
+        us = kvStore_UpdateString(&rev, kv_, key.c_str(), options_.worker_id.c_str(), p->revision);
+        bucket_silent = us == NATS_TIMEOUT;
+      }
+      if (keep && us == NATS_OK) {
         p->revision = rev;
         p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
       } else if (keep && now_ms() < p->fetch_until_ms.load()) {
@@ -440,7 +452,7 @@ void NatsBridge::lease_loop() {
         // answer timed out may have been written: then the key is ours at a
         // newer revision, which the next round's renewal must name.
         kvEntry* e = nullptr;
-        if (kvStore_Get(&e, kv_, key.c_str()) == NATS_OK) {
+        if (!bucket_silent && kvStore_Get(&e, kv_, key.c_str()) == NATS_OK) {
           const char* holder = kvEntry_ValueString(e);
           if (holder && options_.worker_id == holder && kvEntry_Revision(e) > p->revision)
             p->revision = kvEntry_Revision(e);
@@ -489,14 +501,17 @@ void NatsBridge::lease_loop() {
 
 // Called with partitions_mutex_ held.
 bool NatsBridge::take(int index) {
-  const int64_t t0 = now_ms();
   uint64_t rev = 0;
   const std::string key = "p." + std::to_string(index);
   if (kvStore_CreateString(&rev, kv_, key.c_str(), options_.worker_id.c_str()) != NATS_OK) return false;
   auto p = std::make_unique<Partition>();
   p->index = index;
   p->revision = rev;
-  p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
+  // No fetching until the lease's first renewal: two workers starting
+  // together were both told their create of the same key succeeded (while
+  // the bucket's stream was being created by both); only one renewal of it
+  // succeeds.
+  p->fetch_until_ms = 0;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;
