@@ -22,6 +22,7 @@ constexpr const char* kWindowsStream = "TINYAD_WINDOWS";
 constexpr const char* kVerdictsStream = "TINYAD_VERDICTS";
 constexpr const char* kLeaseBucket = "tinyad_leases";
 constexpr int64_t kFetchTimeoutMs = 500;
+constexpr int64_t kLeaseWaitMs = 1500;  // a lease bucket request not answered by then is tried next round
 constexpr int64_t kNs = 1000000000LL;
 
 int64_t now_ms() {
@@ -205,6 +206,7 @@ NatsBridge::NatsBridge(NatsOptions options, FleetMonitor* monitor, Log log)
 NatsBridge::~NatsBridge() {
   stop();
   if (kv_) kvStore_Destroy(kv_);
+  if (lease_js_) jsCtx_Destroy(lease_js_);
   if (js_) jsCtx_Destroy(js_);
   if (nc_) natsConnection_Destroy(nc_);
 }
@@ -249,6 +251,11 @@ bool NatsBridge::start(std::string* err, double timeout_s) {
   jsOptions_Init(&jo);
   jo.Wait = 5000;
   if (natsConnection_JetStream(&js_, nc_, &jo) != NATS_OK) {
+    *err = "cannot open JetStream on the NATS connection";
+    return false;
+  }
+  jo.Wait = kLeaseWaitMs;
+  if (natsConnection_JetStream(&lease_js_, nc_, &jo) != NATS_OK) {
     *err = "cannot open JetStream on the NATS connection";
     return false;
   }
@@ -314,7 +321,7 @@ bool NatsBridge::setup(std::string* err) {
   if (!ensure_stream(kWindowsStream, "tinyad_in.*.*", true, err) ||
       !ensure_stream(kVerdictsStream, "tinyad_out.*.*", false, err))
     return false;
-  if (!kv_ && js_KeyValue(&kv_, js_, kLeaseBucket) != NATS_OK) {
+  if (!kv_ && js_KeyValue(&kv_, lease_js_, kLeaseBucket) != NATS_OK) {
     kv_ = nullptr;
     kvConfig kc;
     kvConfig_Init(&kc);
@@ -322,7 +329,7 @@ bool NatsBridge::setup(std::string* err) {
     kc.History = 1;
     kc.TTL = int64_t(options_.lease_s * kNs);
     kc.Replicas = options_.replicas;
-    if (js_CreateKeyValue(&kv_, js_, &kc) != NATS_OK) {
+    if (js_CreateKeyValue(&kv_, lease_js_, &kc) != NATS_OK) {
       kv_ = nullptr;
       *err = std::string("lease bucket ") + kLeaseBucket + ": " + status_text(NATS_ERR);
       return false;
@@ -361,6 +368,45 @@ bool NatsBridge::ensure_consumer(Partition* p, std::string* err) {
   return true;
 }
 
+// The lease bucket's keys (deleted ones left out) and when each was last
+// written: the keys from the stream's subjects, then each read. Both are answered by the
+// bucket's own stream; kvStore_Keys would make a consumer, which waits for
+// the cluster's meta leader (seconds without one after a node dies, and
+// with it every renewal of this round). False when the bucket did not answer.
+bool NatsBridge::lease_entries(std::map<std::string, LeaseEntry>* entries) {
+  entries->clear();
+  const std::string prefix = std::string("$KV.") + kLeaseBucket + ".";
+  const std::string filter = prefix + ">";
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = kLeaseWaitMs;
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  jsStreamInfo* si = nullptr;
+  jsErrCode ec = jsErrCode(0);
+  const std::string stream = std::string("KV_") + kLeaseBucket;
+  if (js_GetStreamInfo(&si, lease_js_, stream.c_str(), &o, &ec) != NATS_OK) return false;
+  std::vector<std::string> keys;
+  if (si->State.Subjects)
+    for (int i = 0; i < si->State.Subjects->Count; ++i) {
+      const std::string subject = si->State.Subjects->List[i].Subject;
+      if (subject.rfind(prefix, 0) == 0) keys.push_back(subject.substr(prefix.size()));
+    }
+  jsStreamInfo_Destroy(si);
+  // Read from the stream's leader (kvStore_Get may be answered by any
+  // replica, one that lags behind too: it once showed a held lease as free).
+  for (const auto& k : keys) {
+    natsMsg* m = nullptr;
+    const natsStatus s = js_GetLastMsg(&m, lease_js_, stream.c_str(), (prefix + k).c_str(), &o, &ec);
+    if (s == NATS_NOT_FOUND) continue;  // expired meanwhile
+    if (s != NATS_OK) return false;
+    const char* op = nullptr;
+    const bool deleted = natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK && op;  // DEL or PURGE: given back
+    if (!deleted) (*entries)[k].created_ns = natsMsg_GetTime(m);
+    natsMsg_Destroy(m);
+  }
+  return true;
+}
+
 // Every renew_s: heartbeat, renew the leases held, give back what is more
 // than a fair share, take free partitions up to it.
 void NatsBridge::lease_loop() {
@@ -369,28 +415,50 @@ void NatsBridge::lease_loop() {
     const int64_t t0 = now_ms();
     uint64_t rev = 0;
     kvStore_PutString(&rev, kv_, me.c_str(), "");
-    std::set<std::string> keys;
-    kvKeysList list;
-    const natsStatus ks = kvStore_Keys(&list, kv_, nullptr);
-    const bool listed = ks == NATS_OK || ks == NATS_NOT_FOUND;
-    if (ks == NATS_OK) {
-      for (int i = 0; i < list.Count; ++i) keys.insert(list.Keys[i]);
-      kvKeysList_Destroy(&list);
+    std::map<std::string, LeaseEntry> keys;
+    const bool listed = lease_entries(&keys);
+    // Live workers: those whose heartbeat is recent next to ours (by the
+    // bucket's clock). A killed worker's key stays until it expires;
+    // counted, it would make the others give partitions back for nobody to
+    // take.
+    int workers = 0;
+    if (listed) {
+      const auto mine = keys.find(me);
+      const int64_t stale_ns = int64_t((3 * options_.renew_s + 1) * double(kNs));
+      for (const auto& [k, e] : keys)
+        workers += k.rfind("w.", 0) == 0 && (mine == keys.end() || e.created_ns >= mine->second.created_ns - stale_ns);
+      workers = std::max(workers, 1);
     }
     std::lock_guard<std::mutex> lock(partitions_mutex_);
     // Renew; a partition whose thread gave up is let go without deleting
     // its key: the key expires after the windows it had fetched are up for
-    // redelivery.
+    // redelivery. After one renewal timed out (the bucket electing a
+    // leader) the others are not tried this round: each would wait as long.
+    bool bucket_silent = false;
     for (auto it = partitions_.begin(); it != partitions_.end();) {
       Partition* p = it->get();
       const std::string key = "p." + std::to_string(p->index);
       bool keep = !p->abandoned;
-      if (keep && kvStore_UpdateString(&rev, kv_, key.c_str(), options_.worker_id.c_str(), p->revision) == NATS_OK) {
+      natsStatus us = NATS_TIMEOUT;
+      if (keep && !bucket_silent) {
+        us = kvStore_UpdateString(&rev, kv_, key.c_str(), options_.worker_id.c_str(), p->revision);
+        bucket_silent = us == NATS_TIMEOUT;
+      }
+      if (keep && us == NATS_OK) {
         p->revision = rev;
         p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
       } else if (keep && now_ms() < p->fetch_until_ms.load()) {
         // Not renewed this time (a leader election?): keep fetching while
-        // the lease surely holds, try again next round.
+        // the lease surely holds, try again next round. A renewal whose
+        // answer timed out may have been written: then the key is ours at a
+        // newer revision, which the next round's renewal must name.
+        kvEntry* e = nullptr;
+        if (!bucket_silent && kvStore_Get(&e, kv_, key.c_str()) == NATS_OK) {
+          const char* holder = kvEntry_ValueString(e);
+          if (holder && options_.worker_id == holder && kvEntry_Revision(e) > p->revision)
+            p->revision = kvEntry_Revision(e);
+          kvEntry_Destroy(e);
+        }
       } else {
         say("partition " + std::to_string(p->index) + (p->abandoned ? " given up" : " lease lost"));
         partitions_lost_.fetch_add(1, std::memory_order_relaxed);
@@ -401,11 +469,11 @@ void NatsBridge::lease_loop() {
       ++it;
     }
     if (listed) {
-      int workers = 0;
-      for (const auto& k : keys) workers += k.rfind("w.", 0) == 0;
-      workers = std::max(workers, 1);
       const size_t fair = size_t((options_.partitions + workers - 1) / workers);
-      while (partitions_.size() > fair) {  // a worker joined: give back, it takes them at once
+      // A worker joined: give back, it takes them at once. All told to stop
+      // first, then joined: each finishes its batch meanwhile.
+      for (size_t i = fair; i < partitions_.size(); ++i) partitions_[i]->run = false;
+      while (partitions_.size() > fair) {
         say("partition " + std::to_string(partitions_.back()->index) + " given to the other workers");
         release(partitions_.back().get(), true);
         partitions_.pop_back();
@@ -434,14 +502,17 @@ void NatsBridge::lease_loop() {
 
 // Called with partitions_mutex_ held.
 bool NatsBridge::take(int index) {
-  const int64_t t0 = now_ms();
   uint64_t rev = 0;
   const std::string key = "p." + std::to_string(index);
   if (kvStore_CreateString(&rev, kv_, key.c_str(), options_.worker_id.c_str()) != NATS_OK) return false;
   auto p = std::make_unique<Partition>();
   p->index = index;
   p->revision = rev;
-  p->fetch_until_ms = t0 + int64_t((options_.lease_s - options_.ack_wait_s - 1) * 1000);
+  // No fetching until the lease's first renewal: two workers starting
+  // together were both told their create of the same key succeeded (while
+  // the bucket's stream was being created by both); only one renewal of it
+  // succeeds.
+  p->fetch_until_ms = 0;
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 5000;

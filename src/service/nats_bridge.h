@@ -131,6 +131,10 @@ class NatsBridge {
   bool setup(std::string* err);
   bool ensure_stream(const char* name, const char* subject, bool work_queue, std::string* err);
   bool ensure_consumer(Partition* p, std::string* err);
+  struct LeaseEntry {       // a key of the lease bucket
+    int64_t created_ns = 0;  // when last written, by the bucket's clock
+  };
+  bool lease_entries(std::map<std::string, LeaseEntry>* entries);
   void lease_loop();
   bool take(int index);
   void release(Partition* p, bool give_back);
@@ -149,6 +153,7 @@ class NatsBridge {
   Log log_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
+  jsCtx* lease_js_ = nullptr;  // the lease bucket's, with a short timeout: a renewal round must not wait 5 s
   kvStore* kv_ = nullptr;
   std::thread lease_thread_;
   std::atomic<bool> running_{false};
