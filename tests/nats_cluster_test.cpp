@@ -152,6 +152,15 @@ class MqttClient {
     published_.fetch_add(1);
     return true;
   }
+  // Waits (up to `patience`) while the client is offline.
+  bool publish(const std::string& topic, const std::string& payload, std::chrono::seconds patience = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (!try_publish(topic, payload)) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!cv_.wait_until(lock, deadline, [&] { return online_; })) return false;
+    }
+    return true;
+  }
   int64_t unacknowledged() const { return int64_t(published_.load()) - int64_t(acked_.load()); }
   uint64_t acked() const { return acked_.load(); }
   uint64_t failed_publishes() const { return failed_.load(); }
