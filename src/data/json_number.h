@@ -15,7 +15,9 @@
 
 #include <cfloat>
 #include <cstddef>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace tinyad {
 namespace json_number_detail {
@@ -31,11 +33,36 @@ constexpr int kMaxExponentDigits = 4;   // more: surely beyond 10^±22 or absurd
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+inline constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
 // Appends the run of digits at p to *digits (which may wrap when there are
 // more than 19: the caller counts them); returns its end.
 inline const char* take_digits(const char* p, const char* last, uint64_t* digits) {
-  // One digit per step: tried 8 at a time (SWAR), no faster on the
-  // firmware's 5-6 digit fractions.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // Up to 8 digits at a time where 8 bytes can be read: a window's 5-6
+  // digit fractions in ~25 instructions instead of ~60 one by one. Integer
+  // arithmetic only: the digits are the same, so is the double.
+  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0u, kThrees = 0x3030303030303030u;
+  while (last - p >= 8) {
+    uint64_t c;
+    std::memcpy(&c, p, 8);  // byte 0 is the first character
+    // Per byte: non-zero unless a digit ('0'..'9': high nibble 3, and still
+    // 3 after adding 6). A carry out of a non-digit byte only marks bytes
+    // after it, which are past the run anyway.
+    const uint64_t not_digit = (((c + 0x0606060606060606u) & kHigh) ^ kThrees) | ((c & kHigh) ^ kThrees);
+    const int n = not_digit ? std::countr_zero(not_digit) / 8 : 8;
+    if (n == 0) return p;
+    // The n digits as the high bytes (leading zero bytes add nothing), then
+    // combined pairwise: 2-digit, 4-digit, 8-digit numbers.
+    uint64_t d = (c & 0x0F0F0F0F0F0F0F0Fu) << (8 * (8 - n));
+    d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFu;
+    d = (d * 100 + (d >> 16)) & 0x0000FFFF0000FFFFu;
+    d = (d * 10000 + (d >> 32)) & 0xFFFFFFFFu;
+    *digits = *digits * kPow10Int[n] + d;
+    p += n;
+    if (n < 8) return p;
+  }
+#endif
   for (; p < last && is_digit(*p); ++p) *digits = *digits * 10 + unsigned(*p - '0');
   return p;
 }
