@@ -229,6 +229,10 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
 
   // MAD sorts in the FFT buffer when there is one, to keep the tables.
   T* sort_buffer = has_bands && tinyad_recipe_uses_bands(r) ? scratch + w : scratch;
+  // An axis's central moments, once for all the groups that use them (the
+  // `default` recipe's KURT and CREST): the same sums, computed one time.
+  T moments[TINYAD_AXES][3];
+  bool have_moments[TINYAD_AXES] = {false, false, false};
   size_t k = 0;
   for (uint8_t g = 0; g < r->n_groups; ++g) {
     const uint8_t group = r->groups[g];
@@ -276,8 +280,11 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
         tinyad_min_max(axis, w, TINYAD_AXES, &lo, &hi);
         v = scale_feature(hi - lo);
       } else if (has_moments) {
-        T m2, m3, m4;
-        tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &m2, &m3, &m4);
+        if (!have_moments[a]) {
+          tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &moments[a][0], &moments[a][1], &moments[a][2]);
+          have_moments[a] = true;
+        }
+        const T m2 = moments[a][0], m3 = moments[a][1], m4 = moments[a][2];
         const T sd = tinyad_sqrt(m2);
         if (group == TINYAD_FEATURE_STD) {
           v = scale_feature(sd);
