@@ -132,11 +132,13 @@ inline size_t tinyad_features_scratch_size_destructive(const tinyad_recipe* r) {
 template <typename T>
 inline void tinyad_axis_fft(const T* axis, size_t window, T mean, const T* hann, T* fft, const T* tw,
                             size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    fft[2 * i] = i < window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
-    fft[2 * i + 1] = T(0);
+  // Written in bit-reversed order (j is i reversed), so the FFT skips its
+  // permutation pass: the same values in the same places.
+  for (size_t i = 0, j = 0; i < n; ++i, j = tinyad_bit_reversed_next(j, n)) {
+    fft[2 * j] = i < window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
+    fft[2 * j + 1] = T(0);
   }
-  tinyad_fft(fft, tw, n);
+  tinyad_fft_butterflies(fft, tw, n);
 }
 
 /// Band energies of one axis: mean |X_k|^2 per band of the mean-removed,
