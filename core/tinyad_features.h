@@ -132,11 +132,13 @@ inline size_t tinyad_features_scratch_size_destructive(const tinyad_recipe* r) {
 template <typename T>
 inline void tinyad_axis_fft(const T* axis, size_t window, T mean, const T* hann, T* fft, const T* tw,
                             size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    fft[2 * i] = i < window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
-    fft[2 * i + 1] = T(0);
+  // Written in bit-reversed order (j is i reversed), so the FFT skips its
+  // permutation pass: the same values in the same places.
+  for (size_t i = 0, j = 0; i < n; ++i, j = tinyad_bit_reversed_next(j, n)) {
+    fft[2 * j] = i < window ? (axis[i * TINYAD_AXES] - mean) * hann[i] : T(0);
+    fft[2 * j + 1] = T(0);
   }
-  tinyad_fft(fft, tw, n);
+  tinyad_fft_butterflies(fft, tw, n);
 }
 
 /// Band energies of one axis: mean |X_k|^2 per band of the mean-removed,
@@ -229,6 +231,10 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
 
   // MAD sorts in the FFT buffer when there is one, to keep the tables.
   T* sort_buffer = has_bands && tinyad_recipe_uses_bands(r) ? scratch + w : scratch;
+  // An axis's central moments, once for all the groups that use them (the
+  // `default` recipe's KURT and CREST): the same sums, computed one time.
+  T moments[TINYAD_AXES][3];
+  bool have_moments[TINYAD_AXES] = {false, false, false};
   size_t k = 0;
   for (uint8_t g = 0; g < r->n_groups; ++g) {
     const uint8_t group = r->groups[g];
@@ -276,8 +282,11 @@ inline tinyad_status tinyad_features_extract_impl(const tinyad_recipe* r, const 
         tinyad_min_max(axis, w, TINYAD_AXES, &lo, &hi);
         v = scale_feature(hi - lo);
       } else if (has_moments) {
-        T m2, m3, m4;
-        tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &m2, &m3, &m4);
+        if (!have_moments[a]) {
+          tinyad_central_moments(axis, w, TINYAD_AXES, mean[a], &moments[a][0], &moments[a][1], &moments[a][2]);
+          have_moments[a] = true;
+        }
+        const T m2 = moments[a][0], m3 = moments[a][1], m4 = moments[a][2];
         const T sd = tinyad_sqrt(m2);
         if (group == TINYAD_FEATURE_STD) {
           v = scale_feature(sd);

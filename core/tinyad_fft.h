@@ -32,6 +32,20 @@ inline void tinyad_fft_twiddles(T* tw, size_t n) {
   }
 }
 
+/// The bit reverse (log2(n) bits) of i + 1, given j, the bit reverse of i:
+/// the reversed counter of the FFT's permutation. n a power of two.
+inline size_t tinyad_bit_reversed_next(size_t j, size_t n) {
+  size_t bit = n >> 1;
+  for (; j & bit; bit >>= 1) j ^= bit;
+  return j ^ bit;
+}
+
+/// The butterflies of tinyad_fft() alone: `data` must already be in
+/// bit-reversed order (a caller filling the buffer can write it so and skip
+/// the permutation pass; the arithmetic is the same).
+template <typename T>
+inline void tinyad_fft_butterflies(T* data, const T* tw, size_t n);
+
 /// Forward FFT in place, X_k = sum_n x_n exp(-2 pi i k n / N) as numpy.fft.
 /// \param data (n, 2) interleaved re/im; n a power of two.
 /// \param tw   twiddles from tinyad_fft_twiddles(tw, n).
@@ -39,9 +53,7 @@ template <typename T>
 inline void tinyad_fft(T* data, const T* tw, size_t n) {
   // Bit-reversal permutation.
   for (size_t i = 1, j = 0; i < n; ++i) {
-    size_t bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
+    j = tinyad_bit_reversed_next(j, n);
     if (i < j) {
       T tr = data[2 * i], ti = data[2 * i + 1];
       data[2 * i] = data[2 * j];
@@ -50,6 +62,11 @@ inline void tinyad_fft(T* data, const T* tw, size_t n) {
       data[2 * j + 1] = ti;
     }
   }
+  tinyad_fft_butterflies(data, tw, n);
+}
+
+template <typename T>
+inline void tinyad_fft_butterflies(T* data, const T* tw, size_t n) {
   // Butterflies: len is the size of the sub-transforms being merged.
   for (size_t len = 2; len <= n; len <<= 1) {
     const size_t half = len / 2;

@@ -3,6 +3,7 @@
 // grammar and converted with std::from_chars (locale-free, exact).
 #include "sample_json.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -176,32 +177,50 @@ struct Reader {
     return "";
   }
 
-  // [n, n, ...] of finite numbers into axis column `col` of rows (stride 3).
-  bool axis_array(const char* name, std::vector<double>* values, std::vector<std::string_view>* texts) {
+  // [n, n, ...] of finite numbers into column `axis` of the (n, 3) rows and
+  // texts, read straight into place (no per-axis vectors to transpose after):
+  // both grow by whole rows when a reading lands past their size, so a window
+  // of the size the thread parsed before costs no allocation. *count: the
+  // readings; *beyond: one of them is above limits.max_abs_g (the caller says
+  // which, once every array is known to be well-formed).
+  bool axis_array(const char* name, size_t axis, std::vector<double>* rows, std::vector<std::string_view>* texts,
+                  size_t* count, bool* beyond) {
     if (!consume('[', (std::string("an array of numbers for \"") + name + "\"").c_str())) return false;
     if (peek(']')) return fail(std::string("\"") + name + "\" is empty: expected at least one reading");
-    // The hot loop of the collect server: no allocation unless something is wrong.
-    auto where = [&] { return std::string(name) + "[" + std::to_string(values->size()) + "]"; };
+    // The hot loop of both servers: no allocation unless something is wrong.
+    size_t k = 0;
+    auto where = [&] { return std::string(name) + "[" + std::to_string(k) + "]"; };
+    const char* const data = s.data();
+    const char* const end = data + s.size();
+    size_t cap = rows->size() / 3;
+    bool far = false;
     for (;;) {
       skip_ws();
-      if (values->size() >= limits.max_readings) {
+      if (k >= limits.max_readings) {
         *status = 413;
         *err = std::string("\"") + name + "\" has more than " + std::to_string(limits.max_readings) +
                " readings (the limit)";
         return false;
       }
+      if (k == cap) {
+        cap = std::max<size_t>(256, 2 * cap);
+        rows->resize(3 * cap);
+        texts->resize(3 * cap);
+      }
       // The firmware's plain decimals: converted exactly in one pass
       // (json_number.h); anything else takes the careful path below.
       double v = 0;
       std::string_view text;
-      if (const size_t len = json_number_fast(s.data() + pos, s.data() + s.size(), &v)) {
-        text = s.substr(pos, len);
+      if (const size_t len = json_number_fast(data + pos, end, &v)) {
+        text = std::string_view(data + pos, len);
         pos += len;
       } else if (!general_number(where, &text, &v)) {
         return false;
       }
-      values->push_back(v);
-      texts->push_back(text);
+      far |= std::fabs(v) > limits.max_abs_g;
+      (*rows)[3 * k + axis] = v;
+      (*texts)[3 * k + axis] = text;
+      ++k;
       if (pos < s.size() && s[pos] == ',') {  // the firmware's case: no white space
         ++pos;
         continue;
@@ -210,6 +229,8 @@ struct Reader {
         ++pos;
         continue;
       }
+      *count = k;
+      *beyond = far;
       return consume(']', "',' or ']'");
     }
   }
@@ -241,9 +262,6 @@ struct Reader {
   }
 };
 
-// Readings per axis whose scratch space a thread keeps between windows.
-constexpr size_t kKeptReadings = 4096;
-
 Axis axis_of(const std::string& key) {
   if (key == "x") return Axis::kX;
   if (key == "y") return Axis::kY;
@@ -256,27 +274,22 @@ Axis axis_of(const std::string& key) {
 bool sample_json_parse(std::string_view body, const SampleLimits& limits, SampleWindow* out, int* status,
                        std::string* err) {
   Reader r{body, 0, limits, err, status};
-  out->rows.clear();
-  out->texts.clear();
   out->device.clear();
-  // Per thread and reused: a server parses windows all day, and growing six
-  // fresh vectors element by element cost dozens of allocations per window.
-  // A huge window's capacity is given back (see the end).
-  thread_local std::vector<double> axes[3];
-  thread_local std::vector<std::string_view> texts[3];
-  for (int i = 0; i < 3; ++i) {
-    axes[i].clear();
-    texts[i].clear();
-  }
-  struct GiveBackHuge {
-    ~GiveBackHuge() {
-      for (int i = 0; i < 3; ++i) {
-        if (axes[i].capacity() > kKeptReadings) std::vector<double>().swap(axes[i]);
-        if (texts[i].capacity() > kKeptReadings) std::vector<std::string_view>().swap(texts[i]);
-      }
+  // out->rows and out->texts keep their size from the caller's last window:
+  // the arrays are read into them in place (axis_array), and only the end
+  // sets their size; a refused body leaves them empty.
+  struct EmptyUnlessParsed {
+    SampleWindow* w;
+    bool parsed = false;
+    ~EmptyUnlessParsed() {
+      if (parsed) return;
+      w->rows.clear();
+      w->texts.clear();
     }
-  } give_back_huge;
+  } result{out};
+  size_t counts[3] = {0, 0, 0};
   bool seen[3] = {false, false, false};
+  bool beyond = false;
   bool seen_device = false;
   r.skip_ws();
   if (r.pos >= body.size()) return r.fail("body is empty: expected {\"x\":[...],\"y\":[...],\"z\":[...]}");
@@ -290,10 +303,12 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
       if (!r.string(&key) || !r.consume(':', "':'")) return false;
       const Axis a = axis_of(key);
       if (a != Axis::kNone) {
-        const int i = int(a);
+        const size_t i = size_t(a);
         if (seen[i]) return r.fail("duplicate field \"" + key + "\"");
         seen[i] = true;
-        if (!r.axis_array(key.c_str(), &axes[i], &texts[i])) return false;
+        bool far = false;
+        if (!r.axis_array(key.c_str(), i, &out->rows, &out->texts, &counts[i], &far)) return false;
+        beyond |= far;
       } else if (key == "device") {
         if (seen_device) return r.fail("duplicate field \"device\"");
         seen_device = true;
@@ -322,21 +337,23 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
       return r.fail(std::string("missing axis \"") + kNames[i] + "\": expected {\"x\":[...],\"y\":[...],\"z\":[...]}");
     }
   }
-  if (axes[0].size() != axes[1].size() || axes[0].size() != axes[2].size()) {
-    return r.fail("axes have different lengths: x " + std::to_string(axes[0].size()) + ", y " +
-                  std::to_string(axes[1].size()) + ", z " + std::to_string(axes[2].size()));
+  if (counts[0] != counts[1] || counts[0] != counts[2]) {
+    return r.fail("axes have different lengths: x " + std::to_string(counts[0]) + ", y " +
+                  std::to_string(counts[1]) + ", z " + std::to_string(counts[2]));
   }
-  const size_t n = axes[0].size();
+  const size_t n = counts[0];
   if (n < limits.min_readings) {
     *err = "the window has " + std::to_string(n) + " readings per axis: expected at least " +
            std::to_string(limits.min_readings);
     *status = 422;  // well-formed, but not a window
     return false;
   }
-  for (size_t a = 0; a < 3; ++a) {
+  // The first reading beyond the limit, axis by axis (the arrays flagged one).
+  for (size_t a = 0; beyond && a < 3; ++a) {
     for (size_t k = 0; k < n; ++k) {
-      if (std::fabs(axes[a][k]) > limits.max_abs_g) {
-        *err = std::string(kNames[a]) + "[" + std::to_string(k) + "] = " + std::string(texts[a][k].substr(0, 32)) +
+      if (std::fabs(out->rows[3 * k + a]) > limits.max_abs_g) {
+        *err = std::string(kNames[a]) + "[" + std::to_string(k) + "] = " +
+               std::string(out->texts[3 * k + a].substr(0, 32)) +
                " g is beyond any accelerometer (|reading| <= " + std::to_string(int(limits.max_abs_g)) + " g expected)";
         *status = 422;
         return false;
@@ -345,12 +362,7 @@ bool sample_json_parse(std::string_view body, const SampleLimits& limits, Sample
   }
   out->rows.resize(3 * n);
   out->texts.resize(3 * n);
-  for (size_t k = 0; k < n; ++k) {
-    for (size_t a = 0; a < 3; ++a) {
-      out->rows[3 * k + a] = axes[a][k];
-      out->texts[3 * k + a] = texts[a][k];
-    }
-  }
+  result.parsed = true;
   return true;
 }
 

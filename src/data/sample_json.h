@@ -36,8 +36,12 @@ struct SampleLimits {
 };
 
 /// Parses a POST body. On error returns false, sets *status (400, or 413 for
-/// too many readings) and *err to one line saying what was wrong and where.
+/// too many readings) and *err to one line saying what was wrong and where,
+/// and leaves out->rows and out->texts empty.
 /// Unknown fields are skipped; "device", when present, must be a string.
+/// The numbers are read straight into out->rows / out->texts: a caller that
+/// reuses one SampleWindow for many bodies (a server thread) parses a window
+/// of the size it saw before with no allocation.
 bool sample_json_parse(std::string_view body, const SampleLimits& limits, SampleWindow* out, int* status,
                        std::string* err);
 

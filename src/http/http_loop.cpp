@@ -196,29 +196,31 @@ void HttpServer::Loop::open_connection(int fd, const sockaddr_storage& addr) {
   c->counted = !over;
   if (over) ++refusing_;
   else server_.open_.fetch_add(1, std::memory_order_relaxed);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = fd;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   conns_.emplace(fd, std::move(owned));
+  bool open = true;
   if (over) {
     server_.over_limit_.fetch_add(1, std::memory_order_relaxed);
-    reject(c, 503, "too many connections: " + std::to_string(options.max_connections) +
-                       " are open (the server's limit); try again later");
-    return;
+    open = reject(c, 503, "too many connections: " + std::to_string(options.max_connections) +
+                              " are open (the server's limit); try again later");
+  } else {
+    // The request is usually already here (a board sends it right after
+    // connecting): answered and closed, the connection never enters the
+    // epoll set, which saves an epoll_ctl per request and its removal in close.
+    open = on_readable(c);
   }
-  on_readable(c);  // the request is often already there
+  if (open && !c->registered) want(c, EPOLLIN);  // waits for (the rest of) a request
 }
 
 // ---- Reading ----
 
-void HttpServer::Loop::on_readable(Conn* c) {
-  if (!receive(c)) return;
+bool HttpServer::Loop::on_readable(Conn* c) {
+  if (!receive(c)) return false;
   if (c->phase == Phase::kLinger || c->phase == Phase::kStream) {
-    if (c->eof) close_connection(c);
-    return;
+    if (!c->eof) return true;
+    close_connection(c);
+    return false;
   }
-  if (c->phase == Phase::kRead) parse_and_dispatch(c);
+  return c->phase != Phase::kRead || parse_and_dispatch(c);
 }
 
 bool HttpServer::Loop::receive(Conn* c) {
@@ -607,11 +609,14 @@ void HttpServer::Loop::close_connection(Conn* c) {
   conns_.erase(c->fd);  // destroys *c
 }
 
+// Sets the events the connection waits for; the first call adds it to the
+// epoll set (open_connection leaves a connection answered at once out).
 void HttpServer::Loop::want(Conn* c, uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.fd = c->fd;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+  ::epoll_ctl(epoll_fd_, c->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev);
+  c->registered = true;
 }
 
 }  // namespace tinyad

@@ -68,6 +68,7 @@ class HttpServer::Loop {
     size_t need = 0;           // unread bytes needed before parsing again (0: parse now)
     bool counted = true;       // counts against max_connections (not: refused with 503)
     bool out_wanted = false;   // kStream: EPOLLOUT is in the interest set
+    bool registered = false;   // in the epoll set (see want)
     uint64_t sent = 0, sent_at_tick = 0;  // kStream: bytes written, and at the last heartbeat
     std::shared_ptr<HttpStream> stream;
 
@@ -93,7 +94,7 @@ class HttpServer::Loop {
   void open_connection(int fd, const sockaddr_storage& addr);
   void on_connection_event(Conn* c, uint32_t events);
   void on_stream_event(Conn* c, uint32_t events);
-  void on_readable(Conn* c);
+  bool on_readable(Conn* c);  // false when the connection was closed
   bool receive(Conn* c);  // false when the connection was closed
   void on_writable(Conn* c);
 

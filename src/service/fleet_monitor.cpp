@@ -57,6 +57,9 @@ void apply_baseline(const BaselineStep& b, bool fleet_model, uint32_t commission
   v->anomaly = false;
 }
 
+// Readings (all axes) whose buffers a thread keeps between windows.
+constexpr size_t kKeptReadings = 3 * 4096;
+
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -242,7 +245,16 @@ WindowError FleetMonitor::judge_by_baseline(const std::string& device, Verdict* 
 WindowResult FleetMonitor::process_window(std::string device, std::string_view body,
                                           const std::string& fallback_device, const std::string& source,
                                           bool features) {
-  SampleWindow w;
+  // Per thread and reused: the body is read into the buffers of the thread's
+  // last window (sample_json_parse), no allocation for windows of the usual
+  // size; a huge window's buffers are given back when it is done.
+  thread_local SampleWindow w;
+  struct GiveBackHuge {
+    SampleWindow& w;
+    ~GiveBackHuge() {
+      if (w.rows.capacity() > kKeptReadings) w = SampleWindow();
+    }
+  } give_back{w};
   int status = 400;
   std::string err;
   if (!sample_json_parse(body, options_.limits, &w, &status, &err)) {
