@@ -76,6 +76,9 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
 cpu_ticks() {  # $1 pid
   awk '{print $14 + $15}' "/proc/$1/stat"
 }
+user_ticks() {  # $1 pid: the user-space part (the rest is the kernel's TCP work)
+  awk '{print $14}' "/proc/$1/stat"
+}
 
 # CPU of this script's finished children (wrk, mostly; the kernel counts
 # what a process's waited-for children and their children used).
@@ -86,23 +89,26 @@ children_ticks() {
 # One round of one server: prints its line and sets RPS and CPU_US (server
 # CPU microseconds per request); the client's (wrk's) CPU per request too.
 load() {  # $1 name, $2 port, $3 pid of the process doing the work
-  local out p50 p99 non2xx errors requests c0 c1 w0 w1 wrk_us
+  local out p50 p99 non2xx errors requests c0 c1 u0 u1 w0 w1 wrk_us user_us
   w0=$(children_ticks)
   c0=$(cpu_ticks "$3")
+  u0=$(user_ticks "$3")
   out=$(TINYAD_BODY="$work/body.json" wrk -t2 -c32 -d"${secs}s" --latency -s "$here/../collect/post_window.lua" \
     "http://127.0.0.1:$2/")
   c1=$(cpu_ticks "$3")
+  u1=$(user_ticks "$3")
   w1=$(children_ticks)
   RPS=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' <<<"$out")
   requests=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' <<<"$out")
   CPU_US=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", c / hz * 1e6 / n}')
+  user_us=$(awk -v c="$((u1 - u0))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", c / hz * 1e6 / n}')
   wrk_us=$(awk -v c="$((w1 - w0))" -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.1f", c / hz * 1e6 / n}')
   p50=$(sed -n 's/^ *50% *\([0-9.]*[a-z]*\).*/\1/p' <<<"$out")
   p99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' <<<"$out")
   non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: \([0-9]*\).*/\1/p' <<<"$out")
   errors=$(sed -n 's/.*Socket errors: \(.*\)/\1/p' <<<"$out")
-  printf '%-7s %8.0f requests/s  p50 %-8s p99 %-8s server CPU %6s us/request  wrk CPU %6s us/request  non-2xx %s  socket errors: %s\n' \
-    "$1" "$RPS" "$p50" "$p99" "$CPU_US" "$wrk_us" "${non2xx:-0}" "${errors:-none}"
+  printf '%-7s %8.0f requests/s  p50 %-8s p99 %-8s server CPU %6s us/request (user %s)  wrk CPU %6s us/request  non-2xx %s  socket errors: %s\n' \
+    "$1" "$RPS" "$p50" "$p99" "$CPU_US" "$user_us" "$wrk_us" "${non2xx:-0}" "${errors:-none}"
 }
 
 # nginx's worker (the master only waits); tinyad serve is one process.
