@@ -136,6 +136,24 @@ std::vector<double> features3(std::mt19937* rng, double scale = 1) {
   return {scale * (0.05 + 0.004 * a), scale * (0.08 + 0.003 * a + 0.004 * b), scale * (0.03 + 0.002 * c)};
 }
 
+// A device's 30 windows (the 26th at twice the level: an anomaly once
+// monitoring) and the steps one table that never stops gives for them.
+struct StraightRun {
+  std::vector<std::vector<double>> seq;
+  std::vector<BaselineStep> expected;
+};
+StraightRun straight_run(const BaselineOptions& o, unsigned seed) {
+  StraightRun r;
+  std::mt19937 rng(seed);
+  for (int i = 0; i < 30; ++i) r.seq.push_back(features3(&rng, i == 25 ? 2.0 : 1.0));
+  DeviceBaselines straight(named("original"), o);
+  r.expected.resize(r.seq.size());
+  std::string err;
+  for (size_t i = 0; i < r.seq.size(); ++i)
+    if (!straight.add("d", r.seq[i], &r.expected[i], &err)) ADD_FAILURE() << err;
+  return r;
+}
+
 // Saving mid-learning, mid-calibration and while monitoring, then carrying
 // on from the file, gives bit-identical scores to never having stopped.
 TEST(DeviceBaselines, FileRoundTripContinuesExactly) {
@@ -143,13 +161,8 @@ TEST(DeviceBaselines, FileRoundTripContinuesExactly) {
   fs::create_directories(dir);
   const std::string file = (dir / "b.json").string();
   const BaselineOptions o = options(12, 6, 3);
-  std::mt19937 rng(5);
-  std::vector<std::vector<double>> seq;
-  for (int i = 0; i < 30; ++i) seq.push_back(features3(&rng, i == 25 ? 2.0 : 1.0));
-  DeviceBaselines straight(named("original"), o);
-  std::vector<BaselineStep> expected(seq.size());
+  const auto [seq, expected] = straight_run(o, 5);
   std::string err;
-  for (size_t i = 0; i < seq.size(); ++i) ASSERT_TRUE(straight.add("d", seq[i], &expected[i], &err)) << err;
   ASSERT_TRUE(expected[25].anomaly) << expected[25].score << " vs " << expected[25].threshold;
 
   for (size_t cut : {5u, 14u, 20u}) {
@@ -223,13 +236,8 @@ TEST(DeviceBaselines, DeviceStateRoundTripContinuesExactly) {
   commission.commission = 6;
   commission.fleet_sd = {0.004, 0.005, 0.002};
   for (const BaselineOptions& o : {options(12, 6, 3), commission}) {
-    std::mt19937 rng(9);
-    std::vector<std::vector<double>> seq;
-    for (int i = 0; i < 30; ++i) seq.push_back(features3(&rng, i == 25 ? 2.0 : 1.0));
-    DeviceBaselines straight(named("original"), o);
-    std::vector<BaselineStep> expected(seq.size());
+    const auto [seq, expected] = straight_run(o, 9);
     std::string err;
-    for (size_t i = 0; i < seq.size(); ++i) ASSERT_TRUE(straight.add("d", seq[i], &expected[i], &err)) << err;
     EXPECT_EQ(expected.back().phase, BaselinePhase::kMonitoring);
     for (size_t cut = 1; cut < seq.size(); ++cut) {
       DeviceBaselines first(named("original"), o);
